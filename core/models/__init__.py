@@ -1,0 +1,1 @@
+"""The three models (Senti-iFusion, LNLN, DAR), their shared blocks and the registry."""

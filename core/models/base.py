@@ -1,0 +1,106 @@
+"""What every model takes and gives: one input type, one output type, one base class.
+
+The trainer, the evaluator and the probe only ever talk to a model through these.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import ClassVar
+
+import torch
+from torch import nn
+
+MODALITY_INDEX = {"text": 0, "audio": 1, "vision": 2}
+
+
+@dataclass
+class ModelInput:
+    """A batch, already masked.
+
+    ``text`` is long [B,3,L] (ids, attention mask, segment ids); ``audio``/``vision`` float
+    [B,T,d]. ``integrity`` is the ground truth [B,3] (nominal 1 - r, order text/audio/vision) and
+    ``labels`` the sentiment [B]; both are optional so that pure inference works. The
+    ``complete_*`` tensors are the unmasked inputs, needed only for the training losses; evaluation
+    runs without them.
+    """
+
+    text: torch.Tensor
+    audio: torch.Tensor
+    vision: torch.Tensor
+    audio_lengths: torch.Tensor
+    vision_lengths: torch.Tensor
+    integrity: torch.Tensor | None = None
+    labels: torch.Tensor | None = None
+    complete_text: torch.Tensor | None = None
+    complete_audio: torch.Tensor | None = None
+    complete_vision: torch.Tensor | None = None
+
+    @property
+    def has_complete(self) -> bool:
+        return self.complete_text is not None
+
+    @property
+    def batch_size(self) -> int:
+        return int(self.text.shape[0])
+
+    def to(self, device: torch.device | str, non_blocking: bool = False) -> "ModelInput":
+        moved = {
+            name: (value.to(device, non_blocking=non_blocking) if isinstance(value, torch.Tensor) else value)
+            for name, value in self.__dict__.items()
+        }
+        return ModelInput(**moved)
+
+
+@dataclass
+class ModelOutput:
+    """One output type for all three models.
+
+    - ``prediction`` [B]: the sentiment score.
+    - ``integrity`` [B,3] or None: the model's estimate per modality; NaN where the model does not
+      estimate that modality (LNLN estimates language only; DAR none -> None).
+    - ``dominant`` long [B] or None: index of the dominant modality (0 text, 1 audio, 2 vision);
+      LNLN is always 0; DAR has none -> None.
+    - ``losses``: named, *unweighted* loss terms (only those computable from the given inputs).
+    - ``loss``: the weighted total for the current stage, or None when no labels were given.
+    """
+
+    prediction: torch.Tensor
+    integrity: torch.Tensor | None = None
+    dominant: torch.Tensor | None = None
+    losses: dict[str, torch.Tensor] = field(default_factory=dict)
+    loss: torch.Tensor | None = None
+
+
+class MSAModel(nn.Module):
+    """Base class: the registry builds subclasses by :attr:`name`.
+
+    Subclasses set the class attributes and implement :meth:`forward`. Staged training
+    (Senti-iFusion) overrides :meth:`stage_parameters`; a model with a separately optimised part
+    (DAR's CLUB variational network) overrides :meth:`auxiliary_parameters` and
+    :meth:`auxiliary_loss`, which the trainer steps with its own optimiser *before* the main step.
+    """
+
+    name: ClassVar[str] = ""
+    estimates_integrity: ClassVar[tuple[bool, bool, bool]] = (False, False, False)
+    has_dominant: ClassVar[bool] = False
+    num_stages: ClassVar[int] = 1
+
+    def forward(self, inputs: ModelInput, stage: int | None = None) -> ModelOutput:  # pragma: no cover
+        raise NotImplementedError
+
+    def stage_of_epoch(self, epoch: int) -> int:
+        """Training stage (1-based) of a 1-based epoch. Single-stage models are always in stage 1."""
+        return 1
+
+    def stage_parameters(self, stage: int) -> list[nn.Parameter]:
+        """Parameters the main optimiser updates in ``stage`` (all but the auxiliary ones)."""
+        auxiliary = {id(p) for p in self.auxiliary_parameters()}
+        return [p for p in self.parameters() if id(p) not in auxiliary]
+
+    def auxiliary_parameters(self) -> list[nn.Parameter]:
+        return []
+
+    def auxiliary_loss(self, inputs: ModelInput) -> torch.Tensor | None:
+        """Loss of the separately optimised part on detached features, or None."""
+        return None

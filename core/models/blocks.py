@@ -1,0 +1,258 @@
+"""Building blocks shared by the three models (models.md §2.1).
+
+These follow LNLN/ALMT's official code exactly (pre-norm attention with separate q/k/v norms,
+no dropout outside BERT), but compute attention with PyTorch's fused
+``scaled_dot_product_attention``, which is the same function, far cheaper over the 375- and
+500-frame audio and vision sequences. As in the official code, attention covers padding frames
+too: no attention mask.
+"""
+
+from __future__ import annotations
+
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+D_MODEL = 128
+
+
+def split_heads(x: torch.Tensor, heads: int) -> torch.Tensor:
+    """[B, N, H*Dh] -> [B, H, N, Dh]."""
+    b, n, inner = x.shape
+    return x.view(b, n, heads, inner // heads).transpose(1, 2)
+
+
+def merge_heads(x: torch.Tensor) -> torch.Tensor:
+    """[B, H, N, Dh] -> [B, N, H*Dh]."""
+    b, h, n, dh = x.shape
+    return x.transpose(1, 2).reshape(b, n, h * dh)
+
+
+class Attention(nn.Module):
+    """Multi-head attention: q/k/v projections without bias, output projection with bias."""
+
+    def __init__(self, dim: int = D_MODEL, heads: int = 8, dim_head: int = 64) -> None:
+        super().__init__()
+        inner = heads * dim_head
+        self.heads = heads
+        self.to_q = nn.Linear(dim, inner, bias=False)
+        self.to_k = nn.Linear(dim, inner, bias=False)
+        self.to_v = nn.Linear(dim, inner, bias=False)
+        self.to_out = nn.Linear(inner, dim)
+
+    def forward(self, q: torch.Tensor, k: torch.Tensor, v: torch.Tensor) -> torch.Tensor:
+        q, k, v = (split_heads(proj(x), self.heads) for proj, x in ((self.to_q, q), (self.to_k, k), (self.to_v, v)))
+        # SDPA's default scale is 1/sqrt(dim_head): 1/8 for 64-dim heads, as in the official code.
+        return self.to_out(merge_heads(F.scaled_dot_product_attention(q, k, v)))
+
+
+class PreNormAttention(nn.Module):
+    """Attention with a separate LayerNorm on each of its q, k and v inputs."""
+
+    def __init__(self, dim: int = D_MODEL, heads: int = 8, dim_head: int = 64) -> None:
+        super().__init__()
+        self.norm_q = nn.LayerNorm(dim)
+        self.norm_k = nn.LayerNorm(dim)
+        self.norm_v = nn.LayerNorm(dim)
+        self.attn = Attention(dim, heads, dim_head)
+
+    def forward(self, q: torch.Tensor, k: torch.Tensor, v: torch.Tensor) -> torch.Tensor:
+        return self.attn(self.norm_q(q), self.norm_k(k), self.norm_v(v))
+
+
+class FeedForward(nn.Module):
+    """Pre-LN feed-forward: LN, Linear, GELU, Linear."""
+
+    def __init__(self, dim: int = D_MODEL, hidden: int = D_MODEL) -> None:
+        super().__init__()
+        self.net = nn.Sequential(nn.LayerNorm(dim), nn.Linear(dim, hidden), nn.GELU(), nn.Linear(hidden, dim))
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.net(x)
+
+
+class EncoderLayer(nn.Module):
+    """x <- x + Attn(x, x, x); x <- x + FF(x)."""
+
+    def __init__(self, dim: int = D_MODEL, heads: int = 8, dim_head: int = 64, mlp_dim: int = D_MODEL) -> None:
+        super().__init__()
+        self.attn = PreNormAttention(dim, heads, dim_head)
+        self.ff = FeedForward(dim, mlp_dim)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        x = x + self.attn(x, x, x)
+        return x + self.ff(x)
+
+
+class Transformer(nn.Module):
+    """LNLN's Transformer(n, t, D).
+
+    Optionally prepends ``extra_tokens`` zero-initialised learnable tokens, adds a learnable
+    N(0, 1) positional table of size (n + t) x dim sliced to the actual length, then runs
+    ``depth`` layers. ``forward(..., save_hidden=True)`` returns [input + positions, layer 1
+    output, ..., layer D output].
+    """
+
+    def __init__(
+        self,
+        num_frames: int,
+        extra_tokens: int = 0,
+        depth: int = 2,
+        dim: int = D_MODEL,
+        heads: int = 8,
+        dim_head: int = 64,
+        mlp_dim: int = D_MODEL,
+    ) -> None:
+        super().__init__()
+        self.extra_tokens = extra_tokens
+        self.extra_token = nn.Parameter(torch.zeros(1, extra_tokens, dim)) if extra_tokens else None
+        self.pos_embedding = nn.Parameter(torch.randn(1, num_frames + extra_tokens, dim))
+        self.layers = nn.ModuleList(EncoderLayer(dim, heads, dim_head, mlp_dim) for _ in range(depth))
+
+    def embed(self, x: torch.Tensor) -> torch.Tensor:
+        if self.extra_token is not None:
+            x = torch.cat([self.extra_token.expand(x.shape[0], -1, -1), x], dim=1)
+        return x + self.pos_embedding[:, : x.shape[1]]
+
+    def forward(self, x: torch.Tensor, save_hidden: bool = False) -> torch.Tensor | list[torch.Tensor]:
+        x = self.embed(x)
+        hidden = [x]
+        for layer in self.layers:
+            x = layer(x)
+            hidden.append(x)
+        return hidden if save_hidden else x
+
+
+class CrossTransformer(nn.Module):
+    """LNLN's CrossTransformer(S, Tg, D).
+
+    One zero-initialised token, the *same* parameter, is prepended to both source and target; each
+    gets its own (n + 1) x dim N(0, 1) positional table. Per layer:
+    Tg <- Tg + Attn(q=Tg, k=S, v=S); Tg <- Tg + FF(Tg). The source is not updated.
+    """
+
+    def __init__(
+        self,
+        source_frames: int,
+        target_frames: int,
+        depth: int = 2,
+        dim: int = D_MODEL,
+        heads: int = 8,
+        dim_head: int = 64,
+        mlp_dim: int = D_MODEL,
+    ) -> None:
+        super().__init__()
+        self.extra_token = nn.Parameter(torch.zeros(1, 1, dim))
+        self.pos_embedding_s = nn.Parameter(torch.randn(1, source_frames + 1, dim))
+        self.pos_embedding_t = nn.Parameter(torch.randn(1, target_frames + 1, dim))
+        self.attns = nn.ModuleList(PreNormAttention(dim, heads, dim_head) for _ in range(depth))
+        self.ffs = nn.ModuleList(FeedForward(dim, mlp_dim) for _ in range(depth))
+
+    def forward(self, source: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
+        token = self.extra_token.expand(source.shape[0], -1, -1)
+        source = torch.cat([token, source], dim=1)
+        source = source + self.pos_embedding_s[:, : source.shape[1]]
+        target = torch.cat([token, target], dim=1)
+        target = target + self.pos_embedding_t[:, : target.shape[1]]
+        for attn, ff in zip(self.attns, self.ffs):
+            target = target + attn(target, source, source)
+            target = target + ff(target)
+        return target
+
+
+class HyperLearningLayer(nn.Module):
+    """One Adaptive Hyper-modality Learning (AHL) layer, generalised to any set of auxiliary
+    modalities.
+
+    LayerNorms on the query stream, on each auxiliary stream and on H_hyper; q from the query
+    stream, k/v from each auxiliary stream with its own projections (8 heads x 16, no bias); the
+    attention outputs are **summed**, then a shared Linear(inner -> dim). The new H_hyper is
+    LN(H_hyper) + that output: the residual sits on the *normalised* H_hyper, a quirk of the
+    official code kept for fidelity (models.md [A2]).
+
+    LNLN uses it with the auxiliaries (audio, vision). Senti-iFusion builds it with k/v
+    projections for all three modalities and passes which two are auxiliary per call.
+    """
+
+    def __init__(self, num_aux: int = 2, dim: int = D_MODEL, heads: int = 8, dim_head: int = 16) -> None:
+        super().__init__()
+        inner = heads * dim_head
+        self.heads = heads
+        self.norm_query = nn.LayerNorm(dim)
+        self.norm_aux = nn.ModuleList(nn.LayerNorm(dim) for _ in range(num_aux))
+        self.norm_hyper = nn.LayerNorm(dim)
+        self.to_q = nn.Linear(dim, inner, bias=False)
+        self.to_k = nn.ModuleList(nn.Linear(dim, inner, bias=False) for _ in range(num_aux))
+        self.to_v = nn.ModuleList(nn.Linear(dim, inner, bias=False) for _ in range(num_aux))
+        self.to_out = nn.Linear(inner, dim)
+
+    def attend(self, q: torch.Tensor, aux: torch.Tensor, index: int) -> torch.Tensor:
+        aux = self.norm_aux[index](aux)
+        k = split_heads(self.to_k[index](aux), self.heads)
+        v = split_heads(self.to_v[index](aux), self.heads)
+        return F.scaled_dot_product_attention(q, k, v)
+
+    def forward(
+        self,
+        query: torch.Tensor,
+        auxiliaries: list[torch.Tensor],
+        hyper: torch.Tensor,
+        aux_indices: list[int] | None = None,
+    ) -> torch.Tensor:
+        indices = aux_indices if aux_indices is not None else list(range(len(auxiliaries)))
+        q = split_heads(self.to_q(self.norm_query(query)), self.heads)
+        summed = sum(self.attend(q, aux, i) for aux, i in zip(auxiliaries, indices))
+        return self.norm_hyper(hyper) + self.to_out(merge_heads(summed))
+
+
+class GradientReversal(torch.autograd.Function):
+    """Identity forward; gradient multiplied by -alpha backward."""
+
+    @staticmethod
+    def forward(ctx, x: torch.Tensor, alpha: float) -> torch.Tensor:  # type: ignore[override]
+        ctx.alpha = alpha
+        return x.view_as(x)
+
+    @staticmethod
+    def backward(ctx, grad: torch.Tensor):  # type: ignore[override]
+        return -ctx.alpha * grad, None
+
+
+class GradientReversalLayer(nn.Module):
+    def __init__(self, alpha: float = 1.0) -> None:
+        super().__init__()
+        self.alpha = alpha
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return GradientReversal.apply(x, self.alpha)
+
+
+class CompletenessHead(nn.Module):
+    """LNLN's completeness check, reused as Senti-iFusion's integrity estimator (models.md [A8]).
+
+    Transformer(n=tokens, t=1, D=2) over the modality's tokens, output token 0, then
+    Linear(dim -> dim/2), LeakyReLU(0.1), Linear(dim/2 -> 1), Sigmoid: one value in (0, 1) per
+    sample.
+    """
+
+    def __init__(self, tokens: int = 8, dim: int = D_MODEL, depth: int = 2) -> None:
+        super().__init__()
+        self.encoder = Transformer(num_frames=tokens, extra_tokens=1, depth=depth, dim=dim)
+        self.head = nn.Sequential(nn.Linear(dim, dim // 2), nn.LeakyReLU(0.1), nn.Linear(dim // 2, 1), nn.Sigmoid())
+
+    def forward(self, tokens: torch.Tensor) -> torch.Tensor:
+        return self.head(self.encoder(tokens)[:, 0]).squeeze(-1)
+
+
+class ModalityEmbedding(nn.Module):
+    """LNLN's per-modality projection: Linear(d_in -> dim), then Transformer(n=T, t=tokens, D=2),
+    keeping the outputs of the ``tokens`` extra tokens: [B, tokens, dim]."""
+
+    def __init__(self, input_dim: int, num_frames: int, tokens: int = 8, dim: int = D_MODEL, depth: int = 2) -> None:
+        super().__init__()
+        self.tokens = tokens
+        self.proj = nn.Linear(input_dim, dim)
+        self.encoder = Transformer(num_frames=num_frames, extra_tokens=tokens, depth=depth, dim=dim)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.encoder(self.proj(x))[:, : self.tokens]

@@ -1,0 +1,49 @@
+"""The ``senti-tui`` command line.
+
+Each command group lives in ``senti_tui/commands/<name>.py`` and registers itself on the typer
+app. Heavy imports (torch, transformers, textual) happen inside the command functions, so that
+``senti-tui --help`` stays fast.
+
+Every user mistake raises :class:`core.errors.SentiError`; :func:`main` prints its one line on
+stderr and exits 2, never a traceback.
+"""
+
+from __future__ import annotations
+
+import sys
+
+import typer
+
+from core.errors import SentiError
+from senti_tui.commands import REGISTERED
+
+app = typer.Typer(
+    name="senti-tui",
+    help="Train, evaluate and interactively probe multimodal sentiment models under missing data.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+
+for register in REGISTERED:
+    register(app)
+
+
+def fail(message: str) -> None:
+    """Print one line on stderr and exit 2."""
+    typer.echo(f"error: {message}", err=True)
+    raise SystemExit(2)
+
+
+def main() -> None:
+    try:
+        app(standalone_mode=True)
+    except SentiError as error:
+        fail(str(error))
+    except KeyboardInterrupt:
+        typer.echo("interrupted", err=True)
+        sys.exit(130)
+
+
+if __name__ == "__main__":
+    main()
