@@ -42,7 +42,7 @@ def random_input(
     vision = vision * (torch.arange(dims.vision_len)[None, :, None] < vision_lengths[:, None, None])
     integrity = torch.rand(batch, 3, generator=g)
     keep_text = torch.rand(batch, dims.text_len, generator=g) < integrity[:, :1]
-    keep_text[:, 0] = True
+    keep_text |= (text[:, 0] == 101) | (text[:, 0] == 102)  # [CLS] and [SEP] are always kept
     masked_text = text.clone()
     masked_text[:, 0] = torch.where(keep_text | (text[:, 1] == 0), text[:, 0], torch.full_like(text[:, 0], 100))
     masked_audio = audio * (torch.rand(batch, dims.audio_len, 1, generator=g) < integrity[:, 1:2, None])
