@@ -1,0 +1,24 @@
+"""What the user asked for, as plain values straight from the CLI (no torch here)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass
+class TrainOptions:
+    """``None`` means "the preset's (or the model's paper) default"."""
+
+    model: str = "senti-ifusion"
+    data: str | None = None  # pickle path, label.csv path or "synthetic"
+    preset: str | None = None  # demo | mosi-paper | mosei-paper | sims-paper
+    text_encoder: str | None = None  # scratch | minilm | bert-base-config | bert-base-uncased | PATH
+    freeze_text: bool = False
+    epochs: int | None = None
+    batch_size: int | None = None
+    lr: float | None = None
+    seed: int | None = None
+    device: str = "auto"  # auto | cpu | cuda
+    selection: str = "valid"  # valid | paper
+    out: str | None = None
+    resume: str | None = None
