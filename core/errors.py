@@ -34,3 +34,7 @@ class CheckpointError(SentiError):
 
 class ConfigError(SentiError):
     """An unknown model, preset, device or option value."""
+
+
+class DataWarning(UserWarning):
+    """Something in the data was repaired (e.g. -inf/NaN features set to 0); one line, no stop."""

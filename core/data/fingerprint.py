@@ -1,0 +1,28 @@
+"""One fingerprint for a whole data set, the same whichever loader built it.
+
+Checkpoints record it, so a data set generated in memory, written with ``write_mmsa_pickle`` and
+read back must hash identically: the arrays are hashed in the canonical dtypes every loader
+produces (int64 ids and lengths, float32 features and labels), split by split in a fixed order.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from core.data.dataset import SPLITS, Split, fingerprint_arrays
+
+
+def fingerprint_splits(splits: dict[str, Split]) -> str:
+    arrays: list[np.ndarray] = []
+    ordered = [name for name in SPLITS if name in splits] + sorted(set(splits) - set(SPLITS))
+    for name in ordered:
+        split = splits[name]
+        arrays += [
+            np.asarray(split.text_bert, dtype=np.int64),
+            np.asarray(split.audio, dtype=np.float32),
+            np.asarray(split.audio_lengths, dtype=np.int64),
+            np.asarray(split.vision, dtype=np.float32),
+            np.asarray(split.vision_lengths, dtype=np.int64),
+            np.asarray(split.labels, dtype=np.float32),
+        ]
+    return fingerprint_arrays(*arrays)

@@ -1,0 +1,151 @@
+"""Small MMSA pickles built with numpy, and a corpus of bad data files with their exact errors.
+
+Loader tests and CLI tests share the corpus, so every case is checked both through the function
+and through ``senti-tui data check``.
+"""
+
+from __future__ import annotations
+
+import copy
+import os
+import pickle
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+SIZES = {"train": 5, "valid": 3, "test": 4}
+TEXT_LEN, AUDIO_LEN, AUDIO_DIM, VISION_LEN, VISION_DIM = 8, 6, 3, 7, 4
+
+
+def small_split(n: int, seed: int, label_scale: float = 3.0) -> dict:
+    rng = np.random.default_rng(seed)
+    lengths = rng.integers(3, TEXT_LEN + 1, n)
+    positions = np.arange(TEXT_LEN)
+    mask = (positions[None] < lengths[:, None]).astype(np.float64)
+    ids = rng.integers(1000, 2000, (n, TEXT_LEN)) * mask
+    ids[:, 0] = 101
+    ids[np.arange(n), lengths - 1] = 102
+    text_bert = np.stack([ids, mask, np.zeros_like(mask)], axis=1)  # floats, as MMSA stores them
+    audio_lengths = rng.integers(1, AUDIO_LEN + 1, n)
+    vision_lengths = rng.integers(1, VISION_LEN + 1, n)
+    audio = rng.normal(size=(n, AUDIO_LEN, AUDIO_DIM)).astype(np.float32)
+    audio *= np.arange(AUDIO_LEN)[None, :, None] < audio_lengths[:, None, None]
+    vision = rng.normal(size=(n, VISION_LEN, VISION_DIM)).astype(np.float32)
+    vision *= np.arange(VISION_LEN)[None, :, None] < vision_lengths[:, None, None]
+    labels = np.round(rng.uniform(-label_scale, label_scale, n) * 5) / 5
+    return {
+        "raw_text": np.array([f"utterance {i}" for i in range(n)], dtype=object),
+        "id": np.array([f"vid{i // 2}$_${i % 2}" for i in range(n)], dtype=object),
+        "text_bert": text_bert,
+        "text": rng.normal(size=(n, TEXT_LEN, 16)).astype(np.float32),  # unused by the models
+        "audio": audio,
+        "vision": vision,
+        "audio_lengths": audio_lengths,
+        "vision_lengths": vision_lengths,
+        "regression_labels": labels.astype(np.float32),
+        "classification_labels": (labels > 0).astype(np.float32),
+    }
+
+
+def small_mmsa(label_scale: float = 3.0) -> dict:
+    return {name: small_split(n, seed, label_scale) for seed, (name, n) in enumerate(SIZES.items())}
+
+
+def write(path: Path, obj) -> Path:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with path.open("wb") as handle:
+        pickle.dump(obj, handle, protocol=4)
+    return path
+
+
+class _Evil:
+    def __reduce__(self):
+        return (os.system, ("echo pwned",))
+
+
+@dataclass
+class BadCase:
+    name: str
+    path: Path
+    message: str  # the exact one-line error (without the CLI's "error: " prefix)
+
+
+def bad_corpus(root: Path) -> list[BadCase]:
+    """Every error case of issue 2, as a file on disk with the exact message it must give."""
+    root = root / "mosi"  # the folder names the family, as in ~/data/MOSI/unaligned_50.pkl
+    root.mkdir(parents=True, exist_ok=True)
+    cases: list[BadCase] = []
+
+    def case(name: str, data, message: str, raw: bytes | None = None) -> None:
+        path = root / f"{name}.pkl"
+        if raw is not None:
+            path.write_bytes(raw)
+        else:
+            write(path, data)
+        cases.append(BadCase(name, path, message.replace("{path}", str(path))))
+
+    def variant(mutate) -> dict:
+        data = copy.deepcopy(small_mmsa())
+        mutate(data)
+        return data
+
+    missing = root / "missing.pkl"
+    cases.append(BadCase("missing_file", missing, f"{missing}: no such file; check the path"))
+    folder = root / "a_folder.pkl"
+    folder.mkdir(exist_ok=True)
+    cases.append(BadCase("directory", folder, f"{folder}: is a directory, not a pickle file; pass the .pkl file inside it"))
+    case("not_a_pickle", None, "{path}: not a pickle (cannot be unpickled); expected an MMSA pickle such as unaligned_50.pkl",
+         raw=b"video_id,clip_id,text,label,mode\n")
+    case("truncated", None, "{path}: not a pickle, or a truncated one (it ends early); expected an MMSA pickle such as unaligned_50.pkl",
+         raw=pickle.dumps(small_mmsa(), protocol=4)[:200])
+    case("empty_file", None, "{path}: not a pickle, or a truncated one (it ends early); expected an MMSA pickle such as unaligned_50.pkl",
+         raw=b"")
+    case("unsafe_global", None, "{path}: refuses to unpickle posix.system (only numpy arrays and plain containers are allowed)",
+         raw=pickle.dumps({"train": _Evil()}, protocol=4))
+    case("top_level_list", [1, 2], "{path}: holds a list, not a dict of splits; expected an MMSA pickle with train, valid and test")
+    case("missing_split", variant(lambda d: d.pop("test")),
+         "{path}: split 'test' is missing (found: train, valid); an MMSA pickle holds train, valid and test")
+    case("split_not_dict", variant(lambda d: d.__setitem__("valid", [1, 2, 3])),
+         "{path}: split 'valid' is a list, expected a dict of arrays")
+    case("missing_key", variant(lambda d: d["valid"].pop("audio_lengths")),
+         "{path}: split 'valid' has no key 'audio_lengths'; an MMSA split needs text_bert, audio, audio_lengths, vision, vision_lengths, regression_labels")
+    case("missing_labels", variant(lambda d: d["train"].pop("regression_labels")),
+         "{path}: split 'train' has no key 'regression_labels'; an MMSA split needs text_bert, audio, audio_lengths, vision, vision_lengths, regression_labels")
+    case("not_numeric", variant(lambda d: d["train"].__setitem__("vision", "features")),
+         "{path}: split 'train' key 'vision' is not a numeric array (str); expected a numpy array of numbers")
+    case("text_bert_2_rows", variant(lambda d: d["train"].__setitem__("text_bert", d["train"]["text_bert"][:, :2])),
+         "{path}: split 'train' key 'text_bert' has shape [5, 2, 8], expected [N,3,L] (token ids, attention mask, segment ids)")
+    case("text_bert_2d", variant(lambda d: d["test"].__setitem__("text_bert", d["test"]["text_bert"][:, 0])),
+         "{path}: split 'test' key 'text_bert' has shape [4, 8], expected [N,3,L] (token ids, attention mask, segment ids)")
+    case("text_bert_fractional", variant(lambda d: d["train"]["text_bert"].__setitem__((0, 0, 1), 7.5)),
+         "{path}: split 'train' key 'text_bert' holds negative or fractional values; token ids must be whole numbers >= 0")
+    case("audio_2d", variant(lambda d: d["train"].__setitem__("audio", d["train"]["audio"][:, :, 0])),
+         "{path}: split 'train' key 'audio' has shape [5, 6], expected [N,T,d] (samples, frames, features)")
+    case("lengths_too_long", variant(lambda d: d["train"]["audio_lengths"].__setitem__(2, AUDIO_LEN + 3)),
+         "{path}: split 'train' key 'audio_lengths' is 9 at sample 2, longer than the sequence (6 frames in 'audio')")
+    case("lengths_negative", variant(lambda d: d["valid"]["vision_lengths"].__setitem__(1, -1)),
+         "{path}: split 'valid' key 'vision_lengths' is -1 at sample 1; lengths cannot be negative")
+    case("label_out_of_range", variant(lambda d: d["test"]["regression_labels"].__setitem__(3, 3.4)),
+         "{path}: split 'test' key 'regression_labels' is 3.4 at sample 3, outside [-3, 3] for mosi; check the file or the data set name")
+    case("label_nan", variant(lambda d: d["valid"]["regression_labels"].__setitem__(0, np.nan)),
+         "{path}: split 'valid' key 'regression_labels' is NaN or infinite at sample 0; labels must be numbers")
+    case("empty_split", variant(lambda d: d.__setitem__("valid", {k: v[:0] for k, v in d["valid"].items()})),
+         "{path}: split 'valid' is empty (0 samples); every split needs at least one")
+    case("mismatched_n", variant(lambda d: d["train"].__setitem__("vision", d["train"]["vision"][:4])),
+         "{path}: split 'train' key 'vision' has 4 samples but 'text_bert' has 5; every key of a split must have the same number of samples")
+    case("mismatched_n_labels", variant(lambda d: d["test"].__setitem__("regression_labels", d["test"]["regression_labels"][:2])),
+         "{path}: split 'test' key 'regression_labels' has 2 samples but 'text_bert' has 4; every key of a split must have the same number of samples")
+    case("mismatched_n_raw_text", variant(lambda d: d["test"].__setitem__("raw_text", d["test"]["raw_text"][:1])),
+         "{path}: split 'test' key 'raw_text' has 1 samples but 'text_bert' has 4; every key of a split must have the same number of samples")
+    case("dims_differ", variant(lambda d: d["valid"].__setitem__("audio", np.zeros((3, AUDIO_LEN, AUDIO_DIM + 1), np.float32))),
+         "{path}: split 'valid' key 'audio' has per-sample shape [6, 4] but split 'train' has [6, 3]; every split must share the feature dims")
+    sims = root.parent / "sims"
+    sims.mkdir(exist_ok=True)
+    path = write(sims / "unaligned_39.pkl", small_mmsa(label_scale=3.0))
+    labels = small_mmsa(label_scale=3.0)["train"]["regression_labels"]
+    first = int(np.argmax(np.abs(labels) > 1))
+    cases.append(BadCase("sims_label_range", path,
+                         f"{path}: split 'train' key 'regression_labels' is {float(labels[first]):g} at sample {first}, "
+                         "outside [-1, 1] for sims; check the file or the data set name"))
+    return cases
