@@ -11,10 +11,11 @@ stderr and exits 2, never a traceback.
 from __future__ import annotations
 
 import sys
+import warnings
 
 import typer
 
-from core.errors import SentiError
+from core.errors import DataWarning, SentiError
 from senti_tui.commands import REGISTERED
 
 app = typer.Typer(
@@ -35,7 +36,19 @@ def fail(message: str) -> None:
     raise SystemExit(2)
 
 
+def _show_warning(message, category, filename, lineno, file=None, line=None) -> None:
+    """Data warnings (e.g. -inf set to 0) are one ``warning:`` line, not Python's two."""
+    if issubclass(category, DataWarning):
+        typer.echo(f"warning: {message}", err=True)
+    else:
+        _python_showwarning(message, category, filename, lineno, file, line)
+
+
+_python_showwarning = warnings.showwarning
+
+
 def main() -> None:
+    warnings.showwarning = _show_warning
     try:
         app(standalone_mode=True)
     except SentiError as error:

@@ -1,4 +1,4 @@
-"""Small MMSA pickles built with numpy, and a corpus of bad data files with their exact errors.
+"""Small MMSA pickles and label.csv files, and corpora of bad data files with their exact errors.
 
 Loader tests and CLI tests share the corpus, so every case is checked both through the function
 and through ``senti-tui data check``.
@@ -148,4 +148,56 @@ def bad_corpus(root: Path) -> list[BadCase]:
     cases.append(BadCase("sims_label_range", path,
                          f"{path}: split 'train' key 'regression_labels' is {float(labels[first]):g} at sample {first}, "
                          "outside [-1, 1] for sims; check the file or the data set name"))
+    return cases
+
+
+# --- label.csv ------------------------------------------------------------------------------------
+
+CSV_HEADER = "video_id,clip_id,text,label,annotation,mode\n"
+GOOD_CSV_ROWS = [
+    ("v1", 1, "IT WAS REALLY GOOD", 2.4, "train"),
+    ("v1", 2, "the plot was boring, but the acting was great", 0.8, "train"),
+    ("v2", 1, "i hated it", -2.6, "train"),
+    ("v2", 2, "it was okay i guess", 0.0, "valid"),
+    ("v3", 1, "really awful ending", -3.0, "valid"),
+    ("v3", 2, "wonderful film", 3.0, "test"),
+]
+
+
+def csv_text(rows, header: str = CSV_HEADER) -> str:
+    lines = [header]
+    for video, clip, text, label, mode in rows:
+        lines.append(f'{video},{clip},"{text}",{label},x,{mode}\n')
+    return "".join(lines)
+
+
+def bad_csv_corpus(root: Path) -> list[BadCase]:
+    root = root / "csv"
+    root.mkdir(parents=True, exist_ok=True)
+    cases: list[BadCase] = []
+
+    def case(name: str, content: str | bytes, message: str) -> None:
+        path = root / f"{name}.csv"
+        path.write_bytes(content if isinstance(content, bytes) else content.encode())
+        cases.append(BadCase(name, path, message.replace("{path}", str(path))))
+
+    columns = "video_id, clip_id, text, label, mode"
+    missing = root / "missing.csv"
+    cases.append(BadCase("csv_missing_file", missing, f"{missing}: no such file; check the path"))
+    case("csv_missing_column", "video_id,clip_id,text,label\nv,1,hi,0.2\n",
+         "{path}: no column 'mode' (found: video_id, clip_id, text, label); a label.csv needs the columns " + columns)
+    case("csv_header_only", CSV_HEADER, "{path}: no rows after the header; a label.csv needs train and valid rows")
+    case("csv_empty_file", "", "{path}: no column 'video_id' (found: nothing); a label.csv needs the columns " + columns)
+    case("csv_bad_mode", csv_text(GOOD_CSV_ROWS[:2] + [("v9", 1, "hi", 0.2, "dev")]),
+         "{path}: line 4 column 'mode' is 'dev'; use train, valid or test")
+    case("csv_label_not_number", csv_text(GOOD_CSV_ROWS[:1] + [("v9", 1, "hi", "Positive", "train")]),
+         "{path}: line 3 column 'label' is 'Positive', not a number")
+    case("csv_label_out_of_range", csv_text(GOOD_CSV_ROWS[:3] + [("v9", 1, "hi", 3.6, "valid")]),
+         "{path}: line 5 column 'label' is 3.6, outside [-3, 3] for text-only")
+    case("csv_label_nan", csv_text(GOOD_CSV_ROWS[:3] + [("v9", 1, "hi", "nan", "valid")]),
+         "{path}: line 5 column 'label' is nan, outside [-3, 3] for text-only")
+    case("csv_no_valid", csv_text([r for r in GOOD_CSV_ROWS if r[4] != "valid"]),
+         "{path}: no 'valid' rows (mode column has: train, test); a label.csv needs train and valid rows (test is optional)")
+    case("csv_not_utf8", b"video_id,clip_id,text,label,mode\n\xff\xfe\x00\x81 binary\n",
+         "{path}: not a UTF-8 CSV file; expected a label.csv with columns " + columns)
     return cases

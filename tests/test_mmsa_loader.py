@@ -10,7 +10,7 @@ import pytest
 from core.data.dataset import MSADataset, SpecialIds
 from core.data.mmsa import infer_family, load_mmsa_pickle, write_mmsa_pickle
 from core.errors import DataError, DataWarning
-from tests.mmsa_files import (AUDIO_DIM, AUDIO_LEN, SIZES, TEXT_LEN, VISION_DIM, VISION_LEN, bad_corpus,
+from tests.data_files import (AUDIO_DIM, AUDIO_LEN, SIZES, TEXT_LEN, VISION_DIM, VISION_LEN, bad_corpus,
                               small_mmsa, write)
 
 

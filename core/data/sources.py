@@ -1,0 +1,105 @@
+"""One entry point for every data source, and the plain-value summary ``data check`` prints.
+
+``load_dataset("synthetic")`` generates the embedded set; ``*.pkl`` is an MMSA pickle;
+``*.csv`` is a label.csv (text-only), which needs a tokenizer: the text encoder's, by default
+``minilm`` when it is installed. Heavy modules (the generator, transformers) load only when used.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+
+from core.data.dataset import MODALITIES, MSADataset
+from core.errors import DataError, EncoderUnavailable
+
+if TYPE_CHECKING:
+    from core.text_encoders import TextEncoderSpec
+
+SYNTHETIC = "synthetic"
+LABEL_CSV_MAX_LEN = 50  # MMSA's text length for MOSI/MOSEI
+
+
+def load_dataset(source: str, text_encoder: "TextEncoderSpec | None" = None, seed: int = 0) -> MSADataset:
+    """``"synthetic"`` (generated from ``seed``), an MMSA ``.pkl``, or a label ``.csv``."""
+    source = str(source).strip()
+    if source == SYNTHETIC:
+        from core.data.synthetic import generate_synthetic
+
+        return generate_synthetic(seed)
+    path = Path(source).expanduser()
+    suffix = path.suffix.lower()
+    if suffix == ".pkl":
+        from core.data.mmsa import load_mmsa_pickle
+
+        return load_mmsa_pickle(path)
+    if suffix == ".csv":
+        return _load_csv(path, text_encoder)
+    if not path.exists():
+        raise DataError(f"{source}: no such file; pass an MMSA pickle (.pkl), a label.csv (.csv) or 'synthetic'")
+    raise DataError(f"{source}: unknown data source; pass an MMSA pickle (.pkl), a label.csv (.csv) or 'synthetic'")
+
+
+def _load_csv(path: Path, spec: "TextEncoderSpec | None") -> MSADataset:
+    from core.data.labelcsv import load_label_csv, read_label_csv
+    from core.text_encoders import build_tokenizer, parse_text_encoder
+
+    read_label_csv(path)  # a bad file is reported before any tokenizer is looked for
+    if spec is None:
+        try:
+            spec = parse_text_encoder("minilm")
+            tokenizer = build_tokenizer(spec)
+        except EncoderUnavailable as error:
+            raise DataError(f"{path}: a label.csv is tokenized by the text encoder's tokenizer, and the default "
+                            f"one is unavailable ({error}); or pass --text-encoder scratch") from None
+    elif spec.kind == "scratch":
+        tokenizer = None  # the vocabulary comes from the file's train split
+    else:
+        tokenizer = build_tokenizer(spec)
+    return load_label_csv(path, tokenizer, max_len=LABEL_CSV_MAX_LEN)
+
+
+def summarize(dataset: MSADataset) -> dict[str, Any]:
+    """Everything ``data check`` shows, as plain values (no numpy types)."""
+    splits: dict[str, Any] = {}
+    for name, split in dataset.splits.items():
+        labels = split.labels.astype(np.float64)
+        text_lengths = split.text_bert[:, 1].sum(axis=1)
+        splits[name] = {
+            "size": len(split),
+            "lengths": {
+                "text": _stats(text_lengths),
+                "audio": _stats(split.audio_lengths) if dataset.present.get("audio", True) else None,
+                "vision": _stats(split.vision_lengths) if dataset.present.get("vision", True) else None,
+            },
+            "labels": {
+                "mean": float(labels.mean()),
+                "std": float(labels.std()),
+                "min": float(labels.min()),
+                "max": float(labels.max()),
+                "positive": float((labels > 0).mean()),
+                "negative": float((labels < 0).mean()),
+                "zero": float((labels == 0).mean()),
+            },
+        }
+    return {
+        "name": dataset.name,
+        "source": dataset.source,
+        "synthetic": bool(dataset.synthetic),
+        "fingerprint": dataset.fingerprint,
+        "dims": dataset.dims.as_dict(),
+        "present": {m: bool(dataset.present.get(m, True)) for m in MODALITIES},
+        "label_range": list(dataset.label_range),
+        "metric_family": dataset.metric_family,
+        "vocab_size": len(dataset.vocab) if dataset.vocab is not None else None,
+        "cleaned": {k: int(v) for k, v in dataset.cleaned.items()},
+        "cleaned_total": int(sum(dataset.cleaned.values())),
+        "splits": splits,
+    }
+
+
+def _stats(values: np.ndarray) -> dict[str, float]:
+    values = np.asarray(values, dtype=np.float64)
+    return {"min": float(values.min()), "mean": float(values.mean()), "max": float(values.max())}
