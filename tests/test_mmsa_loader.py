@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import warnings
 
 import numpy as np
@@ -164,3 +165,15 @@ def test_a_real_file_loads_without_warnings(tmp_path):
     with warnings.catch_warnings():
         warnings.simplefilter("error")
         load_mmsa_pickle(path)
+
+
+@pytest.mark.skipif(not hasattr(os, "geteuid") or os.geteuid() == 0, reason="root reads any file")
+def test_unreadable_file(tmp_path):
+    path = write(tmp_path / "mosi" / "locked.pkl", small_mmsa())
+    path.chmod(0)
+    try:
+        with pytest.raises(DataError) as info:
+            load_mmsa_pickle(path)
+    finally:
+        path.chmod(0o600)
+    assert str(info.value) == f"{path}: cannot read the file (permission denied); check its permissions"

@@ -1,0 +1,84 @@
+"""load_dataset picks the loader from the source; summarize gives plain values for ``data check``."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+
+from core.data.sources import load_dataset, summarize
+from core.errors import DataError
+from core.text_encoders import TextEncoderSpec, minilm_package_folder, parse_text_encoder
+from tests.data_files import GOOD_CSV_ROWS, csv_text, small_mmsa, write
+
+
+def test_synthetic_comes_from_the_generator_and_survives_a_file_round_trip(tmp_path):
+    from core.data.mmsa import write_mmsa_pickle
+
+    dataset = load_dataset("synthetic", seed=1)
+    assert dataset.synthetic and dataset.name == "synthetic" and dataset.source == "synthetic:seed=1"
+    assert load_dataset("synthetic", seed=1).fingerprint == dataset.fingerprint
+    assert load_dataset("synthetic", seed=2).fingerprint != dataset.fingerprint
+    back = load_dataset(str(write_mmsa_pickle(dataset, tmp_path / "s.pkl")))
+    assert back.synthetic and back.fingerprint == dataset.fingerprint and back.vocab == dataset.vocab
+    # and a scratch encoder sized from either is the same
+    assert parse_text_encoder("scratch", back) == parse_text_encoder("scratch", dataset)
+
+
+def test_pickle_and_summary(tmp_path):
+    raw = small_mmsa()
+    raw["test"]["vision"][0, 0, 0] = np.nan
+    path = write(tmp_path / "mosi" / "unaligned_50.pkl", raw)
+    with pytest.warns(UserWarning):
+        dataset = load_dataset(str(path))
+    summary = summarize(dataset)
+    json.dumps(summary)  # plain values only
+    assert summary["name"] == "mosi" and summary["synthetic"] is False
+    assert summary["cleaned"] == {"test/vision": 1} and summary["cleaned_total"] == 1
+    assert summary["present"] == {"text": True, "audio": True, "vision": True}
+    train = summary["splits"]["train"]
+    labels = raw["train"]["regression_labels"].astype(np.float64)
+    assert train["size"] == 5
+    assert train["labels"]["mean"] == pytest.approx(labels.mean()) and train["labels"]["std"] == pytest.approx(labels.std())
+    assert train["labels"]["positive"] == pytest.approx((labels > 0).mean())
+    lengths = raw["train"]["audio_lengths"]
+    assert train["lengths"]["audio"] == {"min": lengths.min(), "mean": pytest.approx(lengths.mean()), "max": lengths.max()}
+    text_lengths = raw["train"]["text_bert"][:, 1].sum(axis=1)
+    assert train["lengths"]["text"]["max"] == text_lengths.max()
+
+
+def test_label_csv_with_scratch_and_its_summary(tmp_path):
+    path = tmp_path / "label.csv"
+    path.write_text(csv_text(GOOD_CSV_ROWS))
+    dataset = load_dataset(str(path), text_encoder=TextEncoderSpec(kind="scratch"))
+    assert dataset.vocab is not None and dataset.dims.text_len == 50
+    spec = parse_text_encoder("scratch", dataset)
+    assert spec.vocab == dataset.vocab and spec.max_len == 50
+    summary = summarize(dataset)
+    assert summary["present"] == {"text": True, "audio": False, "vision": False}
+    assert summary["splits"]["valid"]["lengths"]["audio"] is None
+
+
+def test_label_csv_defaults_to_minilm(tmp_path, monkeypatch):
+    path = tmp_path / "label.csv"
+    path.write_text(csv_text(GOOD_CSV_ROWS))
+    try:
+        minilm_package_folder()
+    except Exception:
+        pytest.skip("senti-tui[minilm] is not installed")
+    dataset = load_dataset(str(path))
+    assert dataset.vocab is None and dataset.split("train").text_bert[0, 0, 1] == 2009  # "it" in BERT's vocab
+    monkeypatch.setattr("core.text_encoders.MINILM_PACKAGE", "senti_tui_no_such_package")
+    with pytest.raises(DataError) as info:
+        load_dataset(str(path))
+    message = str(info.value)
+    assert message.startswith(f"{path}: a label.csv is tokenized by the text encoder's tokenizer, and the default one is unavailable (")
+    assert "pip install 'senti-tui[minilm]'" in message and message.endswith("; or pass --text-encoder scratch")
+
+
+def test_unknown_sources(tmp_path):
+    with pytest.raises(DataError, match=r"no such file; pass an MMSA pickle"):
+        load_dataset(str(tmp_path / "nothing"))
+    with pytest.raises(DataError, match=r"no such file; check the path"):
+        load_dataset(str(tmp_path / "nothing.pkl"))
