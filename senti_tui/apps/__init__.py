@@ -1,0 +1,1 @@
+"""The Textual apps: ``train`` (also behind ``watch``) and, later, ``explore``."""

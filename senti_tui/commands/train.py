@@ -1,0 +1,141 @@
+"""``senti-tui train`` and ``senti-tui watch``.
+
+``train`` turns the options into a :class:`~core.training.options.TrainOptions`, lets
+``core.training.session.prepare_training`` validate them (a user mistake raises SentiError before
+anything starts: one line, exit 2), then shows the run in the training app with a terminal, or as
+text with ``--headless`` (the default when stdout is not a terminal, or under CI). Under
+``torchrun`` only rank 0 shows anything; the other ranks train silently.
+
+``watch RUN_DIR`` shows the same app for a run's ``events.jsonl``: it follows a run going on
+elsewhere and replays a finished one at once.
+
+Exit codes: 0 when the run finished (or was stopped and saved), 1 when it failed, 2 for a user
+mistake. torch is imported only inside ``prepare_training``, never at the top of this module.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from pathlib import Path
+from typing import Optional
+
+import typer
+
+from core.errors import SentiError
+from core.training.events import Event, Failed, Finished
+from core.training.options import TrainOptions
+
+
+def register(app: typer.Typer) -> None:
+    app.command("train", help="Train Senti-iFusion, LNLN or DAR with live progress panes (or text with --headless).")(train)
+    app.command("watch", help="Show the training panes for a run folder: follows a run going on, replays a finished one.")(watch)
+
+
+def train(
+    model: Optional[str] = typer.Option(None, "--model", help="senti-ifusion | lnln | dar  [default: senti-ifusion]"),
+    data: Optional[str] = typer.Option(None, "--data", help="An MMSA pickle, a label.csv, or 'synthetic'."),
+    preset: Optional[str] = typer.Option(None, "--preset", help="demo | mosi-paper | mosei-paper | sims-paper"),
+    text_encoder: Optional[str] = typer.Option(None, "--text-encoder", help="scratch | minilm | bert-base-uncased | PATH"),
+    freeze_text: bool = typer.Option(False, "--freeze-text", help="Keep the text encoder's weights fixed."),
+    epochs: Optional[int] = typer.Option(None, "--epochs", help="Number of epochs (default: the preset's)."),
+    batch_size: Optional[int] = typer.Option(None, "--batch-size", help="Batch size (default: the preset's)."),
+    lr: Optional[float] = typer.Option(None, "--lr", help="Learning rate (default: the preset's)."),
+    seed: Optional[int] = typer.Option(None, "--seed", help="Random seed (default: the paper's)."),
+    device: str = typer.Option("auto", "--device", help="auto | cpu | cuda (auto: CUDA when present)."),
+    selection: str = typer.Option("valid", "--selection", help="valid, or paper: LNLN's test-split selection (labelled TEST-SELECTED)."),
+    out: Optional[str] = typer.Option(None, "--out", help="Run folder (default: a new folder under checkpoints/)."),
+    resume: Optional[str] = typer.Option(None, "--resume", help="Continue the run in this folder from its last.pt."),
+    headless: bool = typer.Option(False, "--headless", help="Print progress as text (the default without a terminal)."),
+) -> None:
+    options = TrainOptions(
+        data=data, preset=preset, text_encoder=text_encoder, freeze_text=freeze_text, epochs=epochs,
+        batch_size=batch_size, lr=lr, seed=seed, device=device, selection=selection, out=out, resume=resume,
+    )
+    if model is not None:
+        options.model = model
+    from core.training.session import prepare_training  # torch is imported here, not before
+
+    session = prepare_training(options)  # SentiError -> one line, exit 2 (cli.main)
+    history = _resume_history(resume)
+    if _rank() != 0:
+        result = session.run([])  # other ranks compute; rank 0 shows and writes
+    elif headless or not _interactive():
+        from senti_tui.event_sources import SessionSource
+        from senti_tui.headless import run_headless
+
+        result = run_headless(SessionSource(session))
+    else:
+        result = _run_app(session, history)
+    raise typer.Exit(_exit_code(result))
+
+
+def watch(
+    run_dir: Path = typer.Argument(..., help="A run folder (it holds events.jsonl)."),
+    headless: bool = typer.Option(False, "--headless", help="Print the run as text instead of the panes."),
+) -> None:
+    from senti_tui.event_sources import FileSource
+
+    source = FileSource(run_dir)  # a missing folder or events.jsonl -> one line, exit 2
+    if headless or not _interactive():
+        from senti_tui.headless import run_headless
+
+        run_headless(source)
+        return
+    from senti_tui.apps.train.app import TrainApp
+
+    TrainApp(source, mode="watch").run()
+
+
+def _run_app(session, history: list[Event]) -> Event | None:
+    from senti_tui.apps.train.app import TrainApp
+    from senti_tui.event_sources import SessionSource
+    from senti_tui.headless import final_summary
+
+    app = TrainApp(SessionSource(session, history=history), mode="train")
+    app.run()
+    result = app.result
+    # The screen is gone: leave the outcome in the terminal's scroll-back.
+    if isinstance(result, Finished):
+        from rich.console import Console
+
+        console = Console(highlight=False)
+        for line in final_summary(result, app.state):
+            console.print(line, soft_wrap=True)
+    elif isinstance(result, Failed):
+        typer.echo(f"training failed: {result.error}", err=True)
+    return result
+
+
+def _resume_history(resume: str | None) -> list[Event]:
+    """The events of the run being resumed, so its panes start with the epochs already done."""
+    if not resume:
+        return []
+    from senti_tui.event_sources import read_event_log
+
+    try:
+        events, _bad = read_event_log(resume)
+    except SentiError:
+        return []  # the trainer decides whether the folder can be resumed; panes just start empty
+    return events
+
+
+def _exit_code(result: Event | None) -> int:
+    if isinstance(result, Failed):
+        return 1
+    return 0
+
+
+def _interactive() -> bool:
+    """A terminal on both ends and not CI (CI=true is set by most CI systems)."""
+    if os.environ.get("CI", "").lower() not in ("", "0", "false"):
+        return False
+    return sys.stdout.isatty() and sys.stdin.isatty()
+
+
+def _rank() -> int:
+    """torchrun's global rank (0 without torchrun)."""
+    try:
+        return int(os.environ.get("RANK", "0"))
+    except ValueError:
+        return 0

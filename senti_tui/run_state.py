@@ -1,0 +1,223 @@
+"""What is known about a training run, folded from its event stream.
+
+The training app, ``senti-tui watch`` and the headless printer all read a run through this one
+object: ``apply(event)`` folds an event in and says which parts changed, so a view redraws only
+those. Plain Python only (no Textual, no torch), so it is tested without a terminal.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+
+from core.training.events import (
+    CheckpointSaved,
+    EarlyStop,
+    EpochEnd,
+    Event,
+    Failed,
+    Finished,
+    RunStarted,
+    StageChange,
+    Step,
+)
+
+MODEL_NAMES: dict[str, str] = {"senti-ifusion": "Senti-iFusion", "lnln": "LNLN", "dar": "DAR"}
+
+# What each model's integrity estimate covers, said plainly where the scatter would be.
+INTEGRITY_NOTES: dict[str, str] = {
+    "lnln": "LNLN estimates language integrity only",
+    "dar": "DAR does not estimate integrity",
+}
+
+# Parts of the view an event can change; ``apply`` returns a set of these.
+PROGRESS, LOSSES, EPOCHS, STAGE, CHECKPOINT, HEADER, END = (
+    "progress", "losses", "epochs", "stage", "checkpoint", "header", "end",
+)
+
+
+def model_display_name(model: str) -> str:
+    return MODEL_NAMES.get(model, model)
+
+
+@dataclass
+class LossHistory:
+    """Every loss term per step, on an x axis in epochs (epoch 3, step 5 of 10 -> 2.5)."""
+
+    xs: dict[str, list[float]] = field(default_factory=dict)
+    ys: dict[str, list[float]] = field(default_factory=dict)
+
+    def add(self, x: float, losses: dict[str, float]) -> None:
+        for term, value in losses.items():
+            if value is None or not math.isfinite(value):
+                continue  # a NaN step is reported in the progress pane, not drawn
+            self.xs.setdefault(term, []).append(x)
+            self.ys.setdefault(term, []).append(float(value))
+
+    def terms(self) -> list[str]:
+        """``total`` first, then the named terms in the order they first appeared."""
+        names = list(self.xs)
+        return (["total"] if "total" in names else []) + [name for name in names if name != "total"]
+
+    def drop_from(self, x: float) -> None:
+        """Forget points at or after ``x`` (a resumed run recomputes those epochs)."""
+        for term in list(self.xs):
+            keep = [i for i, value in enumerate(self.xs[term]) if value < x]
+            self.xs[term] = [self.xs[term][i] for i in keep]
+            self.ys[term] = [self.ys[term][i] for i in keep]
+
+    def binned(self, term: str, bins: int) -> tuple[list[float], list[float]]:
+        """At most ``bins`` points: means over consecutive groups of steps (keeps plots cheap)."""
+        xs, ys = self.xs.get(term, []), self.ys.get(term, [])
+        if len(xs) <= bins or bins <= 0:
+            return list(xs), list(ys)
+        size = len(xs) / bins
+        out_x, out_y = [], []
+        for b in range(bins):
+            lo, hi = int(b * size), max(int((b + 1) * size), int(b * size) + 1)
+            out_x.append(sum(xs[lo:hi]) / (hi - lo))
+            out_y.append(sum(ys[lo:hi]) / (hi - lo))
+        return out_x, out_y
+
+
+@dataclass
+class RunState:
+    started: RunStarted | None = None
+    step: Step | None = None
+    epochs: list[EpochEnd] = field(default_factory=list)
+    stage: int | None = None
+    stage_description: str = ""
+    checkpoints: list[CheckpointSaved] = field(default_factory=list)
+    early_stop: EarlyStop | None = None
+    finished: Finished | None = None
+    failed: Failed | None = None
+    stopping: bool = False  # the user asked to stop; waiting for Finished
+    losses: LossHistory = field(default_factory=LossHistory)
+    lr_history: list[float] = field(default_factory=list)
+
+    # --- folding -------------------------------------------------------------------------------
+    def apply(self, event: Event) -> set[str]:
+        handler = getattr(self, f"_on_{type(event).__name__}", None)
+        return handler(event) if handler else set()
+
+    def _on_RunStarted(self, event: RunStarted) -> set[str]:
+        self.started = event
+        self.finished = self.failed = self.early_stop = None
+        self.step = None
+        # A resumed run replays from start_epoch: drop what it will recompute.
+        self.epochs = [e for e in self.epochs if e.epoch < event.start_epoch]
+        self.losses.drop_from(event.start_epoch - 1)
+        self.stage = self._stage_of(event.start_epoch)
+        self.stage_description = self._stage_description(self.stage)
+        return {HEADER, PROGRESS, STAGE, EPOCHS, LOSSES, END}
+
+    def _on_Step(self, event: Step) -> set[str]:
+        self.step = event
+        self.losses.add(event.epoch - 1 + event.step / max(event.steps_per_epoch, 1), event.losses)
+        self.lr_history.append(event.lr)
+        return {PROGRESS, LOSSES}
+
+    def _on_EpochEnd(self, event: EpochEnd) -> set[str]:
+        self.epochs = [e for e in self.epochs if e.epoch != event.epoch] + [event]
+        if event.stage != self.stage:
+            self.stage = event.stage
+            self.stage_description = self._stage_description(event.stage) or self.stage_description
+        return {EPOCHS, PROGRESS, LOSSES, STAGE}
+
+    def _on_StageChange(self, event: StageChange) -> set[str]:
+        self.stage = event.stage
+        self.stage_description = event.description
+        return {STAGE, PROGRESS}
+
+    def _on_CheckpointSaved(self, event: CheckpointSaved) -> set[str]:
+        self.checkpoints.append(event)
+        return {CHECKPOINT}
+
+    def _on_EarlyStop(self, event: EarlyStop) -> set[str]:
+        self.early_stop = event
+        return {PROGRESS, END}
+
+    def _on_Finished(self, event: Finished) -> set[str]:
+        self.finished = event
+        self.stopping = False
+        return {PROGRESS, END, EPOCHS, LOSSES}
+
+    def _on_Failed(self, event: Failed) -> set[str]:
+        self.failed = event
+        self.stopping = False
+        return {PROGRESS, END}
+
+    # --- questions the views ask ---------------------------------------------------------------
+    @property
+    def over(self) -> bool:
+        return self.finished is not None or self.failed is not None
+
+    @property
+    def model(self) -> str:
+        return self.started.model if self.started else ""
+
+    @property
+    def epochs_total(self) -> int | None:
+        return self.started.epochs if self.started else None
+
+    @property
+    def stage_count(self) -> int:
+        return len(self.started.stages) if self.started and self.started.stages else 1
+
+    @property
+    def current_epoch(self) -> int:
+        if self.step is not None:
+            return self.step.epoch
+        if self.epochs:
+            return self.epochs[-1].epoch
+        return self.started.start_epoch if self.started else 0
+
+    @property
+    def latest_epoch(self) -> EpochEnd | None:
+        return self.epochs[-1] if self.epochs else None
+
+    @property
+    def best_epoch(self) -> EpochEnd | None:
+        """The epoch end that holds the latest view of "best so far"."""
+        return self.epochs[-1] if self.epochs else None
+
+    @property
+    def test_selected(self) -> bool:
+        return bool(self.started and self.started.selection == "paper")
+
+    @property
+    def status_word(self) -> str:
+        if self.failed is not None:
+            return "failed"
+        if self.finished is not None:
+            if self.finished.stopped_by_user:
+                return "stopped"
+            return "early-stopped" if self.early_stop is not None else "finished"
+        if self.stopping:
+            return "stopping…"
+        if self.started is None:
+            return "starting"
+        return "running"
+
+    def integrity_note(self) -> str | None:
+        """Plain words for a model whose integrity estimate is partial or absent."""
+        return INTEGRITY_NOTES.get(self.model)
+
+    def last_checkpoint(self, kind_prefix: str) -> CheckpointSaved | None:
+        for saved in reversed(self.checkpoints):
+            if saved.kind.startswith(kind_prefix):
+                return saved
+        return None
+
+    def _stage_of(self, epoch: int) -> int | None:
+        stages = self.started.stages if self.started else []
+        for stage in stages:
+            if stage.get("first_epoch", 1) <= epoch <= stage.get("last_epoch", 10**9):
+                return stage.get("stage")
+        return stages[0].get("stage") if stages else None
+
+    def _stage_description(self, stage: int | None) -> str:
+        for entry in self.started.stages if self.started else []:
+            if entry.get("stage") == stage:
+                return str(entry.get("description", ""))
+        return ""
