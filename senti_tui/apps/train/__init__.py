@@ -1,0 +1,1 @@
+"""The training app behind ``senti-tui train`` and ``senti-tui watch`` (see app.py)."""
