@@ -82,3 +82,15 @@ def test_unknown_sources(tmp_path):
         load_dataset(str(tmp_path / "nothing"))
     with pytest.raises(DataError, match=r"no such file; check the path"):
         load_dataset(str(tmp_path / "nothing.pkl"))
+
+
+def test_load_with_encoder_completes_the_spec_from_the_data(tmp_path):
+    from core.data.sources import load_with_encoder
+
+    path = tmp_path / "label.csv"
+    path.write_text(csv_text(GOOD_CSV_ROWS))
+    dataset, spec = load_with_encoder(str(path), "scratch", freeze=True)
+    assert spec.kind == "scratch" and spec.freeze and spec.vocab == dataset.vocab
+    assert spec.vocab_size == len(dataset.vocab) and spec.max_len == dataset.dims.text_len
+    synthetic, spec = load_with_encoder("synthetic", "bert-base-config", seed=0)
+    assert spec.kind == "bert-base-config" and synthetic.synthetic

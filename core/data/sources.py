@@ -42,6 +42,24 @@ def load_dataset(source: str, text_encoder: "TextEncoderSpec | None" = None, see
     raise DataError(f"{source}: unknown data source; pass an MMSA pickle (.pkl), a label.csv (.csv) or 'synthetic'")
 
 
+def load_with_encoder(
+    source: str, text_encoder: str, seed: int = 0, freeze: bool = False
+) -> tuple[MSADataset, "TextEncoderSpec"]:
+    """The data set and the full text-encoder spec for a CLI pair (``--data``, ``--text-encoder``).
+
+    The order matters for label.csv: its text is tokenized by the encoder's tokenizer, and a
+    scratch encoder's vocabulary comes from the file -- so the data is loaded with the encoder's
+    kind first, then the spec is completed from the data (vocabulary, size, text length).
+    """
+    from core.text_encoders import TextEncoderSpec, parse_text_encoder
+
+    if text_encoder.strip() == "scratch":
+        dataset = load_dataset(source, TextEncoderSpec(kind="scratch", freeze=freeze), seed=seed)
+        return dataset, parse_text_encoder("scratch", dataset, freeze=freeze)
+    spec = parse_text_encoder(text_encoder, None, freeze=freeze)
+    return load_dataset(source, spec, seed=seed), spec
+
+
 def _load_csv(path: Path, spec: "TextEncoderSpec | None") -> MSADataset:
     from core.data.labelcsv import load_label_csv, read_label_csv
     from core.text_encoders import build_tokenizer, parse_text_encoder

@@ -38,26 +38,21 @@ def synth(
 
 
 def check(
-    path: str = typer.Argument(..., help="An MMSA pickle (.pkl), a label.csv (.csv), or 'synthetic'."),
+    path: str = typer.Argument(..., metavar="PATH", help="An MMSA pickle (.pkl), a label.csv (.csv), or 'synthetic'."),
     text_encoder: Optional[str] = typer.Option(
         None, "--text-encoder", help="Tokenizer for a label.csv: minilm (default), scratch, bert-base-uncased or a folder."
     ),
 ) -> None:
     """Load a data file with every check training does, and print a summary table (exit 0), or one line (exit 2)."""
-    from core.data.sources import load_dataset, summarize
+    from core.data.sources import load_dataset, load_with_encoder, summarize
+    from core.errors import DataWarning
 
-    spec = None
-    if text_encoder is not None and text_encoder != "scratch":
-        from core.text_encoders import parse_text_encoder
-
-        spec = parse_text_encoder(text_encoder)
-    elif text_encoder == "scratch":
-        from core.text_encoders import TextEncoderSpec
-
-        spec = TextEncoderSpec(kind="scratch")  # the vocabulary comes from the file's train split
     with warnings.catch_warnings(record=True) as caught:
-        warnings.simplefilter("always")
-        dataset = load_dataset(path, text_encoder=spec)
+        warnings.simplefilter("always", DataWarning)  # other warnings keep their usual filters
+        if text_encoder is None:
+            dataset = load_dataset(path)
+        else:
+            dataset, _ = load_with_encoder(path, text_encoder)
     _replay(caught)
     _print_summary(summarize(dataset))
 
