@@ -61,10 +61,18 @@ def _family(dataset: str) -> str:
 
 
 def _flat(values: Any) -> np.ndarray:
-    """Any array-like (numpy, list, a CPU/GPU torch tensor) as a flat float64 array."""
-    if hasattr(values, "detach"):
-        values = values.detach().cpu().numpy()
-    return np.asarray(values, dtype=np.float64).reshape(-1)
+    """Any array-like (numpy, list, a CPU/GPU torch tensor) as a flat float array.
+
+    A float32 input stays float32: MMSA computes on float32 tensors, and that matters exactly at
+    the SIMS bin edges (float32 0.1 is not greater than the edge 0.1 compared in float32).
+    """
+    if hasattr(values, "detach"):  # a torch tensor; half precision has no numpy twin here
+        values = values.detach().cpu()
+        values = (values.float() if values.element_size() < 4 else values).numpy()
+    array = np.asarray(values)
+    if array.dtype not in (np.float32, np.float64):
+        array = array.astype(np.float64)
+    return array.reshape(-1)
 
 
 def pearson(a: np.ndarray, b: np.ndarray) -> float:
@@ -112,8 +120,11 @@ def _mosi_metrics(pred: np.ndarray, true: np.ndarray) -> dict[str, float]:
 
 
 def sims_bins(values: np.ndarray, classes: int) -> np.ndarray:
-    """SIMS class index of each (already clipped) value: intervals closed on the right."""
-    return np.searchsorted(SIMS_EDGES[classes], values, side="left")
+    """SIMS class index of each (already clipped) value: intervals closed on the right.
+
+    The edges are compared in the values' own dtype, as MMSA's ``values > edge`` does.
+    """
+    return np.searchsorted(SIMS_EDGES[classes].astype(values.dtype), values, side="left")
 
 
 def _sims_metrics(pred: np.ndarray, true: np.ndarray) -> dict[str, float]:
