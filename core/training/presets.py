@@ -1,0 +1,180 @@
+"""Presets, and the fully resolved training configuration.
+
+A preset fills every setting the user did not give. ``demo`` trains on the embedded synthetic
+set with the scratch text encoder and is sized for a 2-core CPU (each model well within five
+minutes and 2 GB). ``mosi-paper``, ``mosei-paper`` and ``sims-paper`` are the papers'
+hyper-parameters per model (models.md §2.4, §3.5, §4, [A19], [A31]); they need ``--data``.
+``tiny`` is for tests and smoke checks: a few dozen synthetic samples, two epochs.
+
+Without a preset: no ``--data`` (or ``--data synthetic``) means ``demo``; a data file means the
+paper preset of its family (read from the file name, e.g. ``.../MOSEI/unaligned_50.pkl``; MOSI
+when it cannot be told).
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field, fields
+
+from core.errors import ConfigError
+from core.training.options import TrainOptions
+from core.training.schedule import scaled_warmup
+
+PRESETS = ("demo", "mosi-paper", "mosei-paper", "sims-paper", "tiny")
+SELECTIONS = ("valid", "paper")
+
+
+@dataclass
+class TrainConfig:
+    """Everything a run needs, as plain values (``config.json`` and the checkpoints hold it)."""
+
+    model: str
+    data: str
+    preset: str
+    text_encoder: str
+    freeze_text: bool
+    epochs: int
+    batch_size: int
+    lr: float
+    weight_decay: float
+    warmup_epochs: int
+    seed: int
+    device: str
+    selection: str  # valid | paper
+    select_on: str  # the validation criterion: "MAE" or "val_loss" (see selection.py)
+    patience: int | None  # early stopping; None = off
+    patience_stage: int  # early stopping counts from this stage on
+    eval_batch_size: int = 64  # fixed and unshuffled ([A16])
+    model_overrides: dict = field(default_factory=dict)
+    protocol: dict = field(default_factory=dict)  # training missingness options, e.g. {"droprate": 0.5}
+    max_samples: int | None = None  # keep only the first N samples of each split (tiny)
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+    @classmethod
+    def from_dict(cls, data: dict) -> "TrainConfig":
+        known = {f.name for f in fields(cls)}
+        return cls(**{k: v for k, v in data.items() if k in known})
+
+
+# Per model: the paper's seed, epochs, validation criterion and early stopping (§2.4, §3.5, §4).
+PAPER_MODEL = {
+    "lnln": {"seed": 1111, "epochs": 200, "select_on": "MAE", "patience": None, "patience_stage": 1},
+    "senti-ifusion": {"seed": 1112, "epochs": 150, "select_on": "val_loss", "patience": 30, "patience_stage": 2},
+    "dar": {"seed": 1111, "epochs": 200, "select_on": "val_loss", "patience": None, "patience_stage": 1},
+}
+PAPER_COMMON = {"batch_size": 64, "lr": 1e-4, "weight_decay": 1e-4}
+PAPER_TEXT_ENCODER = {"mosi-paper": "bert-base-uncased", "mosei-paper": "bert-base-uncased", "sims-paper": "bert-base-chinese"}
+
+
+def paper_preset(preset: str, model: str) -> dict:
+    values = {**PAPER_COMMON, **PAPER_MODEL[model], "text_encoder": PAPER_TEXT_ENCODER[preset], "model_overrides": {}}
+    if model == "senti-ifusion" and preset == "mosei-paper":
+        values["epochs"] = 200  # MOSEI: 200 epochs, stage 1 still 40 ([A19])
+    values["warmup_epochs"] = scaled_warmup(values["epochs"])  # 20 of 200, 15 of 150
+    return values
+
+
+# The demo: synthetic data, scratch encoder, sized for this 2-core CPU (see checkpoints/README.md
+# for the measured figures). Higher learning rates than the papers': a scratch encoder and small
+# data need them to converge in a few epochs.
+DEMO_MODEL = {
+    "lnln": {"epochs": 12, "lr": 1e-3},
+    "senti-ifusion": {"epochs": 12, "lr": 1e-3, "model_overrides": {"stage1_epochs": 4}},
+    "dar": {"epochs": 12, "lr": 1e-3},
+}
+
+
+def demo_preset(model: str) -> dict:
+    values = {
+        "data": "synthetic",
+        "text_encoder": "scratch",
+        "batch_size": 32,
+        "weight_decay": 1e-4,
+        "seed": 1111,
+        "select_on": "MAE",
+        "patience": None,
+        "patience_stage": 1,
+        "model_overrides": {},
+        **DEMO_MODEL[model],
+    }
+    values["warmup_epochs"] = scaled_warmup(values["epochs"])
+    return values
+
+
+def tiny_preset(model: str) -> dict:
+    overrides = {"stage1_epochs": 1} if model == "senti-ifusion" else {}
+    return {
+        "data": "synthetic",
+        "text_encoder": "scratch",
+        "epochs": 2,
+        "batch_size": 16,
+        "lr": 1e-3,
+        "weight_decay": 1e-4,
+        "warmup_epochs": 0,
+        "seed": 7,
+        "select_on": "MAE",
+        "patience": None,
+        "patience_stage": 1,
+        "model_overrides": overrides,
+        "max_samples": 48,
+    }
+
+
+def infer_family_from_path(data: str) -> str:
+    """mosi | mosei | sims from a data path's name (MOSI when it cannot be told)."""
+    lowered = data.lower()
+    for family in ("mosei", "sims", "mosi"):
+        if family in lowered:
+            return family
+    return "mosi"
+
+
+def resolve_config(options: TrainOptions) -> TrainConfig:
+    """Merge a preset with the user's options; unknown names are one-line errors."""
+    from core.models.registry import model_names
+
+    if options.model not in model_names():
+        raise ConfigError(f"unknown model {options.model!r}: choose one of {', '.join(model_names())}")
+    if options.preset is not None and options.preset not in PRESETS:
+        raise ConfigError(f"unknown preset {options.preset!r}: choose one of {', '.join(PRESETS)}")
+    if options.selection not in SELECTIONS:
+        raise ConfigError(f"unknown selection {options.selection!r}: choose valid or paper")
+    for name in ("epochs", "batch_size"):
+        value = getattr(options, name)
+        if value is not None and value < 1:
+            raise ConfigError(f"--{name.replace('_', '-')} must be at least 1, not {value}")
+    if options.lr is not None and not options.lr > 0:
+        raise ConfigError(f"--lr must be positive, not {options.lr}")
+
+    preset = options.preset
+    if preset is None:
+        preset = "demo" if options.data in (None, "synthetic") else f"{infer_family_from_path(options.data)}-paper"
+    if preset == "demo":
+        values = demo_preset(options.model)
+    elif preset == "tiny":
+        values = tiny_preset(options.model)
+    else:
+        values = paper_preset(preset, options.model)
+        if options.data is None:
+            raise ConfigError(f"preset {preset} trains on real data: pass --data PATH (an MMSA pickle or label.csv)")
+
+    data = options.data if options.data is not None else values.pop("data")
+    values.pop("data", None)
+    for name in ("text_encoder", "epochs", "batch_size", "lr", "seed"):
+        given = getattr(options, name)
+        if given is not None:
+            values[name] = given
+    if options.epochs is not None:  # the warm-up keeps its share of a changed length
+        values["warmup_epochs"] = scaled_warmup(options.epochs) if preset not in ("tiny",) else 0
+    if options.selection == "paper":
+        values["patience"] = None  # LNLN's paper protocol runs every epoch ([A5])
+    return TrainConfig(
+        model=options.model,
+        data=str(data),
+        preset=preset,
+        freeze_text=bool(options.freeze_text),
+        device=options.device,
+        selection=options.selection,
+        **values,
+    )

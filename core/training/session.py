@@ -1,0 +1,242 @@
+"""``prepare_training`` validates everything up front; ``TrainingSession.run`` trains.
+
+    session = prepare_training(TrainOptions(model="lnln", preset="demo"))  # SentiError: one line
+    session.run_dir                      # where config.json, events.jsonl, checkpoints go
+    result = session.run(callbacks=[print])   # blocking; Finished or Failed, never raises
+    session.request_stop()               # from any thread; honoured at the next batch
+
+Every user mistake surfaces in :func:`prepare_training`, before any file is written: an unknown
+model or preset, data that does not exist or fails validation, an unavailable text encoder, CUDA
+asked for but absent, a resume folder of another model, a checkpoint of another format version,
+other feature dims or other data. During :meth:`TrainingSession.run` a crash is logged, written to
+``events.jsonl`` and returned as a :class:`~core.training.events.Failed` event.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import logging
+import threading
+import traceback
+from pathlib import Path
+from typing import Iterable
+
+
+from core.data.dataset import MSADataset, Split
+from core.data.fingerprint import fingerprint_splits
+from core.data.sources import SYNTHETIC, load_dataset
+from core.errors import ConfigError, DataError, SentiError
+from core.missingness import MaskSetting, default_training_protocol
+from core.models.base import MSAModel
+from core.models.registry import build_model, config_to_dict
+from core.text_encoders import TextEncoderSpec, build_text_encoder, parse_text_encoder
+from core.training import distributed
+from core.training.checkpoint import Checkpoint, check_dims, load_checkpoint
+from core.training.device import resolve_device
+from core.training.events import Callback, Event, Failed, Finished
+from core.training.options import TrainOptions
+from core.training.presets import TrainConfig, resolve_config
+from core.training.rng import seed_everything
+from core.training.run_folder import LAST_NAME, RunFolder, default_run_dir
+from core.training.trainer import TrainingRun, train
+
+log = logging.getLogger("senti_tui.training")
+
+SYNTHETIC_DATA_SEED = 0  # the embedded data set is always the seed-0 one (the explorer's too)
+
+
+class TrainingSession:
+    """A prepared run. Thread-safe :meth:`request_stop`; :meth:`run` once."""
+
+    def __init__(self, run: TrainingRun) -> None:
+        self._run = run
+        self._stop = threading.Event()
+
+    @property
+    def run_dir(self) -> Path:
+        return self._run.run_dir
+
+    @property
+    def config(self) -> dict:
+        """The fully resolved configuration (what ``config.json`` holds)."""
+        return self._run.resolved
+
+    @property
+    def is_main_process(self) -> bool:
+        """False on DDP ranks other than 0, which write nothing and emit nothing."""
+        return self._run.dist.is_main
+
+    def request_stop(self) -> None:
+        """Ask the loop to stop at the next batch; it saves ``last.pt`` and finishes."""
+        self._stop.set()
+
+    def run(self, callbacks: Iterable[Callback] = ()) -> Finished | Failed:
+        run = self._run
+        listeners: list[Callback] = [run.folder] if run.folder is not None else []
+        if run.dist.is_main:
+            listeners += list(callbacks)
+
+        def emit(event: Event) -> None:
+            for listener in listeners:
+                listener(event)
+
+        try:
+            if run.folder is not None:
+                run.folder.open(run.resolved)
+            return train(run, emit, self._stop.is_set)
+        except Exception as error:  # noqa: BLE001 - a crash is reported, never raised (contract)
+            log.exception("training failed")
+            failed = Failed(error=_one_line(error), traceback=traceback.format_exc())
+            for listener in (run.folder, *callbacks) if run.folder is not None else tuple(callbacks):
+                try:
+                    listener(failed)
+                except Exception:  # noqa: BLE001 - a broken listener must not hide the failure
+                    log.exception("a training callback failed while reporting a failure")
+            return failed
+        finally:
+            if run.folder is not None:
+                run.folder.close()
+            distributed.destroy_process_group(run.dist)
+
+
+def prepare_training(options: TrainOptions) -> TrainingSession:
+    """Resolve, validate and build everything; raise :class:`SentiError` (one line) on a mistake."""
+    ctx = distributed.context_from_environment()
+    device = resolve_device(options.device, ctx.local_rank)
+    resume = _resume_checkpoint(options) if options.resume else None
+    config = TrainConfig.from_dict({**resume.training, "device": options.device}) if resume else resolve_config(options)
+
+    dataset = _load_data(config)
+    spec = TextEncoderSpec.from_dict(resume.text_encoder) if resume else _text_encoder_spec(config, dataset)
+    seed_everything(config.seed)  # before building: same seed, same initial weights
+    text_encoder = build_text_encoder(spec)
+    model = build_model(config.model, dataset.name, dataset.dims, text_encoder, config.model_overrides)
+    if resume is not None:
+        _check_resume_data(resume, dataset)
+    train_protocol = _training_protocol(config, dataset, model)
+    eval_setting = train_protocol.validation_setting()
+
+    if resume is not None:
+        run_dir = Path(options.resume)
+    elif options.out:
+        run_dir = Path(options.out)
+    else:
+        run_dir = default_run_dir(config.model, dataset.name)
+    distributed.init_process_group(ctx, device.device)
+    resolved = {
+        "training": config.to_dict(),
+        "model": config.model,
+        "model_config": config_to_dict(model.config),
+        "protocol": {"train": train_protocol.to_dict(), "eval": eval_setting.to_dict()},
+        "data": dataset.describe(),
+        "text_encoder": {**spec.to_dict(), "vocab": None, "vocab_entries": len(spec.vocab or [])},
+        "device": device.describe(),
+        "world_size": ctx.world_size,
+        "run_dir": str(run_dir),
+    }
+    run = TrainingRun(
+        config=config,
+        resolved=resolved,
+        dataset=dataset,
+        model=model.to(device.device),
+        text_encoder_spec=spec.to_dict(),
+        text_encoder_config=text_encoder.bert.config.to_dict(),
+        device=device,
+        dist=ctx,
+        run_dir=run_dir,
+        train_protocol=train_protocol,
+        eval_setting=eval_setting,
+        folder=RunFolder(run_dir) if ctx.is_main else None,
+        resume=resume,
+    )
+    return TrainingSession(run)
+
+
+# -- helpers --------------------------------------------------------------------------------
+
+
+def _load_data(config: TrainConfig) -> MSADataset:
+    if config.data != SYNTHETIC and not Path(config.data).expanduser().exists():
+        raise DataError(f"{config.data}: no such data file: pass an MMSA pickle (.pkl), a label.csv or 'synthetic'")
+    # A label.csv is tokenized while loading: a pretrained encoder's tokenizer, or (scratch) a
+    # vocabulary built from its train split.
+    loader_spec = None
+    if config.data.lower().endswith(".csv"):
+        loader_spec = TextEncoderSpec(kind="scratch") if config.text_encoder == "scratch" else parse_text_encoder(config.text_encoder)
+    dataset = load_dataset(config.data, loader_spec, SYNTHETIC_DATA_SEED)
+    return _truncate(dataset, config.max_samples) if config.max_samples else dataset
+
+
+def _truncate(dataset: MSADataset, n: int) -> MSADataset:
+    """The first ``n`` samples of every split (the ``tiny`` preset)."""
+
+    def head(split: Split) -> Split:
+        return Split(
+            name=split.name,
+            ids=split.ids[:n],
+            raw_text=split.raw_text[:n],
+            text_bert=split.text_bert[:n],
+            audio=split.audio[:n],
+            audio_lengths=split.audio_lengths[:n],
+            vision=split.vision[:n],
+            vision_lengths=split.vision_lengths[:n],
+            labels=split.labels[:n],
+        )
+
+    splits = {name: head(split) for name, split in dataset.splits.items()}
+    return dataclasses.replace(
+        dataset, splits=splits, source=f"{dataset.source} (first {n} per split)", fingerprint=fingerprint_splits(splits)
+    )
+
+
+def _text_encoder_spec(config: TrainConfig, dataset: MSADataset) -> TextEncoderSpec:
+    return parse_text_encoder(config.text_encoder, dataset, freeze=config.freeze_text)
+
+
+def _training_protocol(config: TrainConfig, dataset: MSADataset, model: MSAModel) -> MaskSetting:
+    """The model's own protocol (lnln / ifusion / dar), keyed by the run's seed."""
+    protocol = default_training_protocol(config.model, dataset.name, config.seed)
+    if config.model == "dar":  # the model's config holds the paper's k for this family ([A20])
+        protocol = dataclasses.replace(protocol, k=float(model.config.train_rate_k))
+    if config.protocol:
+        try:
+            protocol = dataclasses.replace(protocol, **config.protocol)
+        except TypeError:
+            raise ConfigError(f"the {protocol.kind} missingness protocol has no option among {', '.join(sorted(config.protocol))}") from None
+    return protocol
+
+
+def _resume_checkpoint(options: TrainOptions) -> Checkpoint:
+    folder = Path(options.resume)
+    if not folder.is_dir():
+        raise ConfigError(f"{folder}: no such run folder to resume: pass a folder written by senti-tui train")
+    if not (folder / LAST_NAME).is_file():
+        raise ConfigError(f"{folder}: no {LAST_NAME} to resume from (the run ended before its first epoch, or this is not a run folder): start a new run")
+    checkpoint = load_checkpoint(folder / LAST_NAME)
+    if checkpoint.training_state is None:
+        raise ConfigError(f"{folder / LAST_NAME}: holds no training state: it is not a last.pt written by senti-tui train")
+    if checkpoint.model != options.model:
+        raise ConfigError(f"{folder}: that run trains {checkpoint.model}, not {options.model}: pass --model {checkpoint.model} or another folder")
+    stored = TrainConfig.from_dict(checkpoint.training)
+    for name in ("data", "preset", "text_encoder", "epochs", "batch_size", "lr", "seed"):
+        given = getattr(options, name)
+        if given is not None and str(given) != str(getattr(stored, name)):
+            flag = "--" + name.replace("_", "-")
+            raise ConfigError(f"{folder}: {flag} {given} differs from the run's {getattr(stored, name)}: a resumed run keeps its settings; drop {flag}")
+    return checkpoint
+
+
+def _check_resume_data(checkpoint: Checkpoint, dataset: MSADataset) -> None:
+    check_dims(checkpoint, dataset.dims, dataset.source)
+    if checkpoint.data.get("fingerprint") != dataset.fingerprint:
+        raise DataError(
+            f"{dataset.source}: not the data the run in {checkpoint.path.parent} was trained on "
+            f"(fingerprint {dataset.fingerprint} vs {checkpoint.data.get('fingerprint')}): resume with the same data"
+        )
+
+
+def _one_line(error: BaseException) -> str:
+    text = " ".join(str(error).split())
+    if isinstance(error, SentiError):
+        return text
+    return f"{type(error).__name__}: {text}" if text else type(error).__name__
