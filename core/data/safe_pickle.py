@@ -46,9 +46,10 @@ def _allowed_globals() -> dict[tuple[str, str], Any]:
             allowed[(module, name)] = function
     # numpy 2 pickles dtypes of concrete classes (e.g. numpy.dtypes.Float64DType) via numpy.dtype,
     # but be lenient with files that name the class directly.
-    for name in dir(np.dtypes):
+    dtypes = getattr(np, "dtypes", None)  # numpy >= 1.25
+    for name in dir(dtypes) if dtypes is not None else []:
         if name.endswith("DType"):
-            allowed[("numpy.dtypes", name)] = getattr(np.dtypes, name)
+            allowed[("numpy.dtypes", name)] = getattr(dtypes, name)
     # Plain containers and scalars that need a global (dict/list/tuple/str/int/float do not).
     builtins_allowed = {"set": set, "frozenset": frozenset, "complex": complex, "bytearray": bytearray,
                         "slice": slice, "range": range}
