@@ -71,10 +71,9 @@ class HeadlessPrinter:
         )
         self._print(f"run folder {escape(event.run_dir)}")
         for stage in event.stages if len(event.stages) > 1 else []:
-            self._print(
-                f"  stage {stage.get('stage')} (epochs {stage.get('first_epoch')}–{stage.get('last_epoch')}): "
-                f"{escape(str(stage.get('description', '')))}"
-            )
+            first, last = stage.get("first_epoch"), stage.get("last_epoch")
+            epochs = f"epoch {first}" if first == last else f"epochs {first}–{last}"
+            self._print(f"  stage {stage.get('stage')} ({epochs}): {escape(str(stage.get('description', '')))}")
 
     def _on_Step(self, event: Step) -> None:
         if self.live:
