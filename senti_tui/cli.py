@@ -14,6 +14,8 @@ import sys
 import warnings
 
 import typer
+# typer 0.29 vendors click; its usage errors are formatted here as one line.
+from typer._click import exceptions as click_exceptions
 
 from core.errors import DataWarning, SentiError
 from senti_tui.commands import REGISTERED
@@ -50,12 +52,24 @@ _python_showwarning = warnings.showwarning
 def main() -> None:
     warnings.showwarning = _show_warning
     try:
-        app(standalone_mode=True)
+        # standalone_mode=False lets us format click's usage errors ourselves: one line, exit 2.
+        code = app(standalone_mode=False)
     except SentiError as error:
         fail(str(error))
+    except click_exceptions.NoArgsIsHelpError as error:
+        # A bare `senti-tui` or `senti-tui data` asks for help; that is not an error.
+        typer.echo(error.ctx.get_help() if error.ctx else str(error))
+        sys.exit(0)
+    except click_exceptions.UsageError as error:
+        hint = f" (see '{error.ctx.command_path} --help')" if error.ctx else ""
+        fail(f"{error.format_message()}{hint}")
+    except click_exceptions.Abort:
+        typer.echo("aborted", err=True)
+        sys.exit(130)
     except KeyboardInterrupt:
         typer.echo("interrupted", err=True)
         sys.exit(130)
+    sys.exit(code if isinstance(code, int) else 0)
 
 
 if __name__ == "__main__":
