@@ -53,7 +53,7 @@ def main() -> None:
     warnings.showwarning = _show_warning
     try:
         # standalone_mode=False lets us format click's usage errors ourselves: one line, exit 2.
-        code = app(standalone_mode=False)
+        code = app(standalone_mode=False, prog_name="senti-tui")
     except SentiError as error:
         fail(str(error))
     except click_exceptions.NoArgsIsHelpError as error:
