@@ -506,10 +506,12 @@ def _mask_frames(
     lengths = np.minimum(np.asarray(lengths, dtype=np.int64), steps)
     span = int(lengths.max()) if n else 0  # positions beyond every length are padding anyway
     keep = np.zeros((n, steps), dtype=bool)
+    masked = np.zeros_like(frames)  # padding beyond every length costs nothing to zero
     if span > 0:
         u = position_uniforms(mask_seed, ids, modality, span)
         keep[:, :span] = (u > rate[:, None]) & (np.arange(span)[None, :] < lengths[:, None])
-    masked = frames * keep[:, :, None].astype(frames.dtype)
+        # a float mask multiplies ~2x faster than a bool one (no per-element cast)
+        np.multiply(frames[:, :span], keep[:, :span, None].astype(frames.dtype), out=masked[:, :span])
     realised = _ratio(keep.sum(axis=1), lengths, 1.0 - rate)
     return masked, keep, realised
 
@@ -577,20 +579,12 @@ def mask_split(
     indices: np.ndarray | None = None,
 ) -> Masked:
     """Mask a split (or the rows ``indices`` of it) at one setting; what eval and the probe call."""
-    rows = np.arange(len(split)) if indices is None else np.asarray(indices, dtype=np.int64)
-    ids = split.sample_ids[rows]
-    draw = setting.draw(ids, present, epoch)
-    return apply_missingness(
-        split.text_bert[rows],
-        split.audio[rows],
-        split.audio_lengths[rows],
-        split.vision[rows],
-        split.vision_lengths[rows],
-        ids,
-        draw.rates,
-        draw.mask_seed,
-        special_ids,
-    )
+    arrays = (split.text_bert, split.audio, split.audio_lengths, split.vision, split.vision_lengths, split.sample_ids)
+    if indices is not None:  # (the whole split is used as is: fancy indexing would copy it)
+        rows = np.asarray(indices, dtype=np.int64)
+        arrays = tuple(array[rows] for array in arrays)
+    draw = setting.draw(arrays[-1], present, epoch)
+    return apply_missingness(*arrays, draw.rates, draw.mask_seed, special_ids)
 
 
 # ---------------------------------------------------------------------------------------------
