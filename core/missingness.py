@@ -598,7 +598,6 @@ def _signed(value: int) -> int:
 
 def _torch_splitmix64(x):
     """SplitMix64 on int64 tensors holding uint64 bit patterns (two's-complement wrap-around)."""
-    import torch
 
     def shr(z, k):  # logical right shift on int64
         return (z >> k) & ((1 << (64 - k)) - 1)
