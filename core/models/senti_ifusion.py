@@ -1,0 +1,367 @@
+"""Senti-iFusion, reconstructed from its paper (models.md §3, resolutions [A7]-[A19]).
+
+Three modules on top of LNLN's embeddings (models.md §2.1):
+
+- **Integrity Estimation (IE):** one completeness head per modality estimates the integrity
+  Î_m in [0, 1] of each embedded modality (eq. 2, LNLN's head with a sigmoid [A8]).
+- **Integrity-weighted cross-modal Completion (IC):** shared (semantic) and private encoders
+  disentangle each modality (eq. 4); a surrogate mixes a modality with the others' semantics in
+  proportion to its estimated integrity (eq. 8); per-modality decoders reconstruct the complete
+  embedding, checked at feature and semantic level with MSE and Deep-InfoMax MI (eqs. 9-14).
+- **Integrity-guided adaptive Fusion (IF):** the modality with the highest estimated integrity
+  becomes dominant (eq. 15), is refined by a 2-layer encoder (eq. 16) and queries the other two
+  through three AHL-like layers (eqs. 17-18); a cross-transformer reads the prediction (eqs. 19-21).
+
+Training runs in two stages (eq. 22, [A18]): stage 1 trains only the text encoder, the modality
+embeddings and the IE heads on α L_ie + β L_rec (the completion modules run with frozen weights, so
+L_rec reaches only the embeddings and the IE); stage 2 trains everything on
+α L_ie + β L_rec + γ L_pred.
+
+Dominant selection is per batch as in the paper (default) or per sample
+(``dominant_selection="sample"``), which makes a sample's prediction independent of its batch.
+Both share one code path: the dominant stack and the attention over every modality are computed
+for all three modalities, then each sample gathers its own dominant stream and sums its two
+auxiliary streams, so batch mode on a batch of one *is* the per-sample mode.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Callable
+
+import torch
+import torch.nn.functional as F
+from torch import nn
+from torch.func import functional_call
+
+from core.data.dataset import FeatureDims
+from core.errors import ConfigError
+from core.models.base import ModelInput, ModelOutput, MSAModel
+from core.models.blocks import (
+    D_MODEL,
+    CompletenessHead,
+    CrossTransformer,
+    HyperLearningLayer,
+    ModalityEmbedding,
+    Transformer,
+    merge_heads,
+    split_heads,
+)
+
+# Prediction cross-transformer depth per data set family: as LNLN's configs, 2 for MOSI and 4 for
+# MOSEI/SIMS (models.md §3.4); small data sets follow MOSI.
+PREDICTION_DEPTH = {"mosi": 2, "synthetic": 2, "text-only": 2, "mosei": 4, "sims": 4}
+DOMINANT_SELECTIONS = ("batch", "sample")
+# The three cross-modal pairs of the similarity loss (eq. 5): (l, a), (l, v), (a, v).
+PAIRS = ((0, 1), (0, 2), (1, 2))
+# Reconstruction terms that need the complete inputs, with their config weight names (eq. 14, [A15]).
+# Parameter groups trained in stage 1 [A18]: E^emb (with the text encoder) and E^ie.
+STAGE1_GROUPS = ("text_encoder", "embedding", "integrity")
+DECODER_TERMS = {
+    "rec_f_mse": "weight_f_mse",
+    "rec_f_mi": "weight_f_mi",
+    "rec_s_mse": "weight_s_mse",
+    "rec_s_mi": "weight_s_mi",
+}
+
+
+@dataclass
+class SentiIFusionConfig:
+    """Senti-iFusion's hyper-parameters; :meth:`for_dataset` gives the paper's for a family."""
+
+    dims: FeatureDims
+    text_hidden: int = 768
+    tokens: int = 8
+    # Depth of E^s, E^p and D_m: unstated in the paper; 1 layer each keeps the budget [A9].
+    completion_depth: int = 1
+    # One E^s for all three modalities (the paper's "shared encoder"; also keeps the budget) [A9].
+    share_semantic_encoder: bool = True
+    prediction_depth: int = 2
+    dominant_selection: str = "batch"  # "batch" (the paper, eq. 15) | "sample" [A16]
+    detach_integrity: bool = False  # stop-gradient on Î inside the surrogate (eq. 8)
+    stage1_epochs: int = 40
+    stage1_reconstruction: bool = True  # β L_rec in stage 1 besides α L_ie [A18]
+    # Objective, eq. 22.
+    alpha: float = 0.9  # L_ie
+    beta: float = 0.1  # L_rec
+    gamma: float = 1.0  # L_pred
+    # Inside L_rec: Table IV's "cce" on L_sim, "corr" on L_diff [A11]; cross = feature level,
+    # info = semantic level [A15].
+    weight_sim: float = 0.05
+    weight_diff: float = 0.1
+    weight_f_mse: float = 0.5
+    weight_f_mi: float = 0.4
+    weight_s_mse: float = 0.3
+    weight_s_mi: float = 0.2
+
+    def __post_init__(self) -> None:
+        # A checkpoint stores the config as plain dicts (weights_only=True loading).
+        if isinstance(self.dims, dict):
+            self.dims = FeatureDims(**self.dims)
+        if self.dominant_selection not in DOMINANT_SELECTIONS:
+            raise ConfigError(
+                f"senti-ifusion option dominant_selection={self.dominant_selection!r} is unknown: use one of {', '.join(DOMINANT_SELECTIONS)}"
+            )
+        if self.stage1_epochs < 0:
+            raise ConfigError(f"senti-ifusion option stage1_epochs={self.stage1_epochs} is negative: use 0 (no stage 1) or more")
+
+    @classmethod
+    def for_dataset(cls, family: str, dims: FeatureDims, text_hidden: int) -> "SentiIFusionConfig":
+        if family not in PREDICTION_DEPTH:
+            raise ConfigError(
+                f"Senti-iFusion has no configuration for data set family {family!r}: use one of {', '.join(PREDICTION_DEPTH)}"
+            )
+        return cls(dims=dims, text_hidden=text_hidden, prediction_depth=PREDICTION_DEPTH[family])
+
+
+class MutualInformation(nn.Module):
+    """Deep InfoMax's Jensen-Shannon lower bound on MI(x; y) (eqs. 9-10, [A14]).
+
+    The critic T mean-pools x and y over their tokens, concatenates them and scores the pair with
+    an MLP 2d -> d -> 1. Negatives pair x with y rolled by one sample within the batch. Returns
+    E_joint[-softplus(-T)] - E_marginal[softplus(T)] (<= 0); the critic is trained jointly by
+    the same loss, since the bound is maximised over T.
+    """
+
+    def __init__(self, dim: int = D_MODEL) -> None:
+        super().__init__()
+        self.critic = nn.Sequential(nn.Linear(2 * dim, dim), nn.ReLU(), nn.Linear(dim, 1))
+
+    def forward(self, x: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
+        x, y = x.mean(dim=1), y.mean(dim=1)
+        joint = self.critic(torch.cat([x, y], dim=-1))
+        marginal = self.critic(torch.cat([x, y.roll(1, dims=0)], dim=-1))
+        return -F.softplus(-joint).mean() - F.softplus(marginal).mean()
+
+
+def difference_loss(shared: torch.Tensor, private: torch.Tensor) -> torch.Tensor:
+    """MISA's DiffLoss (eq. 6): tokens as rows (B*T, d), zero column means, rows divided by their
+    (detached) L2 norms, then the mean squared entry of the d x d cross-covariance."""
+
+    def normalise(x: torch.Tensor) -> torch.Tensor:
+        x = x.reshape(-1, x.shape[-1])
+        x = x - x.mean(dim=0, keepdim=True)
+        return x / (x.norm(p=2, dim=1, keepdim=True).detach() + 1e-6)
+
+    return (normalise(shared).t() @ normalise(private)).pow(2).mean()
+
+
+def frozen_call(module: nn.Module, *args: torch.Tensor) -> torch.Tensor:
+    """Run ``module`` with its parameters treated as constants: gradients flow through it to the
+    inputs but never reach (or accumulate in) its own parameters. Stage 1 runs the completion
+    modules this way [A18]."""
+    params = {name: p.detach() for name, p in module.named_parameters()}
+    return functional_call(module, params, args)
+
+
+def plain_call(module: nn.Module, *args: torch.Tensor) -> torch.Tensor:
+    return module(*args)
+
+
+def hyper_step(
+    layer: HyperLearningLayer,
+    query: torch.Tensor,
+    streams: list[torch.Tensor],
+    hyper: torch.Tensor,
+    auxiliary: torch.Tensor,
+) -> torch.Tensor:
+    """One fusion layer (eq. 17) with a per-sample set of auxiliary modalities.
+
+    Attends from ``query`` to every modality in ``streams`` with that modality's own K/V
+    projections, then sums per sample only those flagged in ``auxiliary`` (float [B, 3], 1 for an
+    auxiliary modality, 0 for the dominant one). Otherwise exactly
+    :meth:`HyperLearningLayer.forward`, whose residual sits on LN(H_hyper) ([A2]).
+    """
+    q = split_heads(layer.to_q(layer.norm_query(query)), layer.heads)
+    summed = sum(
+        layer.attend(q, stream, m) * auxiliary[:, m, None, None, None] for m, stream in enumerate(streams)
+    )
+    return layer.norm_hyper(hyper) + layer.to_out(merge_heads(summed))
+
+
+class SentiIFusion(MSAModel):
+    name = "senti-ifusion"
+    estimates_integrity = (True, True, True)
+    has_dominant = True
+    num_stages = 2
+
+    def __init__(self, config: SentiIFusionConfig, text_encoder: nn.Module) -> None:
+        super().__init__()
+        self.config = config
+        dims, t = config.dims, config.tokens
+        # Embeddings, eq. 1 (BERT, then Linear + Transformer(t=8) as LNLN).
+        self.text_encoder = text_encoder
+        self.embeddings = nn.ModuleList(
+            [
+                ModalityEmbedding(config.text_hidden, dims.text_len, tokens=t),
+                ModalityEmbedding(dims.audio_dim, dims.audio_len, tokens=t),
+                ModalityEmbedding(dims.vision_dim, dims.vision_len, tokens=t),
+            ]
+        )
+        # IE, eq. 2.
+        self.integrity_heads = nn.ModuleList(CompletenessHead(tokens=t) for _ in range(3))
+        # IC, eqs. 4-14.
+        n_semantic = 1 if config.share_semantic_encoder else 3
+        depth = config.completion_depth
+        self.semantic_encoders = nn.ModuleList(Transformer(t, depth=depth) for _ in range(n_semantic))
+        self.private_encoders = nn.ModuleList(Transformer(t, depth=depth) for _ in range(3))
+        self.decoders = nn.ModuleList(Transformer(t, depth=depth) for _ in range(3))
+        self.mi_feature = nn.ModuleList(MutualInformation() for _ in range(3))
+        self.mi_semantic = nn.ModuleList(MutualInformation() for _ in range(3))
+        # IF, eqs. 15-21. One dominant encoder whatever the dominant modality (as LNLN's language
+        # encoder); h^1 = its input + positions, h^2, h^3 = its two layer outputs.
+        self.dominant_encoder = Transformer(t, depth=2)
+        self.hyper = nn.Parameter(torch.ones(1, t, D_MODEL))  # h^0_fuse, ones as in LNLN
+        self.fusion_layers = nn.ModuleList(HyperLearningLayer(num_aux=3) for _ in range(3))
+        self.predictor = CrossTransformer(t, t, depth=config.prediction_depth)
+        self.head = nn.Linear(D_MODEL, 1)
+
+    # ----- parameter groups and stages -------------------------------------------------------
+
+    def parameter_groups(self) -> dict[str, list[nn.Parameter]]:
+        """The model's parameters by paper module; stage 1 trains the first three groups."""
+        modules: dict[str, list[nn.Module]] = {
+            "text_encoder": [self.text_encoder],
+            "embedding": [self.embeddings],
+            "integrity": [self.integrity_heads],
+            "completion": [self.semantic_encoders, self.private_encoders, self.decoders, self.mi_feature, self.mi_semantic],
+            "fusion": [self.dominant_encoder, self.fusion_layers, self.predictor, self.head],
+        }
+        groups = {name: [p for m in mods for p in m.parameters()] for name, mods in modules.items()}
+        groups["fusion"].insert(0, self.hyper)
+        return groups
+
+    def stage_of_epoch(self, epoch: int) -> int:
+        return 1 if epoch <= self.config.stage1_epochs else 2
+
+    def stage_parameters(self, stage: int) -> list[nn.Parameter]:
+        if stage == 2:
+            return list(self.parameters())
+        if stage != 1:
+            raise ValueError(f"Senti-iFusion has stages 1 and 2, not {stage}")
+        groups = self.parameter_groups()
+        return [p for name in STAGE1_GROUPS for p in groups[name]]
+
+    def semantic_encoder(self, m: int) -> nn.Module:
+        return self.semantic_encoders[m if len(self.semantic_encoders) > 1 else 0]
+
+    # ----- forward ---------------------------------------------------------------------------
+
+    def forward(self, inputs: ModelInput, stage: int | None = None) -> ModelOutput:
+        """``stage`` 1 or 2 selects the losses (and, via the trainer, the parameters) of that
+        stage; None means the full model (stage 2), as in evaluation."""
+        stage = self.num_stages if stage is None else stage
+        if stage not in (1, 2):
+            raise ValueError(f"Senti-iFusion has stages 1 and 2, not {stage}")
+        cfg = self.config
+        # Stage 1 runs the completion modules frozen, so L_rec reaches only embeddings and IE.
+        call = frozen_call if stage == 1 else plain_call
+
+        embedded, targets = self.embed(inputs)
+        integrity = torch.stack([head(h) for head, h in zip(self.integrity_heads, embedded)], dim=1)
+        losses: dict[str, torch.Tensor] = {}
+        if inputs.integrity is not None:
+            truth = inputs.integrity.to(integrity.dtype)
+            losses["ie"] = sum(F.mse_loss(integrity[:, m], truth[:, m]) for m in range(3))
+
+        shared = [call(self.semantic_encoder(m), h) for m, h in enumerate(embedded)]
+        weight = integrity.detach() if cfg.detach_integrity else integrity
+        surrogate = [self.surrogate(embedded, shared, weight, m) for m in range(3)]
+        if stage == 2 or cfg.stage1_reconstruction:
+            losses.update(self.completion_losses(embedded, shared, surrogate, targets, call))
+
+        if stage == 1:
+            # No prediction loss in stage 1; the prediction is still given, for monitoring.
+            with torch.no_grad():
+                prediction, dominant = self.fuse(surrogate, integrity)
+        else:
+            prediction, dominant = self.fuse(surrogate, integrity)
+            if inputs.labels is not None:
+                losses["pred"] = F.mse_loss(prediction, inputs.labels.to(prediction.dtype))
+
+        loss = self.total_loss(losses, stage) if inputs.labels is not None and losses else None
+        return ModelOutput(prediction=prediction, integrity=integrity, dominant=dominant, losses=losses, loss=loss)
+
+    def embed(self, inputs: ModelInput) -> tuple[list[torch.Tensor], list[torch.Tensor] | None]:
+        """h_m for the (masked) input and, when given, U_m for the complete input [A13]. Both go
+        through the same encoders, in one pass; the targets are not detached (as LNLN)."""
+        complete = all(x is not None for x in (inputs.complete_text, inputs.complete_audio, inputs.complete_vision))
+        raw = [inputs.text, inputs.audio.float(), inputs.vision.float()]
+        if complete:
+            full = [inputs.complete_text, inputs.complete_audio.float(), inputs.complete_vision.float()]
+            raw = [torch.cat([x, y], dim=0) for x, y in zip(raw, full)]
+        raw[0] = self.text_encoder(raw[0])
+        embedded = [embedding(x) for embedding, x in zip(self.embeddings, raw)]
+        if not complete:
+            return embedded, None
+        b = inputs.batch_size
+        return [h[:b] for h in embedded], [h[b:] for h in embedded]
+
+    @staticmethod
+    def surrogate(embedded: list[torch.Tensor], shared: list[torch.Tensor], integrity: torch.Tensor, m: int) -> torch.Tensor:
+        """Eq. 8 [A12]: h̃_m = Î_m h_m + (1 - Î_m) * mean of the other two modalities' h^s."""
+        others = [shared[k] for k in range(3) if k != m]
+        weight = integrity[:, m, None, None]
+        return weight * embedded[m] + (1 - weight) * 0.5 * (others[0] + others[1])
+
+    def completion_losses(
+        self,
+        embedded: list[torch.Tensor],
+        shared: list[torch.Tensor],
+        surrogate: list[torch.Tensor],
+        targets: list[torch.Tensor] | None,
+        call: Callable[..., torch.Tensor],
+    ) -> dict[str, torch.Tensor]:
+        """Encoder losses (eqs. 5-7) always; decoder losses (eqs. 11-14) when the complete inputs
+        give targets. Each is summed over pairs or modalities."""
+        private = [call(encoder, h) for encoder, h in zip(self.private_encoders, embedded)]
+        losses = {
+            "sim": sum((shared[x] - shared[y]).abs().mean() for x, y in PAIRS),  # L1 [A10]
+            "diff": sum(difference_loss(s, p) for s, p in zip(shared, private)),
+        }
+        if targets is None:
+            return losses
+        decoded = [call(decoder, h) for decoder, h in zip(self.decoders, surrogate)]
+        decoded_semantic = [call(self.semantic_encoder(m), u) for m, u in enumerate(decoded)]
+        target_semantic = [call(self.semantic_encoder(m), u) for m, u in enumerate(targets)]
+        losses["rec_f_mse"] = sum(F.mse_loss(u_hat, u) for u_hat, u in zip(decoded, targets))
+        losses["rec_f_mi"] = -sum(call(t, u_hat, u) for t, u_hat, u in zip(self.mi_feature, decoded, targets))
+        losses["rec_s_mse"] = sum(F.mse_loss(s_hat, s) for s_hat, s in zip(decoded_semantic, target_semantic))
+        losses["rec_s_mi"] = -sum(
+            call(t, s_hat, s) for t, s_hat, s in zip(self.mi_semantic, decoded_semantic, target_semantic)
+        )
+        return losses
+
+    def select_dominant(self, integrity: torch.Tensor) -> torch.Tensor:
+        """Eq. 15: the modality with the highest batch-mean Î (paper), or each sample's highest Î."""
+        if self.config.dominant_selection == "sample":
+            return integrity.argmax(dim=1)
+        return integrity.mean(dim=0).argmax().expand(integrity.shape[0]).clone()
+
+    def fuse(self, surrogate: list[torch.Tensor], integrity: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        """Eqs. 15-21, vectorised over per-sample dominant modalities (no loop over samples)."""
+        dominant = self.select_dominant(integrity)
+        b = dominant.shape[0]
+        rows = torch.arange(b, device=dominant.device)
+        # Dominant stack for all three modalities at once ([3B, T, d]), then each sample's own.
+        stacked = self.dominant_encoder(torch.cat(surrogate, dim=0), save_hidden=True)
+        levels = [h.reshape(3, b, *h.shape[1:])[dominant, rows] for h in stacked]  # h^1, h^2, h^3
+        auxiliary = (torch.arange(3, device=dominant.device)[None, :] != dominant[:, None]).to(surrogate[0].dtype)
+        hyper = self.hyper.expand(b, -1, -1)
+        for layer, query in zip(self.fusion_layers, levels):
+            hyper = hyper_step(layer, query, surrogate, hyper, auxiliary)
+        # Source = fuse, target = dominant; read the extra (prepended) token's output.
+        h_pred = self.predictor(hyper, levels[-1])[:, 0]
+        return self.head(h_pred).squeeze(-1), dominant
+
+    def total_loss(self, losses: dict[str, torch.Tensor], stage: int) -> torch.Tensor:
+        """Eq. 22: α L_ie + β L_rec (+ γ L_pred in stage 2), over the terms present."""
+        cfg = self.config
+        rec_weights = {"sim": cfg.weight_sim, "diff": cfg.weight_diff}
+        rec_weights.update({name: getattr(cfg, attr) for name, attr in DECODER_TERMS.items()})
+        total = sum(w * losses[name] for name, w in rec_weights.items() if name in losses) * cfg.beta
+        if "ie" in losses:
+            total = total + cfg.alpha * losses["ie"]
+        if stage == 2 and "pred" in losses:
+            total = total + cfg.gamma * losses["pred"]
+        return total
