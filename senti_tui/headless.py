@@ -29,7 +29,7 @@ from core.training.events import (
 )
 from senti_tui.event_sources import EventSource
 from senti_tui.metric_names import format_duration, format_loss, ordered_keys, summary
-from senti_tui.run_state import RunState, model_display_name
+from senti_tui.run_state import RunState, model_display_name, stage_text
 
 
 class HeadlessPrinter:
@@ -73,7 +73,7 @@ class HeadlessPrinter:
         for stage in event.stages if len(event.stages) > 1 else []:
             first, last = stage.get("first_epoch"), stage.get("last_epoch")
             epochs = f"epoch {first}" if first == last else f"epochs {first}–{last}"
-            self._print(f"  stage {stage.get('stage')} ({epochs}): {escape(str(stage.get('description', '')))}")
+            self._print(f"  stage {stage.get('stage')} ({epochs}): {escape(stage_text(str(stage.get('description', ''))))}")
 
     def _on_Step(self, event: Step) -> None:
         if self.live:
@@ -92,7 +92,7 @@ class HeadlessPrinter:
         self._print(epoch_line(event, self.state))
 
     def _on_StageChange(self, event: StageChange) -> None:
-        self._print(f"stage {event.stage} from epoch {event.epoch}: {escape(event.description)}")
+        self._print(f"stage {event.stage} from epoch {event.epoch}: {escape(stage_text(event.description))}")
 
     def _on_CheckpointSaved(self, event: CheckpointSaved) -> None:
         self._print(f"  saved {escape(event.kind)} checkpoint {escape(event.path)} (epoch {event.epoch})")
@@ -163,7 +163,10 @@ def epoch_line(event: EpochEnd, state: RunState) -> str:
 
 def final_summary(event: Finished, state: RunState) -> list[str]:
     if event.stopped_by_user:
-        head = f"stopped by you at epoch {event.epoch} after {format_duration(event.elapsed_s)}; last.pt saved (continue with --resume {event.run_dir})"
+        head = (
+            f"stopped by you in epoch {event.epoch + 1} after {format_duration(event.elapsed_s)}; "
+            f"last.pt saved (continue with --resume {event.run_dir})"
+        )
     elif state.early_stop is not None:
         head = f"finished by early stopping at epoch {event.epoch} in {format_duration(event.elapsed_s)}"
     else:

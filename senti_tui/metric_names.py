@@ -22,6 +22,7 @@ DISPLAY_NAMES: dict[str, str] = {
     "Non0_acc_2": "Acc-2 Non0",
     "Non0_F1_score": "F1 Non0",
     "F1_score": "F1",
+    "val_loss": "val loss",
 }
 
 # The few figures a one-line summary shows (the rest are in the table).

@@ -126,7 +126,7 @@ class RunState:
 
     def _on_StageChange(self, event: StageChange) -> set[str]:
         self.stage = event.stage
-        self.stage_description = event.description
+        self.stage_description = stage_text(event.description)
         return {STAGE, PROGRESS}
 
     def _on_CheckpointSaved(self, event: CheckpointSaved) -> set[str]:
@@ -219,5 +219,20 @@ class RunState:
     def _stage_description(self, stage: int | None) -> str:
         for entry in self.started.stages if self.started else []:
             if entry.get("stage") == stage:
-                return str(entry.get("description", ""))
+                return stage_text(str(entry.get("description", "")))
         return ""
+
+    @property
+    def patience_total(self) -> int | None:
+        """The early-stopping patience from the resolved config (flat or under "training")."""
+        config = self.started.config if self.started else {}
+        value = config.get("patience", (config.get("training") or {}).get("patience"))
+        return value if isinstance(value, int) else None
+
+
+def stage_text(description: str) -> str:
+    """A stage's description without a leading "stage 2:" (the views say the number already)."""
+    head, sep, rest = description.partition(":")
+    if sep and head.strip().lower().startswith("stage") and head.strip()[5:].strip().isdigit():
+        return rest.strip()
+    return description.strip()

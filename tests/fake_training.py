@@ -124,8 +124,8 @@ class FakeRun:
                 if pause is not None:
                     pause.maybe_wait(epoch, step)
                 if stop is not None and stop.is_set():
-                    yield CheckpointSaved(epoch=epoch, path=f"{self.run_dir}/last.pt", kind="last")
-                    yield Finished(epoch=epoch, best_epoch=best_epoch, best_metrics=self.metrics(best_epoch) if best_epoch else {},
+                    yield CheckpointSaved(epoch=epoch - 1, path=f"{self.run_dir}/last.pt", kind="last")
+                    yield Finished(epoch=epoch - 1, best_epoch=best_epoch, best_metrics=self.metrics(best_epoch) if best_epoch else {},
                                    run_dir=self.run_dir, stopped_by_user=True, elapsed_s=0.5 * ((epoch - 1) * self.steps + step))
                     return
                 if self.fail_at == (epoch, step):

@@ -59,8 +59,8 @@ def test_a_stopped_run_says_last_pt_was_saved_and_how_to_resume():
 
     session.run([printer, stop_after_first_epoch])
     text = buffer.getvalue()
-    assert "stopped by you at epoch 2 after 2s; last.pt saved (continue with --resume checkpoints/fake-run)" in text
-    assert "saved last checkpoint checkpoints/fake-run/last.pt (epoch 2)" in text
+    assert "stopped by you in epoch 2 after 2s; last.pt saved (continue with --resume checkpoints/fake-run)" in text
+    assert "saved last checkpoint checkpoints/fake-run/last.pt (epoch 1)" in text
 
 
 def test_a_failed_run_prints_the_error():

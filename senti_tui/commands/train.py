@@ -58,7 +58,7 @@ def train(
 
     session = prepare_training(options)  # SentiError -> one line, exit 2 (cli.main)
     history = _resume_history(resume)
-    if _rank() != 0:
+    if not getattr(session, "is_main_process", _rank() == 0):
         result = session.run([])  # other ranks compute; rank 0 shows and writes
     elif headless or not _interactive():
         from senti_tui.event_sources import SessionSource

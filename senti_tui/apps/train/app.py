@@ -98,7 +98,6 @@ class TrainApp(App[Event | None]):
         self.query_one("#progress-pane").border_title = "Progress"
         self.query_one("#best-pane").border_title = "Best so far"
         self.query_one("#integrity-pane").border_title = "Integrity on valid — estimated vs true"
-        self.sub_title = self.source.label
         self._redraw({HEADER, PROGRESS, LOSSES, EPOCHS, STAGE, CHECKPOINT, END})
         self._pump_events()
 
@@ -182,7 +181,9 @@ class TrainApp(App[Event | None]):
         if parts & {PROGRESS, STAGE, END}:
             self.query_one(ProgressPane).show(state)
         if parts & {EPOCHS, CHECKPOINT, END}:
-            self.query_one(BestPane).show(state)
+            best = self.query_one(BestPane)
+            best.border_title = "Best" if state.over else "Best so far"
+            best.show(state)
         if parts & {EPOCHS, HEADER}:
             self.query_one(IntegrityPane).show(state)
             self.query_one(EpochTable).show(state)

@@ -46,8 +46,8 @@ def _patience(state: RunState) -> str:
     left = state.latest_epoch.patience_left if state.latest_epoch else None
     if left is None:
         return "early stopping off"
-    total = (state.started.config.get("patience") if state.started else None) or None
-    return f"patience [b]{left}[/]" + (f" of {total}" if isinstance(total, int) else "") + " epochs left"
+    total = state.patience_total
+    return f"patience [b]{left}[/]" + (f" of {total}" if total is not None else "") + " epochs left"
 
 
 def _checkpoint(state: RunState) -> str:

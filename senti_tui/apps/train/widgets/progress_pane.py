@@ -52,8 +52,11 @@ def _stage_line(state: RunState) -> str:
     if state.failed is not None:
         return "[b $error]failed[/] — see the error below"
     if state.finished is not None:
-        how = {"stopped": "stopped by you; last.pt saved", "early-stopped": "early stopping"}.get(state.status_word, "finished")
-        return f"[b $success]{how}[/] after epoch {state.finished.epoch} in {format_duration(state.finished.elapsed_s)}"
+        took = format_duration(state.finished.elapsed_s)
+        if state.finished.stopped_by_user:
+            return f"[b $success]stopped by you[/] in epoch {state.finished.epoch + 1} after {took}; last.pt saved"
+        how = "finished by early stopping" if state.early_stop is not None else "finished"
+        return f"[b $success]{how}[/] after epoch {state.finished.epoch} in {took}"
     prefix = "[b $warning]stopping… (saving last.pt)[/] · " if state.stopping else ""
     if state.started is None:
         return prefix + "waiting for the run to start…"
