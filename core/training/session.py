@@ -24,12 +24,12 @@ from typing import Iterable
 
 from core.data.dataset import MSADataset, Split
 from core.data.fingerprint import fingerprint_splits
-from core.data.sources import SYNTHETIC, load_dataset
+from core.data.sources import SYNTHETIC, load_with_encoder
 from core.errors import ConfigError, DataError, SentiError
 from core.missingness import MaskSetting, default_training_protocol
 from core.models.base import MSAModel
 from core.models.registry import build_model, config_to_dict
-from core.text_encoders import TextEncoderSpec, build_text_encoder, parse_text_encoder
+from core.text_encoders import TextEncoderSpec, build_text_encoder
 from core.training import distributed
 from core.training.checkpoint import Checkpoint, check_dims, load_checkpoint
 from core.training.device import resolve_device
@@ -60,6 +60,11 @@ class TrainingSession:
     def config(self) -> dict:
         """The fully resolved configuration (what ``config.json`` holds)."""
         return self._run.resolved
+
+    @property
+    def model(self) -> MSAModel:
+        """The model being trained (unwrapped; on its device). For tools and tests."""
+        return self._run.model
 
     @property
     def is_main_process(self) -> bool:
@@ -106,8 +111,9 @@ def prepare_training(options: TrainOptions) -> TrainingSession:
     resume = _resume_checkpoint(options) if options.resume else None
     config = TrainConfig.from_dict({**resume.training, "device": options.device}) if resume else resolve_config(options)
 
-    dataset = _load_data(config)
-    spec = TextEncoderSpec.from_dict(resume.text_encoder) if resume else _text_encoder_spec(config, dataset)
+    dataset, spec = _load_data(config)
+    if resume is not None:  # the stored spec: the encoder the weights belong to
+        spec = TextEncoderSpec.from_dict(resume.text_encoder)
     seed_everything(config.seed)  # before building: same seed, same initial weights
     text_encoder = build_text_encoder(spec)
     model = build_model(config.model, dataset.name, dataset.dims, text_encoder, config.model_overrides)
@@ -155,16 +161,12 @@ def prepare_training(options: TrainOptions) -> TrainingSession:
 # -- helpers --------------------------------------------------------------------------------
 
 
-def _load_data(config: TrainConfig) -> MSADataset:
+def _load_data(config: TrainConfig) -> tuple[MSADataset, TextEncoderSpec]:
+    """The data set and the completed text-encoder spec (a scratch vocabulary comes from the data)."""
     if config.data != SYNTHETIC and not Path(config.data).expanduser().exists():
         raise DataError(f"{config.data}: no such data file: pass an MMSA pickle (.pkl), a label.csv or 'synthetic'")
-    # A label.csv is tokenized while loading: a pretrained encoder's tokenizer, or (scratch) a
-    # vocabulary built from its train split.
-    loader_spec = None
-    if config.data.lower().endswith(".csv"):
-        loader_spec = TextEncoderSpec(kind="scratch") if config.text_encoder == "scratch" else parse_text_encoder(config.text_encoder)
-    dataset = load_dataset(config.data, loader_spec, SYNTHETIC_DATA_SEED)
-    return _truncate(dataset, config.max_samples) if config.max_samples else dataset
+    dataset, spec = load_with_encoder(config.data, config.text_encoder, SYNTHETIC_DATA_SEED, freeze=config.freeze_text)
+    return (_truncate(dataset, config.max_samples) if config.max_samples else dataset), spec
 
 
 def _truncate(dataset: MSADataset, n: int) -> MSADataset:
@@ -187,10 +189,6 @@ def _truncate(dataset: MSADataset, n: int) -> MSADataset:
     return dataclasses.replace(
         dataset, splits=splits, source=f"{dataset.source} (first {n} per split)", fingerprint=fingerprint_splits(splits)
     )
-
-
-def _text_encoder_spec(config: TrainConfig, dataset: MSADataset) -> TextEncoderSpec:
-    return parse_text_encoder(config.text_encoder, dataset, freeze=config.freeze_text)
 
 
 def _training_protocol(config: TrainConfig, dataset: MSADataset, model: MSAModel) -> MaskSetting:

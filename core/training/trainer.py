@@ -123,7 +123,7 @@ def train(run: TrainingRun, emit: Callable[[Event], None], stop_requested: Calla
             epoch=epoch,
             state_dict={k: v.detach().cpu() for k, v in raw_model.state_dict().items()},
             training_state=training_state,
-            versions={"torch": torch.__version__, "senti_tui": _version()},
+            versions={"torch": str(torch.__version__), "senti_tui": _version()},
         )
 
     def save_last(epoch_done: int, next_epoch: int, next_step: int) -> None:
