@@ -14,6 +14,7 @@ from core.models.base import ModelInput
 from core.models.registry import build_model
 from core.models.senti_ifusion import SentiIFusion, SentiIFusionConfig
 from tests.model_inputs import SMALL_DIMS, random_input
+from tests.tiny_text_encoder import TinyTextEncoder
 
 MOSI_DIMS = FeatureDims(text_len=50, audio_len=375, audio_dim=5, vision_len=500, vision_dim=20)
 ALL_TERMS = {"ie", "sim", "diff", "rec_f_mse", "rec_f_mi", "rec_s_mse", "rec_s_mi", "pred"}
@@ -21,24 +22,10 @@ VOCAB = 200
 ERASE_DIMS = FeatureDims(text_len=10, audio_len=10, audio_dim=5, vision_len=10, vision_dim=7)
 
 
-class TinyTextEncoder(nn.Module):
-    """A stand-in for BERT: token embedding and a projection, padding zeroed; [B,3,L] -> [B,L,H]."""
-
-    def __init__(self, hidden_size: int = 32, vocab_size: int = VOCAB) -> None:
-        super().__init__()
-        self.hidden_size = hidden_size
-        self.embed = nn.Embedding(vocab_size, hidden_size)
-        self.proj = nn.Linear(hidden_size, hidden_size)
-
-    def forward(self, text: torch.Tensor) -> torch.Tensor:
-        ids, mask = text[:, 0], text[:, 1]
-        return torch.tanh(self.proj(self.embed(ids))) * mask[..., None]
-
-
 def make_model(seed: int = 0, dims: FeatureDims = SMALL_DIMS, **overrides) -> SentiIFusion:
     torch.manual_seed(seed)
     config = SentiIFusionConfig.for_dataset("mosi", dims, 32)
-    return SentiIFusion(dataclasses.replace(config, **overrides), TinyTextEncoder())
+    return SentiIFusion(dataclasses.replace(config, **overrides), TinyTextEncoder(vocab_size=VOCAB))
 
 
 def grads_by_name(model: nn.Module) -> dict[str, bool]:
