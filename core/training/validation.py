@@ -93,6 +93,9 @@ def predict_split(
 def integrity_report(predictions: Predictions, estimates: tuple[bool, bool, bool]) -> tuple[dict, dict]:
     """Estimated vs true integrity per estimated modality: a scatter sample and R² on all points.
 
+    R² is left out where it is undefined: at a fixed rate (LNLN's and DAR's r = 0.5 validation)
+    every sample has the same true integrity.
+
     The scatter keeps at most :data:`SCATTER_POINTS` points, evenly spaced over the split (the
     same samples every epoch, so the plot moves only because the estimates do).
     """
@@ -110,5 +113,7 @@ def integrity_report(predictions: Predictions, estimates: tuple[bool, bool, bool
         }
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", RuntimeWarning)
-            r2[name] = r2_and_slope(est, true).r2
+            value = r2_and_slope(est, true).r2
+        if np.isfinite(value):  # undefined when every sample has the same true integrity (r = 0.5)
+            r2[name] = value
     return scatter, r2
