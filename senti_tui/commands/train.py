@@ -54,13 +54,16 @@ def train(
     )
     if model is not None:
         options.model = model
+    interactive = not headless and _interactive()
+    if interactive:  # loading data and building the model takes a few seconds before the panes
+        typer.echo("preparing the run (data, text encoder, model)…", err=True)
     from core.training.session import prepare_training  # torch is imported here, not before
 
     session = prepare_training(options)  # SentiError -> one line, exit 2 (cli.main)
     history = _resume_history(resume)
     if not getattr(session, "is_main_process", _rank() == 0):
         result = session.run([])  # other ranks compute; rank 0 shows and writes
-    elif headless or not _interactive():
+    elif not interactive:
         from senti_tui.event_sources import SessionSource
         from senti_tui.headless import run_headless
 

@@ -35,11 +35,11 @@ class IntegrityScatter(PlotextPlot):
 
     @staticmethod
     def legend_markup(modalities: list[str], r2: dict[str, float]) -> str:
-        """``R²  ● text 0.91  ● audio 0.85  ● vision 0.88`` (fits 46 columns)."""
+        """``R² ● text 0.91 ● audio 0.85 ● vision 0.88`` (fits 46 columns, negative R² too)."""
         parts = ["R²"]
         for index, modality in enumerate(modalities):
             colour = hex_colour(modality_colour(modality, index))
             value = r2.get(modality)
             figure = "–" if value is None or not math.isfinite(value) else f"{value:.2f}"
             parts.append(f"[{colour}]●[/] {modality} {figure}")
-        return "  ".join(parts)
+        return " ".join(parts)

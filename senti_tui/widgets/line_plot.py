@@ -33,6 +33,7 @@ class LinePlot(PlotextPlot):
         xlabel: str = "",
         ylabel: str = "",
         xlim: tuple[float, float] | None = None,
+        xticks: list[float] | None = None,
         empty_text: str = "no data yet",
     ) -> None:
         plt = self.plt
@@ -55,16 +56,41 @@ class LinePlot(PlotextPlot):
             plt.title(empty_text)
         if xlim is not None:
             plt.xlim(*xlim)
+        if xticks is not None:
+            plt.xticks(xticks)
         self.refresh()
 
     @staticmethod
-    def legend_markup(series: list[Series]) -> str:
-        parts = []
+    def legend_markup(series: list[Series], width: int = 0) -> str:
+        """``━ total  ━ pred  ...`` in the curves' colours, broken into lines of ``width`` between
+        items (never inside one: a colour swatch apart from its name reads as another series)."""
+        items = []
         for index, item in enumerate(series):
             colour = hex_colour(item.colour or series_colour(index))
             marker = "●" if item.points else "━"
-            parts.append(f"[{colour}]{marker}[/] {_escape(item.name)}")
-        return "  ".join(parts)
+            items.append((f"[{colour}]{marker}[/] {_escape(item.name)}", len(item.name) + 2))
+        return wrap_items(items, width)
+
+
+def wrap_items(items: list[tuple[str, int]], width: int, gap: int = 2) -> str:
+    """Join (markup, visible length) items with ``gap`` spaces, starting a new line before an item
+    that would pass ``width`` (0: one line)."""
+    lines: list[str] = []
+    line, used = "", 0
+    for markup, length in items:
+        if line and width and used + gap + length > width:
+            lines.append(line)
+            line, used = "", 0
+        line, used = (line + " " * gap + markup, used + gap + length) if line else (markup, length)
+    if line:
+        lines.append(line)
+    return "\n".join(lines)
+
+
+def integer_ticks(upper: float, count: int = 6) -> list[float]:
+    """0, step, 2·step, ... up to ``upper`` with a whole step (epochs are whole numbers)."""
+    step = max(1, math.ceil(upper / max(count - 1, 1)))
+    return [float(v) for v in range(0, int(math.floor(upper)) + 1, step)]
 
 
 def _finite(xs: list[float], ys: list[float]) -> tuple[list[float], list[float]]:

@@ -28,14 +28,14 @@ def _metric_lines(metrics: dict[str, float]) -> list[str]:
     """Two short lines: regression figures, then the binary ones (Non0/Has0 paired as in LNLN)."""
     if not metrics:
         return ["[dim]no metrics[/]"]
-    first = summary(metrics, ("MAE", "Corr", "Mult_acc_7", "Mult_acc_5"))
+    first = summary(metrics, ("MAE", "Corr", "Mult_acc_7"))
     if "Non0_acc_2" in metrics or "Has0_acc_2" in metrics:
         pairs = []
         for name, non0, has0 in (("Acc-2", "Non0_acc_2", "Has0_acc_2"), ("F1", "Non0_F1_score", "Has0_F1_score")):
             pairs.append(f"{name} {format_metric(non0, metrics.get(non0))}/{format_metric(has0, metrics.get(has0))}")
         second = " · ".join(pairs) + " [dim](Non0/Has0)[/]"
     else:
-        shown = {"MAE", "Corr", "Mult_acc_7", "Mult_acc_5"}
+        shown = {"MAE", "Corr", "Mult_acc_7"}
         second = summary(metrics, tuple(key for key in ordered_keys(metrics) if key not in shown))
     return [line for line in (first, second) if line]
 

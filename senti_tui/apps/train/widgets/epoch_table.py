@@ -40,9 +40,10 @@ class EpochTable(DataTable):
             self._columns = columns
         else:
             self.clear()
+        best = state.latest_epoch.best_epoch if state.latest_epoch else None
         for epoch in state.epochs:
             metrics = epoch.metrics.get(self.split, {})
-            mark = "★" if epoch.epoch == epoch.best_epoch else " "
+            mark = "★" if epoch.epoch == best else " "
             cells = [f"{mark}{epoch.epoch}"]
             if with_stage:
                 cells.append(str(epoch.stage))

@@ -12,7 +12,7 @@ from textual.containers import Vertical
 from textual.widgets import Static
 
 from senti_tui.run_state import RunState
-from senti_tui.widgets.line_plot import LinePlot, Series
+from senti_tui.widgets.line_plot import LinePlot, Series, integer_ticks
 from senti_tui.widgets.palette import series_colour
 
 ALL = "all terms"
@@ -25,6 +25,7 @@ class LossPane(Vertical):
         super().__init__(**kwargs)
         self.view = ALL
         self._terms: list[str] = []
+        self._state: RunState | None = None
 
     def compose(self) -> ComposeResult:
         yield Static("", id="loss-legend")
@@ -38,7 +39,12 @@ class LossPane(Vertical):
         self.view = views[(views.index(self.view) + 1) % len(views)] if self.view in views else ALL
         return self.view
 
+    def on_resize(self) -> None:
+        if self._state is not None:  # re-bin the points and re-wrap the legend for the new width
+            self.show(self._state)
+
     def show(self, state: RunState) -> None:
+        self._state = state
         self._terms = state.losses.terms()
         plot = self.query_one(LinePlot)
         bins = max(plot.size.width - 10, 20)
@@ -58,7 +64,15 @@ class LossPane(Vertical):
                 )
             )
         total = state.epochs_total
-        plot.show(series, xlabel="epoch", xlim=(0.0, float(total)) if total else None, empty_text="waiting for the first step")
-        self.query_one("#loss-legend", Static).update(LinePlot.legend_markup(series) if series else "")
+        plot.show(
+            series,
+            xlabel="epoch",
+            xlim=(0.0, float(total)) if total else None,
+            xticks=integer_ticks(total) if total else None,
+            empty_text="waiting for the first step",
+        )
+        legend = self.query_one("#loss-legend", Static)
+        width = legend.content_region.width or max(self.size.width - 4, 40)
+        legend.update(LinePlot.legend_markup(series, width) if series else "")
         self.border_title = f"Loss terms — {self.view}"
         self.border_subtitle = "l: next view"

@@ -1,0 +1,1 @@
+"""The explorer: ``senti-tui explore`` — probe trained checkpoints one utterance at a time."""

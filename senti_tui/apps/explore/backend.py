@@ -1,0 +1,54 @@
+"""What the explorer needs from a probe, as a Protocol.
+
+The real implementation is :class:`core.probe.session.Probe` (torch, in core); the UI tests use a
+fast deterministic fake (``tests/fake_probe.py``). The app only ever calls these methods, from
+background threads, and only ever receives the plain types of :mod:`core.probe.types`.
+"""
+
+from __future__ import annotations
+
+from typing import Protocol, Sequence
+
+from core.probe.types import (
+    Calibration,
+    Case,
+    Curve,
+    ModelInfo,
+    ProbeResult,
+    ProbeSettings,
+    SplitEvaluation,
+    Utterance,
+)
+
+
+class ProbeBackend(Protocol):
+    @property
+    def models(self) -> list[ModelInfo]: ...
+
+    @property
+    def utterances(self) -> list[Utterance]: ...
+
+    @property
+    def dataset_label(self) -> str: ...
+
+    @property
+    def synthetic(self) -> bool: ...
+
+    def run(self, index: int, settings: ProbeSettings) -> ProbeResult: ...
+
+    def evaluate(self, settings: ProbeSettings) -> list[SplitEvaluation]: ...
+
+    def curve(self, settings: ProbeSettings) -> list[Curve]: ...
+
+    def cases(self, settings: ProbeSettings, limit: int) -> list[Case]: ...
+
+    def confusion(self, settings: ProbeSettings) -> dict[str, list[list[int]]]: ...
+
+    def calibration(self, settings: ProbeSettings) -> list[Calibration]: ...
+
+
+def open_probe(paths: Sequence[str], data: str | None = None, split: str = "test") -> ProbeBackend:
+    """Open the real probe (imports torch; a bad checkpoint or data file raises SentiError)."""
+    from core.probe.session import Probe
+
+    return Probe.open(list(paths), data=data, split=split)

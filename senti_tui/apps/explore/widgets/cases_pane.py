@@ -1,0 +1,68 @@
+"""Failure cases under the current settings: largest errors, polarity flips relative to the
+complete input, integrity misestimates. Enter (or a click on the highlighted row) opens the case
+in the probe.
+"""
+
+from __future__ import annotations
+
+from rich.text import Text
+from textual import on
+from textual.app import ComposeResult
+from textual.containers import Vertical
+from textual.widgets import DataTable, Static
+
+from core.probe.types import Case, ProbeSettings, Utterance
+from senti_tui.apps.explore.messages import CaseChosen
+
+KIND_STYLES = {"error": "#ff8787", "polarity flip": "#d7afff", "integrity misestimate": "#ffd75f"}
+
+
+class CasesTable(DataTable):
+    pass
+
+
+class CasesPane(Vertical):
+    def __init__(self, **kwargs) -> None:
+        super().__init__(**kwargs)
+        self.cases: list[Case] = []
+
+    def compose(self) -> ComposeResult:
+        yield Static("", id="cases-summary")
+        yield CasesTable(id="cases-table", cursor_type="row", zebra_stripes=True)
+
+    def on_mount(self) -> None:
+        table = self.query_one(CasesTable)
+        for name, width in (("model", 14), ("kind", 21), ("#", 5), ("id", 14), ("score", 6), ("detail", 44)):
+            table.add_column(name, width=width, key=name)
+        self.query_one("#cases-summary", Static).update("computing the failure cases…")
+
+    def set_busy(self, busy: bool) -> None:
+        self.query_one(CasesTable).loading = busy
+
+    def show(self, cases: list[Case], settings: ProbeSettings, utterances: list[Utterance]) -> None:
+        self.cases = cases
+        table = self.query_one(CasesTable)
+        table.clear()
+        for case in cases:
+            utterance = utterances[case.index] if 0 <= case.index < len(utterances) else None
+            table.add_row(
+                case.model_key,
+                Text(case.kind, style=KIND_STYLES.get(case.kind, "")),
+                Text(str(case.index), justify="right"),
+                utterance.id if utterance else "?",
+                Text(f"{case.score:.2f}", justify="right"),
+                case.detail,
+            )
+        counts = {}
+        for case in cases:
+            counts[case.kind] = counts.get(case.kind, 0) + 1
+        summary = ", ".join(f"{n} {kind}" for kind, n in counts.items()) or "no failure cases"
+        self.query_one("#cases-summary", Static).update(
+            f"Under [b]{settings.status()}[/]: {summary}.  Enter opens a case in the probe."
+        )
+
+    @on(DataTable.RowSelected, "#cases-table")
+    def _open(self, event: DataTable.RowSelected) -> None:
+        event.stop()
+        if 0 <= event.cursor_row < len(self.cases):
+            self.post_message(CaseChosen(self.cases[event.cursor_row].index))

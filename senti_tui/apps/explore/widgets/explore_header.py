@@ -1,0 +1,41 @@
+"""One line naming what is probed: the model(s), the data set and split, and the labels that matter.
+
+**SYNTHETIC**: the data comes from the generator, so every figure on screen is about made-up data.
+**TEST-SELECTED**: a checkpoint was chosen on the test split (LNLN's paper selection), so its
+test figures are optimistic.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from textual.markup import escape
+from textual.widgets import Static
+
+from core.probe.types import ModelInfo
+from senti_tui.run_state import model_display_name
+
+SYNTHETIC_BADGE = "[b #000000 on #ffaf5f] SYNTHETIC [/]"
+TEST_SELECTED_BADGE = "[b #ffffff on #d75f5f] TEST-SELECTED [/]"
+
+
+def model_title(info: ModelInfo) -> str:
+    """``Senti-iFusion (demo.pt, epoch 9)``"""
+    return f"{model_display_name(info.model)} ({Path(info.path).name}, epoch {info.epoch})"
+
+
+class ExploreHeader(Static):
+    def show(self, models: list[ModelInfo], dataset_label: str, size: int, synthetic: bool) -> None:
+        parts = [
+            "[b]senti-tui explore[/]",
+            " + ".join(f"[b]{escape(model_title(info))}[/]" for info in models),
+            f"data [b]{escape(dataset_label)}[/] ({size} utterances)",
+        ]
+        badges = []
+        if synthetic or any(info.synthetic for info in models):
+            badges.append(SYNTHETIC_BADGE)
+        test_selected = [info for info in models if info.test_selected]
+        if test_selected:
+            who = "" if len(models) == 1 else " " + ", ".join(escape(info.key) for info in test_selected)
+            badges.append(TEST_SELECTED_BADGE + who)
+        self.update(" │ ".join(parts) + ("  " + " ".join(badges) if badges else ""))

@@ -1,0 +1,14 @@
+"""The plain-text status line (see :mod:`senti_tui.apps.explore.status`); no colour carries meaning."""
+
+from __future__ import annotations
+
+from rich.text import Text
+from textual.widgets import Static
+
+from core.probe.types import ProbeResult
+from senti_tui.apps.explore.status import status_text
+
+
+class ExploreStatus(Static):
+    def show(self, result: ProbeResult | None) -> None:
+        self.update(Text(status_text(result), no_wrap=True, overflow="ellipsis"))
