@@ -40,35 +40,44 @@ def model_display_name(model: str) -> str:
     return MODEL_NAMES.get(model, model)
 
 
-@dataclass
-class LossHistory:
-    """Every loss term per step, on an x axis in epochs (epoch 3, step 5 of 10 -> 2.5)."""
+class DecimatedSeries:
+    """Points (x, y) kept at most ``cap`` long however long the run: when full, neighbours are
+    averaged in pairs and each later point stands for twice as many steps. A 200-epoch run of
+    thousands of steps costs the same to draw as a short one."""
 
-    xs: dict[str, list[float]] = field(default_factory=dict)
-    ys: dict[str, list[float]] = field(default_factory=dict)
+    def __init__(self, cap: int = 2048) -> None:
+        self.cap = cap
+        self.xs: list[float] = []
+        self.ys: list[float] = []
+        self.stride = 1  # steps averaged into one kept point
+        self._sum_x = self._sum_y = 0.0
+        self._count = 0
 
-    def add(self, x: float, losses: dict[str, float]) -> None:
-        for term, value in losses.items():
-            if value is None or not math.isfinite(value):
-                continue  # a NaN step is reported in the progress pane, not drawn
-            self.xs.setdefault(term, []).append(x)
-            self.ys.setdefault(term, []).append(float(value))
-
-    def terms(self) -> list[str]:
-        """``total`` first, then the named terms in the order they first appeared."""
-        names = list(self.xs)
-        return (["total"] if "total" in names else []) + [name for name in names if name != "total"]
+    def add(self, x: float, y: float) -> None:
+        self._sum_x += x
+        self._sum_y += y
+        self._count += 1
+        if self._count < self.stride:
+            return
+        self.xs.append(self._sum_x / self._count)
+        self.ys.append(self._sum_y / self._count)
+        self._sum_x = self._sum_y = 0.0
+        self._count = 0
+        if len(self.xs) > self.cap:
+            self.xs = _pair_means(self.xs)
+            self.ys = _pair_means(self.ys)
+            self.stride *= 2
 
     def drop_from(self, x: float) -> None:
-        """Forget points at or after ``x`` (a resumed run recomputes those epochs)."""
-        for term in list(self.xs):
-            keep = [i for i, value in enumerate(self.xs[term]) if value < x]
-            self.xs[term] = [self.xs[term][i] for i in keep]
-            self.ys[term] = [self.ys[term][i] for i in keep]
+        keep = [i for i, value in enumerate(self.xs) if value < x]
+        self.xs = [self.xs[i] for i in keep]
+        self.ys = [self.ys[i] for i in keep]
+        self._sum_x = self._sum_y = 0.0
+        self._count = 0
 
-    def binned(self, term: str, bins: int) -> tuple[list[float], list[float]]:
-        """At most ``bins`` points: means over consecutive groups of steps (keeps plots cheap)."""
-        xs, ys = self.xs.get(term, []), self.ys.get(term, [])
+    def binned(self, bins: int) -> tuple[list[float], list[float]]:
+        """At most ``bins`` points: means over consecutive groups (one per plot column)."""
+        xs, ys = self.xs, self.ys
         if len(xs) <= bins or bins <= 0:
             return list(xs), list(ys)
         size = len(xs) / bins
@@ -78,6 +87,38 @@ class LossHistory:
             out_x.append(sum(xs[lo:hi]) / (hi - lo))
             out_y.append(sum(ys[lo:hi]) / (hi - lo))
         return out_x, out_y
+
+
+def _pair_means(values: list[float]) -> list[float]:
+    pairs = [(values[i] + values[i + 1]) / 2 for i in range(0, len(values) - 1, 2)]
+    return pairs + ([values[-1]] if len(values) % 2 else [])
+
+
+@dataclass
+class LossHistory:
+    """Every loss term per step, on an x axis in epochs (epoch 3, step 5 of 10 -> 2.5)."""
+
+    series: dict[str, DecimatedSeries] = field(default_factory=dict)
+
+    def add(self, x: float, losses: dict[str, float]) -> None:
+        for term, value in losses.items():
+            if value is None or not math.isfinite(value):
+                continue  # a NaN step is reported in the progress pane, not drawn
+            self.series.setdefault(term, DecimatedSeries()).add(x, float(value))
+
+    def terms(self) -> list[str]:
+        """``total`` first, then the named terms in the order they first appeared."""
+        names = list(self.series)
+        return (["total"] if "total" in names else []) + [name for name in names if name != "total"]
+
+    def drop_from(self, x: float) -> None:
+        """Forget points at or after ``x`` (a resumed run recomputes those epochs)."""
+        for series in self.series.values():
+            series.drop_from(x)
+
+    def binned(self, term: str, bins: int) -> tuple[list[float], list[float]]:
+        series = self.series.get(term)
+        return series.binned(bins) if series is not None else ([], [])
 
 
 @dataclass
@@ -93,7 +134,7 @@ class RunState:
     failed: Failed | None = None
     stopping: bool = False  # the user asked to stop; waiting for Finished
     losses: LossHistory = field(default_factory=LossHistory)
-    lr_history: list[float] = field(default_factory=list)
+    lr: DecimatedSeries = field(default_factory=DecimatedSeries)  # the schedule, whole run
 
     # --- folding -------------------------------------------------------------------------------
     def apply(self, event: Event) -> set[str]:
@@ -107,14 +148,17 @@ class RunState:
         # A resumed run replays from start_epoch: drop what it will recompute.
         self.epochs = [e for e in self.epochs if e.epoch < event.start_epoch]
         self.losses.drop_from(event.start_epoch - 1)
+        self.lr.drop_from(event.start_epoch - 1)
         self.stage = self._stage_of(event.start_epoch)
         self.stage_description = self._stage_description(self.stage)
         return {HEADER, PROGRESS, STAGE, EPOCHS, LOSSES, END}
 
     def _on_Step(self, event: Step) -> set[str]:
         self.step = event
-        self.losses.add(event.epoch - 1 + event.step / max(event.steps_per_epoch, 1), event.losses)
-        self.lr_history.append(event.lr)
+        x = event.epoch - 1 + event.step / max(event.steps_per_epoch, 1)
+        self.losses.add(x, event.losses)
+        if math.isfinite(event.lr):
+            self.lr.add(x, event.lr)
         return {PROGRESS, LOSSES}
 
     def _on_EpochEnd(self, event: EpochEnd) -> set[str]:

@@ -106,7 +106,7 @@ def test_a_resumed_run_replaces_the_epochs_it_recomputes(tmp_path):
     resumed = RunStarted(**{**run.run_started().__dict__, "start_epoch": 3})
     state.apply(resumed)
     assert [e.epoch for e in state.epochs] == [1, 2] and not state.over
-    assert max(max(xs) for xs in state.losses.xs.values()) < 2.0
+    assert max(max(series.xs) for series in state.losses.series.values()) < 2.0
     epoch3 = next(e for e in first if isinstance(e, EpochEnd) and e.epoch == 3)
     state.apply(epoch3)
     assert [e.epoch for e in state.epochs] == [1, 2, 3]
@@ -118,3 +118,16 @@ def test_read_event_log_returns_events_and_bad_count(tmp_path):
         handle.write("garbage\n")
     got, bad = read_event_log(tmp_path)
     assert got == events and bad == 1
+
+
+def test_long_runs_keep_a_bounded_loss_history_with_the_same_shape():
+    from senti_tui.run_state import DecimatedSeries
+
+    series = DecimatedSeries(cap=64)
+    for step in range(10_000):
+        series.add(step / 100, float(step))
+    assert len(series.xs) <= 64 + 1 and series.stride == 256
+    # Averages of consecutive steps: still the straight line y = 100 x.
+    assert all(abs(y - 100 * x) < 1e-6 for x, y in zip(series.xs, series.ys))
+    xs, ys = series.binned(10)
+    assert len(xs) == 10 and xs == sorted(xs)

@@ -45,7 +45,7 @@ class ProgressPane(Vertical):
         self.query_one("#figures-line", Label).update(_figures_line(state))
         lr = step.lr if step else (state.latest_epoch.lr if state.latest_epoch else None)
         self.query_one("#lr-label", Label).update(f"lr {lr:.2e}" if lr is not None else "lr –")
-        self.query_one("#lr-spark", Sparkline).data = _tail(state.lr_history, 400)
+        self.query_one("#lr-spark", Sparkline).data = list(state.lr.ys)  # the whole schedule so far
 
 
 def _stage_line(state: RunState) -> str:
@@ -80,6 +80,3 @@ def _figures_line(state: RunState) -> str:
     ]
     return " · ".join(parts)
 
-
-def _tail(values: list[float], count: int) -> list[float]:
-    return list(values[-count:])
