@@ -97,3 +97,25 @@ def test_watch_headless_replays_a_file(tmp_path):
     result = run_headless(FileSource(tmp_path), HeadlessPrinter(console))
     assert isinstance(result, Finished)
     assert "finished 2 epochs in 4s" in buffer.getvalue()
+
+
+def test_ctrl_c_asks_the_run_to_stop_and_save_instead_of_killing_it():
+    import os
+    import signal
+
+    console, buffer = plain_console()
+    session = FakeSession(FakeRun(epochs=3, steps=4), sleep_s=0.0)
+    fake_run = session.run
+
+    def run_and_interrupt(callbacks):
+        def interrupt_after_first_epoch(event):
+            if type(event).__name__ == "EpochEnd" and event.epoch == 1:
+                os.kill(os.getpid(), signal.SIGINT)  # as if ctrl+c were pressed
+
+        return fake_run([*callbacks, interrupt_after_first_epoch])
+
+    session.run = run_and_interrupt
+    result = run_headless(SessionSource(session), HeadlessPrinter(console))
+    assert isinstance(result, Finished) and result.stopped_by_user
+    assert "stopping after the current batch; saving last.pt (ctrl+c again to abort)" in buffer.getvalue()
+    assert signal.getsignal(signal.SIGINT) is signal.default_int_handler  # restored afterwards
