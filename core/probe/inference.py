@@ -1,0 +1,119 @@
+"""Running models on masked inputs: one utterance, or a whole split in fixed batches of 64.
+
+The inputs are masked ONCE with :func:`core.missingness.mask_split` (numpy; the same masks the
+trainer, the evaluator and the tests see) and wrapped as tensors without copying. A split is fed
+in the trainer's evaluation batches (:func:`core.training.batches.eval_batches`: 64, in order,
+never shuffled, a trailing batch of one joined to the previous one), so that Senti-iFusion's
+batch-level dominant modality ([A16]) gives exactly the figures training reported.
+
+Everything runs under :func:`torch.inference_mode`; the models are in eval mode and are never
+mutated, so several threads may call :func:`predict` on the same model at once.
+"""
+
+from __future__ import annotations
+
+import copy
+import dataclasses
+from dataclasses import dataclass
+from typing import Callable
+
+import numpy as np
+import torch
+
+from core.missingness import Masked
+from core.models.base import ModelInput, MSAModel
+from core.training.batches import eval_batches
+from core.training.distributed import DistContext
+
+EVAL_BATCH_SIZE = 64  # models.md [A16]: fixed, unshuffled evaluation batches
+
+
+class ProbeCancelled(Exception):
+    """Raised between batches when the caller's ``cancelled()`` says the result is no longer wanted."""
+
+
+@dataclass
+class SplitPredictions:
+    """One model over some rows under one mask (numpy; the probe turns it into plain types)."""
+
+    prediction: np.ndarray  # float64 [N]
+    integrity_est: np.ndarray  # float64 [N,3], NaN where the model does not estimate
+    dominant: np.ndarray  # int64 [N], -1 for a model without a dominant modality
+
+
+def model_inputs(masked: Masked, audio_lengths: np.ndarray, vision_lengths: np.ndarray, device: torch.device) -> ModelInput:
+    """Masked numpy arrays as a :class:`ModelInput` (zero-copy on CPU)."""
+
+    def tensor(array: np.ndarray, dtype: torch.dtype) -> torch.Tensor:
+        return torch.from_numpy(np.ascontiguousarray(array)).to(device=device, dtype=dtype)
+
+    return ModelInput(
+        text=tensor(masked.text_bert, torch.long),
+        audio=tensor(masked.audio, torch.float32),
+        vision=tensor(masked.vision, torch.float32),
+        audio_lengths=tensor(audio_lengths, torch.long),
+        vision_lengths=tensor(vision_lengths, torch.long),
+    )
+
+
+def _rows(inputs: ModelInput, start: int, stop: int) -> ModelInput:
+    return ModelInput(
+        text=inputs.text[start:stop],
+        audio=inputs.audio[start:stop],
+        vision=inputs.vision[start:stop],
+        audio_lengths=inputs.audio_lengths[start:stop],
+        vision_lengths=inputs.vision_lengths[start:stop],
+    )
+
+
+def forward(model: MSAModel, inputs: ModelInput) -> SplitPredictions:
+    """One forward pass (any batch size) as numpy."""
+    with torch.inference_mode():
+        output = model(inputs)
+    n = inputs.batch_size
+    prediction = output.prediction.float().reshape(-1).cpu().numpy().astype(np.float64)
+    if output.integrity is not None:
+        estimate = output.integrity.float().reshape(n, 3).cpu().numpy().astype(np.float64)
+    else:
+        estimate = np.full((n, 3), np.nan)
+    dominant = output.dominant.reshape(-1).cpu().numpy().astype(np.int64) if output.dominant is not None else np.full(n, -1, np.int64)
+    return SplitPredictions(prediction=prediction, integrity_est=estimate, dominant=dominant)
+
+
+def predict(
+    model: MSAModel,
+    inputs: ModelInput,
+    batch_size: int = EVAL_BATCH_SIZE,
+    before_batch: Callable[[], None] | None = None,
+) -> SplitPredictions:
+    """The whole of ``inputs`` in the trainer's evaluation batches, results in row order.
+
+    ``before_batch`` runs before every batch: the probe uses it to let a single-utterance probe
+    go first and to stop a sweep whose result is no longer wanted (it raises).
+    """
+    parts = []
+    for rows in eval_batches(inputs.batch_size, batch_size, DistContext()):
+        if before_batch is not None:
+            before_batch()
+        start, stop = int(rows[0]), int(rows[-1]) + 1  # eval batches are contiguous and in order
+        parts.append(forward(model, _rows(inputs, start, stop)))
+    return SplitPredictions(
+        prediction=np.concatenate([p.prediction for p in parts]),
+        integrity_est=np.concatenate([p.integrity_est for p in parts]),
+        dominant=np.concatenate([p.dominant for p in parts]),
+    )
+
+
+def per_sample_view(model: MSAModel) -> MSAModel:
+    """The same weights, with Senti-iFusion's dominant modality chosen per sample ([A16]).
+
+    A shallow copy shares every parameter and submodule; only its ``config`` differs, so nothing
+    is mutated (safe while other threads use ``model``). Models without the option are returned
+    as they are: LNLN's dominant is always language and DAR has none.
+    """
+    config = getattr(model, "config", None)
+    if config is None or getattr(config, "dominant_selection", "sample") == "sample":
+        return model
+    view = copy.copy(model)
+    view.config = dataclasses.replace(config, dominant_selection="sample")
+    return view

@@ -1,0 +1,193 @@
+"""Opening checkpoints for probing: the weights, and the very data they were trained on.
+
+A checkpoint records where its data came from (``training.data``: ``"synthetic"`` or a file),
+the synthetic seed (``data.source`` reads ``synthetic:seed=N``), the feature dims, the
+fingerprint of the arrays and, for the ``tiny`` preset, ``training.max_samples``. From that the
+data set is rebuilt exactly -- regenerated for synthetic data, read again for a pickle or a
+label.csv (``data`` overrides the path, e.g. when the file moved) -- and then checked: the dims
+must match and so must the fingerprint, so a prediction is never shown against the wrong labels.
+
+Several checkpoints are probed together only when they share that data. Every problem is one
+line (:class:`~core.errors.SentiError`) naming the file, what is wrong and what to do.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import re
+from dataclasses import dataclass
+from pathlib import Path
+
+from core.data.dataset import MSADataset, Split
+from core.data.fingerprint import fingerprint_splits
+from core.data.sources import SYNTHETIC, load_dataset
+from core.errors import CheckpointError, DataError
+from core.models.base import MSAModel
+from core.probe.types import ModelInfo
+from core.training.checkpoint import Checkpoint, build_model_from_checkpoint, check_dims, load_checkpoint
+
+_SYNTHETIC_SEED = re.compile(r"synthetic:seed=(-?\d+)")
+
+
+@dataclass
+class OpenedModel:
+    """One checkpoint, its model (eval mode) and how the explorer describes it."""
+
+    checkpoint: Checkpoint
+    model: MSAModel
+    info: ModelInfo
+
+
+def data_source(checkpoint: Checkpoint, override: str | None = None) -> str:
+    """The data a checkpoint was trained on (``"synthetic"`` or a path), or the override."""
+    if override:
+        return str(override).strip()
+    recorded = str(checkpoint.training.get("data") or checkpoint.data.get("source") or "")
+    if recorded == SYNTHETIC or recorded.startswith(f"{SYNTHETIC}:"):
+        return SYNTHETIC
+    if not recorded:
+        raise CheckpointError(f"{checkpoint.path}: records no data source: pass --data with the data it was trained on")
+    return recorded
+
+
+def synthetic_seed(checkpoint: Checkpoint) -> int:
+    """The generator seed recorded in ``data.source`` (0, the embedded set, when absent)."""
+    found = _SYNTHETIC_SEED.search(str(checkpoint.data.get("source", "")))
+    return int(found.group(1)) if found else 0
+
+
+def data_key(checkpoint: Checkpoint, override: str | None = None) -> tuple:
+    """What identifies the rebuilt data: two checkpoints with the same key share one data set."""
+    source = data_source(checkpoint, override)
+    max_samples = checkpoint.training.get("max_samples")
+    if source == SYNTHETIC:
+        dims = checkpoint.dims
+        return (SYNTHETIC, synthetic_seed(checkpoint), dims.audio_len, dims.vision_len, max_samples)
+    return (str(Path(source).expanduser().resolve()), max_samples)
+
+
+def rebuild_dataset(checkpoint: Checkpoint, override: str | None = None) -> MSADataset:
+    """The checkpoint's data set, rebuilt as it was for training (not yet checked)."""
+    source = data_source(checkpoint, override)
+    if source == SYNTHETIC:
+        from core.data.synthetic import generate_synthetic
+
+        dims = checkpoint.dims
+        dataset = generate_synthetic(synthetic_seed(checkpoint), audio_len=dims.audio_len, vision_len=dims.vision_len)
+    else:
+        if not Path(source).expanduser().exists():
+            remedy = "pass --data with the file" if override is None else "check the --data path"
+            raise DataError(f"{source}: no such data file (the data of {checkpoint.path.name}): {remedy}")
+        from core.text_encoders import TextEncoderSpec
+
+        # A label.csv is tokenized with the checkpoint's own text encoder (a scratch vocabulary is
+        # rebuilt from the same file, so the ids agree).
+        dataset = load_dataset(source, TextEncoderSpec.from_dict(checkpoint.text_encoder))
+    max_samples = checkpoint.training.get("max_samples")
+    return first_samples(dataset, int(max_samples)) if max_samples else dataset
+
+
+def first_samples(dataset: MSADataset, n: int) -> MSADataset:
+    """The first ``n`` samples of every split, as the ``tiny`` training preset keeps them."""
+
+    def head(split: Split) -> Split:
+        return dataclasses.replace(
+            split,
+            ids=split.ids[:n],
+            raw_text=split.raw_text[:n],
+            text_bert=split.text_bert[:n],
+            audio=split.audio[:n],
+            audio_lengths=split.audio_lengths[:n],
+            vision=split.vision[:n],
+            vision_lengths=split.vision_lengths[:n],
+            labels=split.labels[:n],
+        )
+
+    splits = {name: head(split) for name, split in dataset.splits.items()}
+    return dataclasses.replace(
+        dataset, splits=splits, source=f"{dataset.source} (first {n} per split)", fingerprint=fingerprint_splits(splits)
+    )
+
+
+def check_data(checkpoint: Checkpoint, dataset: MSADataset) -> None:
+    """Same dims and the same arrays (fingerprint) as the checkpoint was trained on."""
+    check_dims(checkpoint, dataset.dims, dataset.source)
+    recorded = checkpoint.data.get("fingerprint")
+    if recorded and dataset.fingerprint and recorded != dataset.fingerprint:
+        raise DataError(
+            f"{dataset.source}: not the data {checkpoint.path} was trained on (fingerprint {dataset.fingerprint} "
+            f"vs {recorded}): pass --data with the data it was trained on"
+        )
+
+
+def check_split(dataset: MSADataset, split: str) -> Split:
+    if split not in dataset.splits or len(dataset.splits[split]) == 0:
+        have = ", ".join(name for name, s in dataset.splits.items() if len(s)) or "none"
+        raise DataError(f"{dataset.source}: has no split {split!r} (it has {have}): pass --split with one of them")
+    return dataset.splits[split]
+
+
+def load_checkpoints(paths: list[str]) -> list[Checkpoint]:
+    if not paths:
+        raise CheckpointError("no checkpoint given: pass one or more .pt files written by senti-tui train")
+    return [load_checkpoint(path) for path in paths]
+
+
+def load_shared_dataset(checkpoints: list[Checkpoint], override: str | None = None) -> MSADataset:
+    """One data set for all ``checkpoints``; refuse checkpoints trained on different data."""
+    first = checkpoints[0]
+    key = data_key(first, override)
+    for other in checkpoints[1:]:
+        other_key = data_key(other, override)
+        same_arrays = other.data.get("fingerprint") == first.data.get("fingerprint")
+        if other_key != key or not same_arrays:
+            raise CheckpointError(
+                f"{other.path}: trained on other data than {first.path} ({_describe(other)} vs {_describe(first)}): "
+                "open checkpoints of the same data together, or evaluate them separately"
+            )
+    dataset = rebuild_dataset(first, override)
+    for checkpoint in checkpoints:
+        check_data(checkpoint, dataset)
+    return dataset
+
+
+def _describe(checkpoint: Checkpoint) -> str:
+    return f"{checkpoint.data.get('source', '?')}, fingerprint {checkpoint.data.get('fingerprint', '?')}"
+
+
+def model_keys(checkpoints: list[Checkpoint]) -> list[str]:
+    """Short unique labels: the model name, with the file name when a name repeats."""
+    names = [c.model for c in checkpoints]
+    keys = [name if names.count(name) == 1 else f"{name} ({c.path.name})" for name, c in zip(names, checkpoints)]
+    seen: dict[str, int] = {}
+    unique = []
+    for key in keys:  # the same file name twice (two run folders): number them
+        seen[key] = seen.get(key, 0) + 1
+        unique.append(key if keys.count(key) == 1 else f"{key} #{seen[key]}")
+    return unique
+
+
+def open_model(checkpoint: Checkpoint, key: str, device: str = "cpu") -> OpenedModel:
+    model = build_model_from_checkpoint(checkpoint, device)
+    best = checkpoint.best or {}
+    info = ModelInfo(
+        key=key,
+        model=checkpoint.model,
+        path=str(checkpoint.path),
+        dataset=checkpoint.dataset_name,
+        synthetic=checkpoint.synthetic,
+        selected_on=checkpoint.selected_on,
+        test_selected=checkpoint.test_selected,
+        estimates_integrity=tuple(bool(x) for x in model.estimates_integrity),  # type: ignore[arg-type]
+        has_dominant=bool(model.has_dominant),
+        epoch=int(best.get("epoch", checkpoint.epoch) or checkpoint.epoch),
+        best_metrics={k: float(v) for k, v in (best.get("metrics") or {}).items()},
+        history=list(checkpoint.history),
+    )
+    return OpenedModel(checkpoint=checkpoint, model=model, info=info)
+
+
+def selected_for(checkpoint: Checkpoint) -> str | None:
+    """The metric a ``best_<metric>`` checkpoint (LNLN's paper protocol) was selected for."""
+    kind = str(checkpoint.kind)
+    return kind[len("best_") :] if kind.startswith("best_") else None

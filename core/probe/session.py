@@ -1,0 +1,436 @@
+"""The probe: open checkpoints with their data split, then ask questions under chosen settings.
+
+    probe = Probe.open(["checkpoints/demo.pt", "checkpoints/demo_lnln.pt"])   # SentiError: one line
+    probe.models, probe.utterances, probe.dataset_label, probe.synthetic
+    result = probe.run(17, ProbeSettings(enabled=(True, False, True), rates=(0.3, 0, 0)))
+    evaluations = probe.evaluate(settings)      # whole split, every model, identical masks
+    probe.curve(settings), probe.cases(settings), probe.confusion(settings), probe.calibration(settings)
+
+Every model sees the identical mask: the split is masked once per setting
+(:mod:`core.missingness`, keyed by mask seed, sample id and modality) and the same arrays go to
+each model.
+
+**Dominant modality.** :meth:`Probe.run` chooses Senti-iFusion's dominant modality per sample,
+whatever the checkpoint's ``dominant_selection`` (the paper's per-batch choice, eq. 15): a probed
+utterance must not depend on what else is in its batch ([A16]; a batch of one is per-sample in
+either mode anyway). The whole-split methods (:meth:`evaluate`, :meth:`curve`, :meth:`cases`,
+:meth:`confusion`, :meth:`calibration`) feed the split in the trainer's evaluation batches (64,
+fixed order) with the checkpoint's own selection, so their figures are the ones training and
+``senti-tui eval`` report; ``Probe.open(..., split_dominant="sample")`` makes them per-sample
+too, so that the utterance table and the probe agree to the last digit.
+
+**Threads.** Every public method may be called from several threads at once: the models are
+in eval mode and never mutated (the per-sample variant is a shallow copy with its own config),
+and the caches are guarded by a lock (work is done outside it; two threads asking for the same
+uncached thing may both compute it, with identical results). A whole-split method pauses between
+batches while a :meth:`run` is in progress, so a slider drag is not slowed by a curve computed
+in the background, and stops with :class:`ProbeCancelled` at the next batch when its
+``cancelled()`` callable returns True (pass the worker's ``lambda: worker.is_cancelled``).
+
+**Caches** (none of them changes a result): the masked split and the per-model predictions per
+setting (settings that give the same mask share an entry, e.g. any seed at rate 0), the
+complete-input predictions behind polarity flips, and recent :meth:`run` results.
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+import warnings
+from collections import OrderedDict
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Callable, Hashable, Sequence
+
+import numpy as np
+import torch
+
+from core.data.dataset import MSADataset, Split
+from core.metrics import compute_metrics
+from core.missingness import MaskSetting, mask_split, present_vector
+from core.probe import analysis
+from core.probe.display import display_inputs, display_tokenizer
+from core.probe.inference import (
+    EVAL_BATCH_SIZE,
+    ProbeCancelled,
+    SplitPredictions,
+    forward,
+    model_inputs,
+    per_sample_view,
+    predict,
+)
+from core.probe.loading import OpenedModel, check_split, load_checkpoints, load_shared_dataset, model_keys, open_model
+from core.probe.settings import CalibrationSetting, at_rate, cache_key, to_mask_setting
+from core.probe.types import (
+    Calibration,
+    Case,
+    Curve,
+    CurvePoint,
+    ModelInfo,
+    ModelPrediction,
+    ProbeResult,
+    ProbeSettings,
+    SplitEvaluation,
+    Utterance,
+)
+from core.training.checkpoint import Checkpoint
+from core.training.device import resolve_device
+
+__all__ = ["Probe", "ProbeCancelled", "DEFAULT_CURVE_RATES"]
+
+DEFAULT_CURVE_RATES: tuple[float, ...] = tuple(round(0.1 * i, 1) for i in range(10))  # 0.0 .. 0.9
+SPLIT_DOMINANT = ("checkpoint", "sample")
+FOREGROUND_WAIT_S = 0.25  # a background batch waits at most this long for a probe to finish
+_MASKED_CACHE = 4  # whole masked splits (the largest entries)
+_PREDICTION_CACHE = 128  # per (setting, model) predictions over the split
+_RUN_CACHE = 256  # single-utterance results
+
+
+def configure_threads() -> int:
+    """Intra-op threads for inference: every core up to 4 unless OMP_NUM_THREADS says otherwise.
+
+    A probe of one utterance is latency-bound; more than a few threads only add synchronisation.
+    """
+    if "OMP_NUM_THREADS" not in os.environ:
+        torch.set_num_threads(max(1, min(os.cpu_count() or 1, 4)))
+    return torch.get_num_threads()
+
+
+class _LRU:
+    def __init__(self, size: int) -> None:
+        self.size = size
+        self.items: OrderedDict = OrderedDict()
+
+    def get(self, key: Hashable):
+        value = self.items.get(key)
+        if value is not None:
+            self.items.move_to_end(key)
+        return value
+
+    def put(self, key: Hashable, value) -> None:
+        self.items[key] = value
+        self.items.move_to_end(key)
+        while len(self.items) > self.size:
+            self.items.popitem(last=False)
+
+
+@dataclass
+class _MaskedSplit:
+    """The split masked under one setting: model inputs plus the ground truth of the erasure."""
+
+    inputs: object  # ModelInput
+    integrity_true: np.ndarray  # [N,3] nominal 1 - r
+
+
+class Probe:
+    """Checkpoints sharing one data split; see the module docstring."""
+
+    def __init__(
+        self,
+        opened: list[OpenedModel],
+        dataset: MSADataset,
+        split: str,
+        device: torch.device,
+        split_dominant: str = "checkpoint",
+    ) -> None:
+        if split_dominant not in SPLIT_DOMINANT:
+            raise ValueError(f"split_dominant must be one of {SPLIT_DOMINANT}, not {split_dominant!r}")
+        self._opened = opened
+        self._dataset = dataset
+        self._split: Split = dataset.splits[split]
+        self._device = device
+        self.split_name = split
+        self.split_dominant = split_dominant
+        self.models: list[ModelInfo] = [o.info for o in opened]
+        self.utterances: list[Utterance] = [
+            Utterance(index=i, id=str(self._split.ids[i]), text=str(self._split.raw_text[i]), label=float(self._split.labels[i]))
+            for i in range(len(self._split))
+        ]
+        self.synthetic: bool = bool(dataset.synthetic)
+        self.dataset_label: str = _dataset_label(dataset, split, len(self._split))
+        self._present = present_vector(dataset.present)
+        self._labels32 = np.asarray(self._split.labels, dtype=np.float32)
+        self._labels = self._labels32.astype(np.float64)
+        # Per-sample views for run() (and for the split when asked); the models themselves keep
+        # the checkpoint's selection.
+        self._sample_models = [per_sample_view(o.model) for o in opened]
+        self._split_models = self._sample_models if split_dominant == "sample" else [o.model for o in opened]
+        self._tokenizer = None
+        self._lock = threading.Lock()
+        self._masked = _LRU(_MASKED_CACHE)
+        self._predictions = _LRU(_PREDICTION_CACHE)
+        self._runs = _LRU(_RUN_CACHE)
+        self._foreground = 0
+        self._foreground_done = threading.Condition()
+
+    # ----- opening ---------------------------------------------------------------------------
+
+    @classmethod
+    def open(
+        cls,
+        paths: Sequence[str],
+        data: str | None = None,
+        split: str = "test",
+        device: str = "cpu",
+        split_dominant: str = "checkpoint",
+    ) -> "Probe":
+        """Load every checkpoint and its data split. ``data`` replaces the recorded data path
+        (the file must still be the same data: same dims and fingerprint)."""
+        return cls.from_checkpoints(load_checkpoints([str(p) for p in paths]), data, split, device, split_dominant)
+
+    @classmethod
+    def from_checkpoints(
+        cls,
+        checkpoints: list[Checkpoint],
+        data: str | None = None,
+        split: str = "test",
+        device: str = "cpu",
+        split_dominant: str = "checkpoint",
+        keys: list[str] | None = None,
+    ) -> "Probe":
+        """As :meth:`open`, for checkpoints already loaded; ``keys`` overrides the model keys."""
+        configure_threads()
+        choice = resolve_device(device)
+        dataset = load_shared_dataset(checkpoints, data)
+        check_split(dataset, split)
+        keys = list(keys) if keys is not None else model_keys(checkpoints)
+        opened = [open_model(c, k, choice.device) for c, k in zip(checkpoints, keys)]
+        return cls(opened, dataset, split, choice.device, split_dominant)
+
+    # ----- plain facts -----------------------------------------------------------------------
+
+    @property
+    def dataset_name(self) -> str:
+        return self._dataset.name
+
+    @property
+    def metric_family(self) -> str:
+        return self._dataset.metric_family
+
+    @property
+    def data_description(self) -> dict:
+        """``MSADataset.describe()`` of the data (source, synthetic flag, dims, fingerprint, sizes)."""
+        return self._dataset.describe()
+
+    @property
+    def checkpoints(self) -> list[Checkpoint]:
+        return [o.checkpoint for o in self._opened]
+
+    def __len__(self) -> int:
+        return len(self._split)
+
+    # ----- one utterance -----------------------------------------------------------------------
+
+    def run(self, index: int, settings: ProbeSettings) -> ProbeResult:
+        """Every model on utterance ``index`` under ``settings`` (identical mask for all)."""
+        if not 0 <= int(index) < len(self._split):
+            raise IndexError(f"utterance index {index} is outside 0..{len(self._split) - 1}")
+        index = int(index)
+        with self._lock:
+            cached = self._runs.get((index, settings))
+        if cached is not None:
+            return cached
+        with self._in_foreground():
+            result = self._run(index, settings)
+        with self._lock:
+            self._runs.put((index, settings), result)
+        return result
+
+    def _run(self, index: int, settings: ProbeSettings) -> ProbeResult:
+        split = self._split
+        rows = np.array([index], dtype=np.int64)
+        masked = mask_split(split, to_mask_setting(settings), self._present, self._dataset.special_ids, indices=rows)
+        inputs = model_inputs(masked, split.audio_lengths[rows], split.vision_lengths[rows], self._device)
+        label = float(self._labels32[index])
+        predictions = []
+        for info, model in zip(self.models, self._sample_models):
+            out = forward(model, inputs)
+            value = float(out.prediction[0])
+            predictions.append(
+                ModelPrediction(
+                    model_key=info.key,
+                    prediction=value,
+                    class7=analysis.class7_name(value),
+                    error=value - label,
+                    integrity=_integrity_tuple(out.integrity_est[0], info.estimates_integrity),
+                    dominant=int(out.dominant[0]) if info.has_dominant and out.dominant[0] >= 0 else None,
+                )
+            )
+        present = tuple(bool(p) for p in self._present)
+        return ProbeResult(
+            index=index,
+            settings=settings,
+            label=label,
+            label_class7=analysis.class7_name(label),
+            integrity_true=tuple(float(v) for v in masked.integrity[0]),  # type: ignore[arg-type]
+            integrity_realised=tuple(float(v) for v in masked.realised[0]),  # type: ignore[arg-type]
+            inputs=display_inputs(split, index, masked, 0, present, self._display_tokenizer()),  # type: ignore[arg-type]
+            predictions=predictions,
+        )
+
+    def _display_tokenizer(self):
+        with self._lock:
+            if self._tokenizer is None:
+                self._tokenizer = display_tokenizer(self._dataset, self._opened[0].checkpoint)
+            return self._tokenizer
+
+    # ----- the whole split -------------------------------------------------------------------
+
+    def evaluate(self, settings: ProbeSettings, cancelled: Callable[[], bool] | None = None) -> list[SplitEvaluation]:
+        """Metrics and predictions of every model over the whole split under ``settings``."""
+        truth, preds = self.predict_split(to_mask_setting(settings), cancelled)
+        truth_tuples = [tuple(float(v) for v in row) for row in truth]
+        return [
+            SplitEvaluation(
+                model_key=info.key,
+                settings=settings,
+                metrics=self._metrics(p),
+                predictions=[float(v) for v in p.prediction],
+                labels=[float(v) for v in self._labels32],
+                integrity_true=truth_tuples,  # type: ignore[arg-type]
+                integrity_est=[_integrity_tuple(row, info.estimates_integrity) for row in p.integrity_est],
+                dominant=[int(d) if info.has_dominant and d >= 0 else None for d in p.dominant],
+            )
+            for info, p in zip(self.models, preds)
+        ]
+
+    def evaluate_setting(self, setting: MaskSetting, cancelled: Callable[[], bool] | None = None) -> dict[str, dict[str, float]]:
+        """Model key -> metrics over the split under any missingness setting (``senti-tui eval``)."""
+        _, preds = self.predict_split(setting, cancelled)
+        return {info.key: self._metrics(p) for info, p in zip(self.models, preds)}
+
+    def predict_split(
+        self, setting: MaskSetting, cancelled: Callable[[], bool] | None = None
+    ) -> tuple[np.ndarray, list[SplitPredictions]]:
+        """(true integrity [N,3], one :class:`SplitPredictions` per model) under ``setting``."""
+        key = cache_key(setting, self._present)
+        with self._lock:
+            found = [self._predictions.get((key, i)) for i in range(len(self._opened))]
+        missing = [i for i, entry in enumerate(found) if entry is None]
+        if missing:
+            masked = self._masked_split(setting, key)
+            for i in missing:
+                preds = predict(self._split_models[i], masked.inputs, EVAL_BATCH_SIZE, lambda: self._before_batch(cancelled))
+                found[i] = (masked.integrity_true, preds)
+                with self._lock:
+                    self._predictions.put((key, i), found[i])
+        return found[0][0], [entry[1] for entry in found]
+
+    def _masked_split(self, setting: MaskSetting, key: Hashable) -> _MaskedSplit:
+        with self._lock:
+            cached = self._masked.get(key)
+        if cached is not None:
+            return cached
+        split = self._split
+        masked = mask_split(split, setting, self._present, self._dataset.special_ids)
+        entry = _MaskedSplit(
+            inputs=model_inputs(masked, split.audio_lengths, split.vision_lengths, self._device),
+            integrity_true=masked.integrity,
+        )
+        with self._lock:
+            self._masked.put(key, entry)
+        return entry
+
+    def _metrics(self, preds: SplitPredictions) -> dict[str, float]:
+        with warnings.catch_warnings():  # constant predictions: Corr is NaN, which is the answer
+            warnings.simplefilter("ignore", RuntimeWarning)
+            return compute_metrics(preds.prediction, self._labels32, self._dataset.name)
+
+    def curve(
+        self,
+        settings: ProbeSettings,
+        rates: Sequence[float] = DEFAULT_CURVE_RATES,
+        cancelled: Callable[[], bool] | None = None,
+    ) -> list[Curve]:
+        """Metrics vs erased fraction: each point puts every ENABLED modality at rate r (switched-
+        off modalities stay off), same mask seed; one curve per model."""
+        points: list[list[CurvePoint]] = [[] for _ in self._opened]
+        for rate in rates:
+            metrics = self.evaluate_setting(to_mask_setting(at_rate(settings, rate)), cancelled)
+            for i, info in enumerate(self.models):
+                points[i].append(CurvePoint(rate=float(rate), metrics=metrics[info.key]))
+        return [Curve(model_key=info.key, points=p) for info, p in zip(self.models, points)]
+
+    def complete_predictions(self, cancelled: Callable[[], bool] | None = None) -> list[SplitPredictions]:
+        """Every model on the complete input (nothing erased); cached like any setting."""
+        _, preds = self.predict_split(to_mask_setting(ProbeSettings()), cancelled)
+        return preds
+
+    def cases(self, settings: ProbeSettings, limit: int = 20, cancelled: Callable[[], bool] | None = None) -> list[Case]:
+        """Failure cases under ``settings``: for each model, up to ``limit`` of each kind --
+        largest errors, polarity flips relative to the model's own prediction on the complete
+        input, integrity misestimates (models that estimate integrity) -- worst first within a
+        kind; ordered by model, then kind as in :data:`core.probe.analysis.CASE_KINDS`."""
+        truth, preds = self.predict_split(to_mask_setting(settings), cancelled)
+        complete = self.complete_predictions(cancelled)
+        cases: list[Case] = []
+        for info, p, c in zip(self.models, preds, complete):
+            cases += analysis.error_cases(info.key, p, self._labels, c, limit)
+            cases += analysis.polarity_flips(info.key, p, self._labels, c, limit)
+            if any(info.estimates_integrity):
+                cases += analysis.integrity_misestimates(info.key, p, _estimated_only(truth, info.estimates_integrity), limit)
+        return cases
+
+    def confusion(self, settings: ProbeSettings, cancelled: Callable[[], bool] | None = None) -> dict[str, list[list[int]]]:
+        """Model key -> 7x7 counts, rows = true class -3..3, columns = predicted class -3..3."""
+        _, preds = self.predict_split(to_mask_setting(settings), cancelled)
+        return {info.key: analysis.confusion7(p, self._labels) for info, p in zip(self.models, preds)}
+
+    def calibration(self, settings: ProbeSettings, cancelled: Callable[[], bool] | None = None) -> list[Calibration]:
+        """Estimated vs true integrity per modality, R² and slope, over the split masked with
+        r ~ U(0,1) per sample on the ENABLED modalities (switched-off ones stay off) and the
+        settings' mask seed: under the sliders' single rate every sample would have the same
+        true integrity and R² would be undefined. None where a model does not estimate a
+        modality, or where the truth does not vary (a switched-off modality)."""
+        setting = CalibrationSetting(enabled=tuple(settings.enabled), seed=int(settings.mask_seed))  # type: ignore[arg-type]
+        truth, preds = self.predict_split(setting, cancelled)
+        return [
+            analysis.calibration(info.key, p, truth, info.estimates_integrity) for info, p in zip(self.models, preds)
+        ]
+
+    # ----- scheduling ----------------------------------------------------------------------------
+
+    @contextmanager
+    def _in_foreground(self):
+        with self._foreground_done:
+            self._foreground += 1
+        try:
+            yield
+        finally:
+            with self._foreground_done:
+                self._foreground -= 1
+                if self._foreground == 0:
+                    self._foreground_done.notify_all()
+
+    def _before_batch(self, cancelled: Callable[[], bool] | None) -> None:
+        if cancelled is not None and cancelled():
+            raise ProbeCancelled("the result is no longer wanted")
+        with self._foreground_done:
+            self._foreground_done.wait_for(lambda: self._foreground == 0, timeout=FOREGROUND_WAIT_S)
+        if cancelled is not None and cancelled():
+            raise ProbeCancelled("the result is no longer wanted")
+
+
+def _integrity_tuple(row: np.ndarray, estimates: tuple[bool, bool, bool]) -> tuple[float | None, float | None, float | None]:
+    return tuple(float(v) if estimates[m] and np.isfinite(v) else None for m, v in enumerate(row))  # type: ignore[return-value]
+
+
+def _estimated_only(truth: np.ndarray, estimates: tuple[bool, bool, bool]) -> np.ndarray:
+    """The truth with NaN where the model does not estimate (so those never count as misses)."""
+    out = truth.astype(np.float64).copy()
+    out[:, ~np.asarray(estimates, dtype=bool)] = np.nan
+    return out
+
+
+def _dataset_label(dataset: MSADataset, split: str, n: int) -> str:
+    """E.g. ``synthetic (seed 0) · test · 686 utterances`` or ``mosi (unaligned_50.pkl) · test · 686 utterances``."""
+    source = str(dataset.source)
+    if dataset.synthetic:
+        detail = source.replace("synthetic:seed=", "seed ", 1).replace(" (first", ", first").replace(" per split)", " per split")
+        where = f"synthetic ({detail})"
+    else:
+        base = source.split(" (first ")[0]
+        extra = f", first {source.split(' (first ')[1].rstrip(')')}" if " (first " in source else ""
+        where = f"{dataset.name} ({Path(base).name}{extra})"
+    return f"{where} · {split} · {n} utterance{'s' if n != 1 else ''}"

@@ -1,0 +1,266 @@
+"""``senti-tui eval CKPT [CKPT ...]``: robustness tables, curves and an overall/AUC summary.
+
+The sweep itself is :func:`core.evaluation.evaluate_checkpoints`, which returns plain result
+objects; this module only lays them out: one rich table per protocol (rows = settings, columns =
+models x key metrics, mean ± std over the mask seeds), plotext curves of the key metrics against
+the rate (one line per model), and a summary of LNLN's "overall" figure and the AUC robustness
+score. Data derived from the synthetic set is labelled SYNTHETIC; checkpoints selected on the
+test split (LNLN's paper protocol) are labelled TEST-SELECTED. ``--out`` writes JSON or CSV with
+the full metadata. A user mistake is one line on stderr and exit 2 (:mod:`senti_tui.cli`).
+torch is imported only inside core, when the command runs.
+"""
+
+from __future__ import annotations
+
+import re
+import sys
+from pathlib import Path
+from typing import TYPE_CHECKING, Optional
+
+import typer
+
+from core.errors import ConfigError
+from senti_tui.metric_names import display_name, format_metric
+
+if TYPE_CHECKING:
+    from core.evaluation import EvaluationReport, ProtocolResult
+
+KEY_METRICS = {
+    "mosi": ("MAE", "Corr", "Mult_acc_7", "Non0_acc_2", "Non0_F1_score"),
+    "sims": ("MAE", "Corr", "Mult_acc_5", "Mult_acc_2", "F1_score"),
+}
+PLOT_METRICS = {"mosi": ("MAE", "Mult_acc_7", "Non0_acc_2"), "sims": ("MAE", "Mult_acc_5", "Mult_acc_2")}
+SWEPT = {"rates": "missing rate r", "droprates": "droprate", "modes": "mode"}
+MARKERS = ("dot", "x", "+", "o", "*", "#", "@", "%")
+CELL_WIDTH = 15  # "1.903 ± 0.004" plus padding
+PIPE_WIDTH = 180
+_ANSI = re.compile(r"\x1b\[[0-9;]*m")
+
+
+def register(app: typer.Typer) -> None:
+    app.command("eval", help="Robustness of checkpoints over missing rates, droprates or modality modes: tables, curves, JSON/CSV.")(
+        evaluate
+    )
+
+
+def evaluate(
+    checkpoints: list[str] = typer.Argument(..., metavar="CKPT...", help="Checkpoints written by senti-tui train."),
+    protocol: Optional[list[str]] = typer.Option(
+        None, "--protocol", help="rates | droprates | modes (repeatable)  [default: rates]"
+    ),
+    seeds: str = typer.Option("1111,1112,1113", "--seeds", help="Mask seeds, comma-separated."),
+    data: Optional[str] = typer.Option(None, "--data", help="The data file, when it moved since training (same data)."),
+    split: str = typer.Option("test", "--split", help="Split to evaluate."),
+    out: Optional[str] = typer.Option(None, "--out", help="Write results.json or results.csv with full metadata."),
+    device: str = typer.Option("cpu", "--device", help="cpu | cuda | auto"),
+    plot: bool = typer.Option(True, "--plot/--no-plot", help="Draw the curves in the terminal."),
+) -> None:
+    """Evaluate checkpoints under the robustness protocols; mean ± std over mask seeds."""
+    seed_list = parse_seeds(seeds)
+    if out is not None and Path(out).suffix.lower() not in (".json", ".csv"):
+        raise ConfigError(f"{out}: --out must end in .json or .csv")
+    from core.evaluation import evaluate_checkpoints
+
+    with _progress() as advance:
+        report = evaluate_checkpoints(
+            checkpoints, protocols=tuple(protocol or ("rates",)), seeds=seed_list, data=data, split=split,
+            device=device, progress=advance,
+        )
+    show_report(report, plot=plot)
+    if out is not None:
+        path = report.to_json(out) if Path(out).suffix.lower() == ".json" else report.to_csv(out)
+        typer.echo(f"wrote {path}")
+
+
+def parse_seeds(text: str) -> list[int]:
+    parts = [p.strip() for p in str(text).split(",") if p.strip()]
+    try:
+        seeds = [int(p) for p in parts]
+    except ValueError:
+        seeds = []
+    if not seeds:
+        raise ConfigError(f"--seeds {text!r} is not a list of integers: use e.g. --seeds 1111,1112,1113")
+    return seeds
+
+
+class _progress:
+    """A transient rich progress bar on stderr when it is a terminal; silent otherwise."""
+
+    def __enter__(self):
+        self._bar = None
+        if sys.stderr.isatty():
+            from rich.console import Console
+            from rich.progress import BarColumn, Progress, TextColumn, TimeRemainingColumn
+
+            self._bar = Progress(TextColumn("{task.description}"), BarColumn(), TimeRemainingColumn(),
+                                 console=Console(stderr=True), transient=True)
+            self._bar.start()
+            self._task = self._bar.add_task("evaluating", total=None)
+        return self.advance
+
+    def advance(self, done: int, total: int, label: str) -> None:
+        if self._bar is not None:
+            self._bar.update(self._task, completed=done, total=total, description=f"evaluating {label}")
+
+    def __exit__(self, *exc) -> None:
+        if self._bar is not None:
+            self._bar.stop()
+
+
+# ----- layout ------------------------------------------------------------------------------------
+
+
+def _family(report: "EvaluationReport") -> str:
+    return "sims" if "Mult_acc_2" in report.metric_keys else "mosi"
+
+
+def labels(report: "EvaluationReport") -> str:
+    tags = []
+    if report.synthetic:
+        tags.append("SYNTHETIC")
+    if report.test_selected:
+        tags.append("TEST-SELECTED")
+    return " · ".join(tags)
+
+
+def _model_header(report: "EvaluationReport", key: str) -> str:
+    """The checkpoint key, with a dagger when it was selected on the test split."""
+    result = next(c for c in report.checkpoints if c.key == key)
+    return f"{key} [bold red]†[/]" if result.test_selected else key
+
+
+def _test_selected_caption(members: list) -> str | None:
+    chosen = [c.key for c in members if c.test_selected]
+    return f"[bold red]†[/] TEST-SELECTED (chosen on the test split): {', '.join(chosen)}" if chosen else None
+
+
+def _cell(key: str, mean: float, std: float) -> str:
+    return f"{format_metric(key, mean)} ± {format_metric(key, std)}"
+
+
+def protocol_tables(report: "EvaluationReport", name: str, width: int) -> list:
+    """Rows = settings, columns = checkpoints x key metrics; as many checkpoints per table as
+    fit in ``width`` (one table per checkpoint on a narrow terminal)."""
+    keys = KEY_METRICS[_family(report)]
+    per_table = max(1, (width - 16) // (len(keys) * CELL_WIDTH))
+    members = report.checkpoints
+    return [protocol_table(report, name, members[i : i + per_table]) for i in range(0, len(members), per_table)]
+
+
+def protocol_table(report: "EvaluationReport", name: str, members: list):
+    from rich.table import Table
+
+    keys = KEY_METRICS[_family(report)]
+    tag = labels(report)
+    seeds = ", ".join(str(s) for s in report.seeds)
+    table = Table(
+        title=f"{name} · {report.split} · mean ± std over mask seeds {seeds}" + (f" · [bold yellow]{tag}[/]" if tag else ""),
+        title_justify="left",
+        caption=_test_selected_caption(members),
+        caption_justify="left",
+    )
+    table.add_column("setting", style="bold", no_wrap=True, min_width=7)
+    for c in members:
+        for key in keys:
+            table.add_column(f"{_model_header(report, c.key)}\n{display_name(key)}", justify="right", no_wrap=True)
+    results: list[ProtocolResult] = [c.protocols[name] for c in members]
+    for i, setting in enumerate(results[0].settings):
+        cells = []
+        for result in results:
+            row = result.settings[i].result
+            cells += [_cell(k, row.mean[k], row.std[k]) for k in keys]
+        table.add_row(setting.label, *cells)
+    table.add_section()
+    overall = []
+    for result in results:
+        overall += [_cell(k, result.overall.mean[k], result.overall.std[k]) for k in keys]
+    table.add_row("overall", *overall, style="bold")
+    return table
+
+
+def summary_table(report: "EvaluationReport"):
+    """Per checkpoint: LNLN's overall mean over the rates and the AUC robustness score."""
+    from rich.table import Table
+
+    from core.evaluation import AUC_KEYS
+
+    auc_keys = AUC_KEYS[_family(report)]
+    tag = labels(report)
+    table = Table(
+        title="robustness over r = 0.0…0.9 (rates)" + (f" · [bold yellow]{tag}[/]" if tag else ""),
+        caption="overall: mean over the 10 rates (LNLN's figure). AUC: area under the metric-vs-rate curve / 0.9 "
+        "(trapezoid, i.e. the curve's mean height; MAE lower is better). Mean ± std over mask seeds."
+        + ("\n" + _test_selected_caption(report.checkpoints) if report.test_selected else ""),
+        title_justify="left",
+        caption_justify="left",
+    )
+    table.add_column("checkpoint", style="bold", no_wrap=True)
+    table.add_column("figure", no_wrap=True)
+    for key in auc_keys:
+        table.add_column(display_name(key), justify="right", no_wrap=True)
+    for c in report.checkpoints:
+        rates = c.protocols["rates"]
+        table.add_row(_model_header(report, c.key), "overall", *[_cell(k, rates.overall.mean[k], rates.overall.std[k]) for k in auc_keys])
+        if rates.auc is not None:
+            table.add_row("", "AUC", *[_cell(k, rates.auc.mean[k], rates.auc.std[k]) for k in auc_keys])
+    return table
+
+
+def curves_text(report: "EvaluationReport", name: str, width: int, colour: bool) -> str:
+    """plotext curves of the plot metrics vs the swept value, one line per checkpoint."""
+    import plotext as plt
+
+    keys = PLOT_METRICS[_family(report)]
+    plt.clear_figure()
+    plt.subplots(1, len(keys))
+    plt.limitsize(False, False)  # plotext would clamp to its own idea of the terminal
+    plt.plotsize(max(60, min(width, 200)), 16)
+    if not colour:
+        plt.theme("clear")
+    for column, key in enumerate(keys, start=1):
+        plt.subplot(1, column)
+        for i, c in enumerate(report.checkpoints):
+            xs, means, _ = c.protocols[name].curve(key)
+            ys = [100.0 * v if key != "MAE" and key != "Corr" else v for v in means]
+            plt.plot(xs, ys, label=c.key, marker=MARKERS[i % len(MARKERS)])
+        plt.title(display_name(key) + (" (%)" if key not in ("MAE", "Corr") else ""))
+        plt.xlabel(SWEPT[name])
+        xs = report.checkpoints[0].protocols[name].curve(key)[0]
+        ticks = xs[:: 3 if len(xs) % 3 == 1 else 2]  # r: 0, .3, .6, .9; droprate: 0, .2, ..., 1
+        plt.xticks(ticks, [f"{x:.1f}" for x in ticks])
+    text = plt.build()
+    plt.clear_figure()
+    return text if colour else _ANSI.sub("", text)
+
+
+def show_report(report: "EvaluationReport", plot: bool = True) -> None:
+    from rich.console import Console
+
+    console = Console()
+    if not console.is_terminal:  # a file or a pipe: no need to squeeze the tables into 80 columns
+        console = Console(width=max(console.width, PIPE_WIDTH))
+    tag = labels(report)
+    if tag:
+        console.print(f"[bold yellow]{tag}[/]: " + _tag_explanation(report))
+    for c in report.checkpoints:
+        if c.note:
+            console.print(f"[bold red]{c.key}[/]: {c.note}")
+    for name in report.protocols:
+        for table in protocol_tables(report, name, console.width):
+            console.print(table)
+        if plot and name in ("rates", "droprates"):
+            colour = console.is_terminal
+            text = curves_text(report, name, console.width, colour)
+            sys.stdout.write(text.rstrip("\n") + "\n")
+            sys.stdout.flush()
+    if "rates" in report.protocols:
+        console.print(summary_table(report))
+
+
+def _tag_explanation(report: "EvaluationReport") -> str:
+    parts = []
+    if report.synthetic:
+        parts.append("figures on the embedded synthetic data set, not on a benchmark")
+    if report.test_selected:
+        parts.append("some checkpoints were selected on the test split (LNLN's paper protocol), so their test figures are optimistic")
+    return "; ".join(parts)
