@@ -15,7 +15,7 @@ REGISTERED: list[Callable[[typer.Typer], None]] = []
 def _collect() -> None:
     import importlib
 
-    for name in ("data", "models", "train"):
+    for name in ("data", "models", "train", "explore", "eval"):
         try:
             module = importlib.import_module(f"senti_tui.commands.{name}")
         except ModuleNotFoundError as error:  # a group not written yet

@@ -3,11 +3,15 @@
 The real implementation is :class:`core.probe.session.Probe` (torch, in core); the UI tests use a
 fast deterministic fake (``tests/fake_probe.py``). The app only ever calls these methods, from
 background threads, and only ever receives the plain types of :mod:`core.probe.types`.
+
+The whole-split methods take ``cancelled``: a callable the probe checks between batches, raising
+(any exception) once it returns True, so that a computation nobody wants any more — a newer
+setting was asked for, or the app is closing — stops early instead of holding a core.
 """
 
 from __future__ import annotations
 
-from typing import Protocol, Sequence
+from typing import Callable, Protocol, Sequence
 
 from core.probe.types import (
     Calibration,
@@ -19,6 +23,9 @@ from core.probe.types import (
     SplitEvaluation,
     Utterance,
 )
+
+
+Cancelled = Callable[[], bool] | None
 
 
 class ProbeBackend(Protocol):
@@ -36,15 +43,15 @@ class ProbeBackend(Protocol):
 
     def run(self, index: int, settings: ProbeSettings) -> ProbeResult: ...
 
-    def evaluate(self, settings: ProbeSettings) -> list[SplitEvaluation]: ...
+    def evaluate(self, settings: ProbeSettings, cancelled: Cancelled = None) -> list[SplitEvaluation]: ...
 
-    def curve(self, settings: ProbeSettings) -> list[Curve]: ...
+    def curve(self, settings: ProbeSettings, cancelled: Cancelled = None) -> list[Curve]: ...
 
-    def cases(self, settings: ProbeSettings, limit: int) -> list[Case]: ...
+    def cases(self, settings: ProbeSettings, limit: int, cancelled: Cancelled = None) -> list[Case]: ...
 
-    def confusion(self, settings: ProbeSettings) -> dict[str, list[list[int]]]: ...
+    def confusion(self, settings: ProbeSettings, cancelled: Cancelled = None) -> dict[str, list[list[int]]]: ...
 
-    def calibration(self, settings: ProbeSettings) -> list[Calibration]: ...
+    def calibration(self, settings: ProbeSettings, cancelled: Cancelled = None) -> list[Calibration]: ...
 
 
 def open_probe(paths: Sequence[str], data: str | None = None, split: str = "test") -> ProbeBackend:

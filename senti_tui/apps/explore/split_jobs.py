@@ -4,8 +4,10 @@ They take up to a second or more each, and slider drags ask for a new one many t
 Textual's thread workers would run the stale ones side by side on a 2-core machine, and quitting
 waits for every one of them (``App.run`` joins the executor). So one daemon thread runs them one
 at a time and keeps only the newest request of each kind: a drag costs at most one computation
-in flight plus one pending, and ``q`` returns at once. Results go back as messages with a token;
-the app shows a result only if its token is still the newest for that kind.
+in flight plus one pending, and ``q`` returns at once. Each job gets a ``cancelled`` callable
+(True once a newer request of its kind came, or the app closed) to hand to the probe, which stops
+at its next batch. Results go back as messages with a token; the app shows a result only if its
+token is still the newest for that kind.
 """
 
 from __future__ import annotations
@@ -21,17 +23,20 @@ from senti_tui.apps.explore.messages import SplitJobDone, SplitJobFailed
 class SplitJobs:
     def __init__(self, post: Callable[[Message], Any]) -> None:
         self._post = post
-        self._pending: dict[str, tuple[int, Callable[[], Any]]] = {}
+        self._pending: dict[str, tuple[int, Callable[[Callable[[], bool]], Any]]] = {}
+        self._latest: dict[str, int] = {}
         self._running: str | None = None
         self._closed = False
         self._lock = threading.Condition()
         self._thread: threading.Thread | None = None
 
-    def submit(self, kind: str, token: int, job: Callable[[], Any]) -> None:
-        """Queue ``job``; an older request of the same kind not yet started is dropped."""
+    def submit(self, kind: str, token: int, job: Callable[[Callable[[], bool]], Any]) -> None:
+        """Queue ``job(cancelled)``; an older request of the same kind is dropped if it has not
+        started, and told it is cancelled if it has."""
         with self._lock:
             if self._closed:
                 return
+            self._latest[kind] = token
             self._pending.pop(kind, None)  # re-insert: the newest request goes to the back
             self._pending[kind] = (token, job)
             if self._thread is None:
@@ -53,6 +58,12 @@ class SplitJobs:
             self._pending.clear()
             self._lock.notify()
 
+    def _cancelled_check(self, kind: str, token: int) -> Callable[[], bool]:
+        def cancelled() -> bool:
+            return self._closed or self._latest.get(kind) != token
+
+        return cancelled
+
     def _loop(self) -> None:
         while True:
             with self._lock:
@@ -64,8 +75,8 @@ class SplitJobs:
                 token, job = self._pending.pop(kind)
                 self._running = kind
             try:
-                message: Message = SplitJobDone(kind, token, job())
-            except Exception as error:  # shown as a notification by the app, never a traceback
+                message: Message = SplitJobDone(kind, token, job(self._cancelled_check(kind, token)))
+            except Exception as error:  # shown as a notification by the app (if still wanted)
                 message = SplitJobFailed(kind, token, error)
             with self._lock:
                 self._running = None

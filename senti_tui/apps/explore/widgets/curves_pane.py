@@ -19,7 +19,7 @@ from textual_plotext import PlotextPlot
 from core.probe.types import MODALITY_NAMES, Curve, ModelInfo, ProbeSettings, SplitEvaluation
 from senti_tui.apps.explore.settings import erased_fraction
 from senti_tui.metric_names import display_name, is_percent, ordered_keys
-from senti_tui.widgets.line_plot import LinePlot, Series
+from senti_tui.widgets.line_plot import LinePlot, Series, integer_ticks
 from senti_tui.widgets.palette import hex_colour, series_colour
 
 DEFAULT_METRICS = ("MAE", "Corr", "Mult_acc_7", "Mult_acc_5", "Mult_acc_3", "Has0_acc_2", "Non0_acc_2", "Non0_F1_score")
@@ -150,7 +150,14 @@ class CurvesPane(Vertical):
                 if xs:
                     series.append(Series(f"{info.key} {split}", xs, ys, colour=colour if split == "valid" else _dim(colour)))
         plot = self.query_one("#history-plot", LinePlot)
-        plot.show(series, xlabel="epoch", ylabel=display_name(self.metric), empty_text="no history in the checkpoint")
+        last_epoch = max((max(item.xs) for item in series), default=1.0)
+        plot.show(
+            series,
+            xlabel="epoch",
+            ylabel=display_name(self.metric),
+            xticks=integer_ticks(last_epoch) if series else None,
+            empty_text="no history in the checkpoint",
+        )
         self.query_one("#history-box").border_subtitle = LinePlot.legend_markup(series) if series else ""
 
 

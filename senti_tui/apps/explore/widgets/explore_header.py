@@ -16,7 +16,7 @@ from core.probe.types import ModelInfo
 from senti_tui.run_state import model_display_name
 
 SYNTHETIC_BADGE = "[b #000000 on #ffaf5f] SYNTHETIC [/]"
-TEST_SELECTED_BADGE = "[b #ffffff on #d75f5f] TEST-SELECTED [/]"
+TEST_SELECTED_STYLE = "b #ffffff on #d75f5f"
 
 
 def model_title(info: ModelInfo) -> str:
@@ -25,17 +25,20 @@ def model_title(info: ModelInfo) -> str:
 
 
 class ExploreHeader(Static):
-    def show(self, models: list[ModelInfo], dataset_label: str, size: int, synthetic: bool) -> None:
+    def show(self, models: list[ModelInfo], dataset_label: str, synthetic: bool) -> None:
+        # Badges first: they are what must never be cropped at the right edge.
         parts = [
-            "[b]senti-tui explore[/]",
-            " + ".join(f"[b]{escape(model_title(info))}[/]" for info in models),
-            f"data [b]{escape(dataset_label)}[/] ({size} utterances)",
+            # one model: name, file and epoch; several: their names (each card names its own)
+            f"[b]{escape(model_title(models[0]))}[/]" if len(models) == 1
+            else " + ".join(f"[b]{escape(model_display_name(info.model))}[/]" for info in models),
+            f"data [b]{escape(dataset_label)}[/]",
         ]
         badges = []
         if synthetic or any(info.synthetic for info in models):
             badges.append(SYNTHETIC_BADGE)
         test_selected = [info for info in models if info.test_selected]
         if test_selected:
+            # with several checkpoints, name the ones selected on test inside the badge
             who = "" if len(models) == 1 else " " + ", ".join(escape(info.key) for info in test_selected)
-            badges.append(TEST_SELECTED_BADGE + who)
-        self.update(" │ ".join(parts) + ("  " + " ".join(badges) if badges else ""))
+            badges.append(f"[{TEST_SELECTED_STYLE}] TEST-SELECTED{who} [/]")
+        self.update((" ".join(badges) + "  " if badges else "") + " │ ".join(parts))

@@ -3,25 +3,30 @@ gauge with the true label, and its integrity estimates beside the true integrity
 dominant modality marked — or, for models that have none, a plain sentence saying so.
 
 ```
-Senti-iFusion  +1.23  weakly positive   err −0.17   split MAE 0.712
+Senti-iFusion +1.23  weakly positive    err −0.17
 −3 ├──────┼──────┼──────┼━━━━━━┿━━●───┼──▲───┤ +3
   text   ██████████ 0.98  ██████████ 1.00  ◀ dominant
   audio  ██████░░░░ 0.61  ███████░░░ 0.70
+  vision ██████████ 0.97  ██████████ 1.00
+  whole split: MAE 0.712 · Corr 0.650 · Acc-7 41.2
 ```
 """
 
 from __future__ import annotations
 
 from rich.console import Group
+from rich.padding import Padding
 from rich.text import Text
 from textual.widgets import Static
 
 from core.probe.types import MODALITY_NAMES, ModelInfo, ModelPrediction
 from senti_tui.apps.explore.widgets.score_gauge import gauge_text
+from senti_tui.metric_names import display_name, format_metric
 from senti_tui.run_state import model_display_name
 from senti_tui.widgets.palette import hex_colour, modality_colour
 
 TRUE_STYLE = "#bcbcbc"
+SPLIT_KEYS = ("MAE", "Corr", "Mult_acc_7", "Mult_acc_2")
 
 
 def integrity_note(info: ModelInfo) -> str | None:
@@ -44,17 +49,21 @@ def bar(value: float | None, cells: int, style: str) -> Text:
     return Text("█" * filled, style=style) + Text("░" * (cells - filled), style="#444444")
 
 
-def header_line(title: str, prediction: ModelPrediction, split_mae: float | None, busy: bool) -> Text:
+def header_line(title: str, prediction: ModelPrediction) -> Text:
     colour = "#87d787" if prediction.prediction >= 0 else "#ff8787"
     text = Text(f"{title:<14}", style="bold")
     text.append(f"{prediction.prediction:+.2f}", style="bold " + colour)
     text.append(f"  {prediction.class7:<17}")
-    text.append(f" err {prediction.error:+.2f}", style="bold #ff8787" if abs(prediction.error) >= 1.5 else "")
-    if split_mae is not None:
-        text.append(f"   split MAE {split_mae:.3f}", style="dim")
-    elif busy:
-        text.append("   split MAE …", style="dim")
+    text.append(f"  err {prediction.error:+.2f}", style="bold #ff8787" if abs(prediction.error) >= 1.5 else "")
     return text
+
+
+def split_line(metrics: dict[str, float] | None, busy: bool) -> Text:
+    """The model over the whole split under the same settings (the utterance is one of them)."""
+    if metrics is None:
+        return Text("  whole split: " + ("computing…" if busy else "–"), style="dim")
+    figures = " · ".join(f"{display_name(k)} {format_metric(k, metrics[k])}" for k in SPLIT_KEYS if k in metrics)
+    return Text(f"  whole split: {figures}", style="dim")
 
 
 def integrity_lines(info: ModelInfo, prediction: ModelPrediction, true: tuple[float, float, float], width: int) -> list[Text]:
@@ -81,30 +90,40 @@ def integrity_lines(info: ModelInfo, prediction: ModelPrediction, true: tuple[fl
 
 
 class ModelCard(Static):
+    """Redrawn from the stored answer on every resize (the gauge and bars follow the width);
+    a Static with auto height, so lines that wrap at a narrow width are still all shown."""
+
     def __init__(self, info: ModelInfo, title: str, **kwargs) -> None:
-        super().__init__("", **kwargs)
+        super().__init__(Text(f"{title}  running…", style="dim"), **kwargs)
         self.info = info
         self.title = title
         self._shown: tuple | None = None
+        self.plain = ""  # the card as plain text, one line per item (tests and scripts read it)
 
-    def show(self, prediction: ModelPrediction, integrity_true: tuple[float, float, float], label: float, split_mae: float | None, busy: bool) -> None:
-        self._shown = (prediction, integrity_true, label, split_mae, busy)
-        self.refresh(layout=True)
+    def show(
+        self,
+        prediction: ModelPrediction,
+        integrity_true: tuple[float, float, float],
+        label: float,
+        split_metrics: dict[str, float] | None,
+        busy: bool,
+    ) -> None:
+        self._shown = (prediction, integrity_true, label, split_metrics, busy)
+        self._redraw()
 
-    def render(self):
+    def on_resize(self) -> None:
+        self._redraw()
+
+    def _redraw(self) -> None:
         if self._shown is None:
-            return Text(f"{self.title}  running…", style="dim")
-        prediction, true, label, split_mae, busy = self._shown
-        width = self.content_region.width or self.size.width or 56
-        lines = [header_line(self.title, prediction, split_mae, busy), gauge_text(prediction.prediction, label, width)]
+            return
+        prediction, true, label, split_metrics, busy = self._shown
+        width = self.content_size.width or 56
+        lines = [header_line(self.title, prediction), gauge_text(prediction.prediction, label, width)]
         lines += integrity_lines(self.info, prediction, true, width)
         note = integrity_note(self.info)
         if note:
-            lines.append(Text("  " + note, style="italic #d7af5f"))
-        return Group(*lines)
-
-    def get_content_height(self, container, viewport, width: int) -> int:
-        if self._shown is None:
-            return 1
-        note = 1 if integrity_note(self.info) else 0
-        return 2 + sum(self.info.estimates_integrity) + note
+            lines.append(Padding(Text(note, style="italic #d7af5f"), (0, 0, 0, 2)))
+        lines.append(split_line(split_metrics, busy))
+        self.plain = "\n".join(line.renderable.plain if isinstance(line, Padding) else line.plain for line in lines)
+        self.update(Group(*lines))

@@ -26,10 +26,11 @@ def legend() -> Text:
     text.append("●", style=POSITIVE)
     text.append(" prediction  ")
     text.append("▲", style=LABEL)
-    text.append(" true label   integrity: ")
+    text.append(" true label   bars: ")
     text.append("estimated", style="bold")
-    text.append(" beside ")
+    text.append(" then ")
     text.append("true", style=TRUE_STYLE)
+    text.append(" integrity")
     return text
 
 
@@ -44,9 +45,9 @@ class PredictionPane(VerticalScroll):
             yield ModelCard(info, title, id=f"model-card-{index}", classes="model-card")
 
     def show(self, result: ProbeResult, evaluations: list[SplitEvaluation] | None, busy: bool) -> None:
-        maes = {e.model_key: e.metrics.get("MAE") for e in evaluations or []}
+        metrics = {e.model_key: e.metrics for e in evaluations or []}
         by_key = {p.model_key: p for p in result.predictions}
         for card in self.query(ModelCard):
             prediction = by_key.get(card.info.key)
             if prediction is not None:
-                card.show(prediction, result.integrity_true, result.label, maes.get(card.info.key), busy)
+                card.show(prediction, result.integrity_true, result.label, metrics.get(card.info.key), busy)

@@ -21,7 +21,7 @@ from senti_tui.apps.explore.widgets.token_view import TokenView
 def title_markup(utterance: Utterance, class7: str | None, settings: ProbeSettings) -> str:
     label = f"label [b]{utterance.label:+.2f}[/]" + (f" {escape(class7)}" if class7 else "")
     mode = f" · [b]{escape(mode_label(settings.mode))}[/]" if settings.mode is not None else ""
-    return f"[b]#{utterance.index}[/] {escape(utterance.id)} · {label}{mode} · mask seed {settings.mask_seed}"
+    return f"[b]#{utterance.index}[/] {escape(utterance.id)} · {label}{mode}"
 
 
 class ProbePane(Vertical):
@@ -46,3 +46,4 @@ class ProbePane(Vertical):
         self.query_one("#strip-audio", FrameStrip).show(inputs.audio_energy, inputs.audio_kept, inputs.present[1])
         self.query_one("#strip-vision", FrameStrip).show(inputs.vision_energy, inputs.vision_kept, inputs.present[2])
         self.controls.show_kept(inputs.present, result.integrity_true, result.integrity_realised)
+        self.border_subtitle = f"mask seed {result.settings.mask_seed} (m: next) · r: reset"

@@ -11,4 +11,5 @@ from senti_tui.apps.explore.status import status_text
 
 class ExploreStatus(Static):
     def show(self, result: ProbeResult | None) -> None:
-        self.update(Text(status_text(result), no_wrap=True, overflow="ellipsis"))
+        # Wraps to a second line (between fields) rather than losing the end: scripts read it all.
+        self.update(Text(status_text(result)))

@@ -130,7 +130,9 @@ class UtterancePane(Vertical):
 
     def _text_width(self) -> int:
         fixed = sum(width + 2 for _name, width in FIXED_COLUMNS)
-        return max(16, (self.table.size.width or self.size.width or 120) - fixed - 4)
+        # minus the text column's padding (2), the vertical scrollbar (2) and a spare column, so
+        # that no horizontal scrollbar appears
+        return max(16, (self.content_size.width or 116) - fixed - 5)
 
     def rebuild(self) -> None:
         """Fill the table again and put the cursor back on the current utterance, silently."""

@@ -1,0 +1,400 @@
+"""Pilot tests of the explorer, driven by the deterministic fake probe (tests/fake_probe.py)."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+
+import pytest
+from textual.widgets import DataTable, Switch, TabbedContent
+
+from core.probe.types import ProbeSettings
+from senti_tui.apps.explore.app import ExploreApp
+from senti_tui.apps.explore.help_screen import HelpScreen
+from senti_tui.apps.explore.settings import DEFAULT_SETTINGS
+from senti_tui.apps.explore.status import status_text
+from senti_tui.apps.explore.widgets.model_card import ModelCard
+from senti_tui.apps.explore.widgets.utterance_pane import UtterancePane
+from senti_tui.widgets.float_slider import FloatSlider
+from tests.fake_probe import FakeProbe
+
+SIZE = (120, 36)
+
+
+async def settle(pilot, app: ExploreApp, timeout: float = 10.0) -> None:
+    """Let the app run until everything asked for is on screen."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        await pilot.pause(0.02)
+        if app.settled:
+            await pilot.pause()
+            return
+    raise AssertionError(f"the explorer never settled (index {app.index}, {app.settings})")
+
+
+def text_of(app: ExploreApp, selector: str) -> str:
+    widget = app.query_one(selector)
+    rendered = widget.render()
+    return getattr(rendered, "plain", str(rendered))
+
+
+def status(app: ExploreApp) -> str:
+    return text_of(app, "#status-line")
+
+
+def slider(app: ExploreApp, name: str) -> FloatSlider:
+    return app.query_one(f"#slider-{name}", FloatSlider)
+
+
+def switch(app: ExploreApp, name: str) -> Switch:
+    return app.query_one(f"#switch-{name}", Switch)
+
+
+async def test_it_opens_on_the_first_utterance_with_a_plain_status_line():
+    probe = FakeProbe()
+    app = ExploreApp(probe)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot, app)
+        expected = probe.run(0, DEFAULT_SETTINGS)
+        pred = expected.predictions[0]
+        assert status(app) == (
+            f"#0 l:0.00 a:0.00 v:0.00 seed:1111 | senti-ifusion pred={pred.prediction:+.2f} "
+            f"dom={('text', 'audio', 'vision')[pred.dominant]} | label={expected.label:+.2f}"
+        )
+        assert "#0 fake00_0" in text_of(app, "#probe-title")
+        assert app.first_result_s is not None and app.first_result_s < 4.0
+        # the table shows the whole split with the current predictions
+        table = app.query_one("#utterance-table", DataTable)
+        assert table.row_count == probe.size
+        assert probe.split_calls[0] == "evaluate"
+
+
+async def test_moving_the_cursor_loads_the_utterance():
+    probe = FakeProbe()
+    app = ExploreApp(probe)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot, app)
+        await pilot.press("down", "down", "down")
+        await settle(pilot, app)
+        assert app.index == 3 and app.result.index == 3
+        assert status(app).startswith("#3 l:0.00 a:0.00 v:0.00 seed:1111 | ")
+        assert "fake00_3" in text_of(app, "#probe-title")
+        tokens = text_of(app, "#tokens")
+        assert tokens.startswith("[CLS] " + probe.utterances[3].text.split()[0])
+
+
+async def test_slider_arrow_keys_change_the_rate_and_erase_tokens():
+    probe = FakeProbe()
+    app = ExploreApp(probe)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot, app)
+        slider(app, "text").focus()
+        await pilot.press(*["right"] * 10)  # 10 × 0.05
+        await settle(pilot, app)
+        assert app.settings.rates == (0.5, 0.0, 0.0)
+        assert app.result.settings.rates == (0.5, 0.0, 0.0)
+        assert status(app).startswith("#0 l:0.50 a:0.00 v:0.00 seed:1111 | ")
+        expected = probe.run(0, app.settings)
+        assert "[UNK]" in text_of(app, "#tokens")
+        assert text_of(app, "#tokens").count("[UNK]") == sum(expected.inputs.token_erased)
+        assert f"pred={expected.predictions[0].prediction:+.2f}" in status(app)
+        await pilot.press("shift+left")
+        await settle(pilot, app)
+        assert app.settings.rates[0] == pytest.approx(0.3)
+
+
+async def test_dragging_a_slider_sets_the_rate_under_the_mouse():
+    app = ExploreApp(FakeProbe())
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot, app)
+        track = slider(app, "audio")
+        width = track.content_region.width
+        await pilot.mouse_down("#slider-audio", offset=(0, 0))
+        await pilot.hover("#slider-audio", offset=(width // 2, 0))
+        await pilot.hover("#slider-audio", offset=(width - 1, 0))
+        await pilot.mouse_up("#slider-audio", offset=(width - 1, 0))
+        await settle(pilot, app)
+        assert app.settings.rates == (0.0, 1.0, 0.0)
+        assert status(app).startswith("#0 l:0.00 a:1.00 v:0.00 seed:1111 | ")
+        assert "0/" in text_of(app, "#strip-audio")  # every audio frame erased
+
+
+async def test_only_the_newest_result_is_shown():
+    # The first change (text at 0.05) takes long; the second (0.10) answers at once. The slow,
+    # stale answer arrives last and must not replace the newest one.
+    slow = {0.05}
+    probe = FakeProbe(delay=lambda index, settings: 0.6 if settings.rates[0] in slow else 0.0)
+    app = ExploreApp(probe)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot, app)
+        slider(app, "text").focus()
+        await pilot.press("right")
+        await pilot.pause(0.05)
+        await pilot.press("right")
+        await settle(pilot, app)
+        assert app.result.settings.rates[0] == pytest.approx(0.10)
+        await asyncio.sleep(0.8)  # the slow request has finished by now
+        await pilot.pause()
+        assert any(s.rates[0] == 0.05 for _, s in probe.runs), "the slow request did run"
+        assert app.result.settings.rates[0] == pytest.approx(0.10)
+        assert status(app).startswith("#0 l:0.10 ")
+
+
+async def test_switches_and_their_keys():
+    app = ExploreApp(FakeProbe())
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot, app)
+        await pilot.click("#switch-vision")
+        await settle(pilot, app)
+        assert app.settings.enabled == (True, True, False)
+        assert status(app).startswith("#0 l:0.00 a:0.00 v:off seed:1111 mode:2 | ")
+        assert "0/" in text_of(app, "#strip-vision")
+        await pilot.press("l")
+        await settle(pilot, app)
+        assert switch(app, "text").value is False
+        assert status(app).startswith("#0 l:off a:0.00 v:off seed:1111 mode:4 | ")
+        await pilot.press("l", "v")
+        await settle(pilot, app)
+        assert app.settings.enabled == (True, True, True) and app.settings.mode is None
+        assert all(switch(app, name).value for name in ("text", "audio", "vision"))
+
+
+MODES = {"0": (False, True, True), "1": (True, False, True), "2": (True, True, False),
+         "3": (False, False, True), "4": (False, True, False), "5": (True, False, False)}
+
+
+async def test_mode_keys_keep_the_modes_modalities():
+    app = ExploreApp(FakeProbe())
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot, app)
+        slider(app, "text").focus()
+        await pilot.press("right", "right")  # rates stay what they were
+        for key, enabled in MODES.items():
+            await pilot.press(key)
+            await settle(pilot, app)
+            assert app.settings.enabled == enabled and app.settings.mode == int(key)
+            assert app.settings.rates[0] == pytest.approx(0.1)
+            assert tuple(switch(app, n).value for n in ("text", "audio", "vision")) == enabled
+            assert f" mode:{key} | " in status(app)
+            assert f"mode {key}" in text_of(app, "#probe-title")
+
+
+async def test_resample_draws_another_mask_and_reset_restores_everything():
+    probe = FakeProbe()
+    app = ExploreApp(probe)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot, app)
+        slider(app, "text").focus()
+        await pilot.press(*["right"] * 8)
+        await settle(pilot, app)
+        before = text_of(app, "#tokens")
+        await pilot.press("m")
+        await settle(pilot, app)
+        assert app.settings.mask_seed == 1112 and app.result.settings.mask_seed == 1112
+        assert " seed:1112 | " in status(app)
+        expected = probe.run(0, app.settings)
+        assert text_of(app, "#tokens").count("[UNK]") == sum(expected.inputs.token_erased)
+        assert text_of(app, "#tokens") != before  # this fake utterance's masks differ for the two seeds
+        await pilot.press("3", "r")
+        await settle(pilot, app)
+        assert app.settings == DEFAULT_SETTINGS
+        assert status(app).startswith("#0 l:0.00 a:0.00 v:0.00 seed:1111 | ")
+        assert [slider(app, n).value for n in ("text", "audio", "vision")] == [0.0, 0.0, 0.0]
+        assert all(switch(app, n).value for n in ("text", "audio", "vision"))
+
+
+async def test_search_filters_the_table_and_escape_clears_it():
+    probe = FakeProbe()
+    app = ExploreApp(probe)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot, app)
+        await pilot.press("slash")
+        await pilot.press(*"fake01")
+        await pilot.pause()
+        pane = app.query_one(UtterancePane)
+        assert pane.shown == [4, 5, 6, 7]
+        assert app.query_one("#utterance-table", DataTable).row_count == 4
+        assert app.index == 0, "typing a search does not load another utterance"
+        await pilot.press("enter", "down")
+        await settle(pilot, app)
+        assert app.index == 5  # Enter went back to the table; the cursor moved within the results
+        await pilot.press("slash", "escape")
+        await pilot.pause()
+        assert len(pane.shown) == probe.size and pane.shown.index(5) == pane.table.cursor_row
+
+
+async def test_sorting_by_error_puts_the_worst_utterance_first():
+    probe = FakeProbe()
+    app = ExploreApp(probe)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot, app)
+        await pilot.press("s")
+        await pilot.pause()
+        pane = app.query_one(UtterancePane)
+        errors = [abs(pane.error_of(i)) for i in pane.shown]
+        assert errors == sorted(errors, reverse=True)
+        assert pane.shown.index(0) == pane.table.cursor_row, "the cursor stays on the loaded utterance"
+        await pilot.press("s")
+        await pilot.pause()
+        labels = [probe.utterances[i].label for i in pane.shown]
+        assert labels == sorted(labels)
+
+
+async def test_tabs_compute_their_figures_in_the_background():
+    probe = FakeProbe(model_names=("senti-ifusion", "lnln", "dar"))
+    app = ExploreApp(probe)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot, app)
+        assert "curve" not in probe.split_calls, "a tab's figures are computed only when it is shown"
+        for tab, kind in (("curves", "curve"), ("cases", "cases"), ("confusion", "confusion"), ("calibration", "calibration")):
+            await pilot.press("right_square_bracket")
+            await settle(pilot, app)
+            assert app.active_tab == tab
+            assert kind in probe.split_calls
+            assert app.split_results[kind]
+        await pilot.press("right_square_bracket")
+        assert app.active_tab == "probe"
+        # a switch changes the curves (and the rest) only when their tab is shown again
+        await pilot.press("a")
+        await settle(pilot, app)
+        calls = probe.split_calls.count("curve")
+        app.show_tab("curves")
+        await settle(pilot, app)
+        assert probe.split_calls.count("curve") == calls + 1
+
+
+async def test_a_case_opens_in_the_probe():
+    probe = FakeProbe()
+    app = ExploreApp(probe)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot, app)
+        await pilot.press("3")
+        app.show_tab("cases")
+        await settle(pilot, app)
+        cases = app.split_results["cases"]
+        assert cases, "mode 3 (vision only) gives failure cases"
+        table = app.query_one("#cases-table", DataTable)
+        table.focus()
+        await pilot.press("down", "enter")
+        await settle(pilot, app)
+        assert app.active_tab == "probe"
+        assert app.index == cases[1].index and app.result.index == cases[1].index
+        assert app.query_one(UtterancePane).current == cases[1].index
+
+
+async def test_a_probe_error_is_a_notification_not_a_crash():
+    probe = FakeProbe(fail_index=1)
+    app = ExploreApp(probe)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot, app)
+        await pilot.press("down")
+        for _ in range(100):
+            await pilot.pause(0.02)
+            if app.errors:
+                break
+        assert app.errors == ["utterance #1 cannot be probed: its features are corrupt (fake)"]
+        assert any("corrupt" in str(n.message) for n in app._notifications)
+        assert app.is_running
+        await pilot.press("down")
+        await settle(pilot, app)
+        assert app.result.index == 2
+
+
+async def test_a_failing_split_computation_is_a_notification():
+    app = ExploreApp(FakeProbe(fail_split=True))
+    async with app.run_test(size=SIZE) as pilot:
+        for _ in range(200):
+            await pilot.pause(0.02)
+            if app.errors:
+                break
+        assert app.errors == ["the evaluate of this split cannot be computed (fake)"]
+        assert app.is_running and app.result is not None
+
+
+async def test_several_models_share_the_mask_and_say_what_they_do_not_estimate():
+    probe = FakeProbe(model_names=("senti-ifusion", "lnln", "dar"), test_selected=("lnln",))
+    app = ExploreApp(probe)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot, app)
+        assert len(app.result.predictions) == 3
+        text = status(app)
+        assert " | senti-ifusion pred=" in text and " | lnln pred=" in text and " dom=text | " in text
+        assert " | dar pred=" in text and "dar pred=" in text and text.endswith(f"dom=none | label={app.result.label:+.2f}")
+        cards = {card.info.model: card.plain for card in app.query(ModelCard)}
+        assert "LNLN estimates language integrity only, dominant is always language" in cards["lnln"]
+        assert "DAR estimates no integrity and has no dominant modality" in cards["dar"]
+        assert "◀ dominant" in cards["senti-ifusion"] and "◀ dominant" in cards["lnln"] and "◀ dominant" not in cards["dar"]
+        assert [line.split()[0] for line in cards["senti-ifusion"].split("\n")[2:5]] == ["text", "audio", "vision"]
+        assert [line.split()[0] for line in cards["lnln"].split("\n")[2:3]] == ["text"]
+        header = text_of(app, "#explore-header")
+        assert "SYNTHETIC" in header and "TEST-SELECTED lnln" in header
+
+
+async def test_no_badge_on_real_data_selected_on_valid():
+    app = ExploreApp(FakeProbe(synthetic=False))
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot, app)
+        header = text_of(app, "#explore-header")
+        assert "SYNTHETIC" not in header and "TEST-SELECTED" not in header
+
+
+async def test_help_screen_and_quit():
+    app = ExploreApp(FakeProbe())
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot, app)
+        await pilot.press("question_mark")
+        await pilot.pause()
+        assert isinstance(app.screen, HelpScreen)
+        await pilot.press("escape")
+        await pilot.pause()
+        assert not isinstance(app.screen, HelpScreen)
+        await pilot.press("f1")
+        await pilot.pause()
+        assert isinstance(app.screen, HelpScreen)
+        await pilot.press("escape", "q")
+        await pilot.pause()
+    assert app.return_code == 0
+
+
+async def test_the_command_palette_runs_modes():
+    app = ExploreApp(FakeProbe())
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot, app)
+        await pilot.press("ctrl+p")
+        await pilot.pause()
+        await pilot.press(*"Mode 3")
+        await pilot.pause(0.3)
+        await pilot.press("enter")
+        await settle(pilot, app)
+        assert app.settings.enabled == (False, False, True) and app.settings.mode == 3
+        titles = [command.title for command in app.get_system_commands(app.screen)]
+        for title in ("Resample mask", "Reset settings", "Show Curves", "Show Calibration", "Search utterances", "Toggle audio"):
+            assert title in titles
+
+
+async def test_a_slider_drag_debounces_the_whole_split():
+    probe = FakeProbe()
+    app = ExploreApp(probe)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot, app)
+        evaluations = probe.split_calls.count("evaluate")
+        slider(app, "vision").focus()
+        await pilot.press(*["right"] * 12)
+        await settle(pilot, app)
+        # every step was probed (or cancelled as stale), but the split was evaluated at most twice
+        assert probe.split_calls.count("evaluate") - evaluations <= 2
+        assert app.evaluations[0].settings == app.settings
+        pane = app.query_one(UtterancePane)
+        assert pane.predictions == app.evaluations[0].predictions
+
+
+def test_settings_of_a_result_are_what_the_status_line_prints():
+    probe = FakeProbe()
+    settings = ProbeSettings(enabled=(True, False, True), rates=(0.3, 0.0, 0.25), mask_seed=7, mode=1)
+    result = probe.run(4, settings)
+    pred = result.predictions[0]
+    assert status_text(result) == (
+        f"#4 l:0.30 a:off v:0.25 seed:7 mode:1 | senti-ifusion pred={pred.prediction:+.2f} "
+        f"dom={('text', 'audio', 'vision')[pred.dominant]} | label={result.label:+.2f}"
+    )
+    assert status_text(None) == "loading…"
