@@ -282,3 +282,17 @@ def test_resume_refuses_another_model_and_changed_settings(ifusion, tmp_path):
     with pytest.raises(ConfigError) as info:
         prepare_training(TrainOptions(resume=str(tmp_path)))
     assert "no last.pt to resume from" in str(info.value)
+
+
+def test_schedule_matches_lnln_warmup_then_cosine():
+    import math
+
+    from core.training.schedule import WarmupCosine, scaled_warmup
+
+    schedule = WarmupCosine(base_lr=1e-4, epochs=200, warmup_epochs=scaled_warmup(200))
+    assert scaled_warmup(200) == 20 and scaled_warmup(150) == 15
+    assert schedule.lr_at(1) == 0.0 and schedule.lr_at(11) == pytest.approx(5e-5)
+    assert schedule.lr_at(21) == schedule.lr_at(22) == 1e-4  # the chained schedulers repeat the base rate once
+    assert schedule.lr_at(23) == pytest.approx(1e-4 * 0.5 * (1 + math.cos(math.pi / 180)))
+    assert schedule.lr_at(200) == pytest.approx(3.045864904521188e-08)  # the official code's last rate
+    assert WarmupCosine(1e-3, 10, 0).lr_at(1) == 1e-3  # no warm-up: cosine from the first epoch
