@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import dataclasses
 import re
+import threading
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -70,10 +71,8 @@ def rebuild_dataset(checkpoint: Checkpoint, override: str | None = None) -> MSAD
     """The checkpoint's data set, rebuilt as it was for training (not yet checked)."""
     source = data_source(checkpoint, override)
     if source == SYNTHETIC:
-        from core.data.synthetic import generate_synthetic
-
         dims = checkpoint.dims
-        dataset = generate_synthetic(synthetic_seed(checkpoint), audio_len=dims.audio_len, vision_len=dims.vision_len)
+        dataset = synthetic_dataset(synthetic_seed(checkpoint), dims.audio_len, dims.vision_len)
     else:
         if not Path(source).expanduser().exists():
             remedy = "pass --data with the file" if override is None else "check the --data path"
@@ -85,6 +84,25 @@ def rebuild_dataset(checkpoint: Checkpoint, override: str | None = None) -> MSAD
         dataset = load_dataset(source, TextEncoderSpec.from_dict(checkpoint.text_encoder))
     max_samples = checkpoint.training.get("max_samples")
     return first_samples(dataset, int(max_samples)) if max_samples else dataset
+
+
+_SYNTHETIC_CACHE: dict[tuple[int, int, int], MSADataset] = {}
+_SYNTHETIC_LOCK = threading.Lock()
+
+
+def synthetic_dataset(seed: int, audio_len: int, vision_len: int) -> MSADataset:
+    """The generated set, kept for the life of the process (about a second to make, a few MB):
+    reopening the explorer or evaluating groups of checkpoints does not regenerate it. Callers
+    never modify it (truncation makes new arrays' views and a new object)."""
+    from core.data.synthetic import generate_synthetic
+
+    key = (int(seed), int(audio_len), int(vision_len))
+    with _SYNTHETIC_LOCK:
+        if key not in _SYNTHETIC_CACHE:
+            if len(_SYNTHETIC_CACHE) >= 2:
+                _SYNTHETIC_CACHE.pop(next(iter(_SYNTHETIC_CACHE)))
+            _SYNTHETIC_CACHE[key] = generate_synthetic(*key)
+        return _SYNTHETIC_CACHE[key]
 
 
 def first_samples(dataset: MSADataset, n: int) -> MSADataset:

@@ -426,11 +426,11 @@ def _estimated_only(truth: np.ndarray, estimates: tuple[bool, bool, bool]) -> np
 def _dataset_label(dataset: MSADataset, split: str, n: int) -> str:
     """E.g. ``synthetic (seed 0) · test · 686 utterances`` or ``mosi (unaligned_50.pkl) · test · 686 utterances``."""
     source = str(dataset.source)
-    if dataset.synthetic:
-        detail = source.replace("synthetic:seed=", "seed ", 1).replace(" (first", ", first").replace(" per split)", " per split")
-        where = f"synthetic ({detail})"
+    base, _, first = source.partition(" (first ")
+    if base.startswith("synthetic:seed="):
+        where = f"seed {base[len('synthetic:seed='):]}"
     else:
-        base = source.split(" (first ")[0]
-        extra = f", first {source.split(' (first ')[1].rstrip(')')}" if " (first " in source else ""
-        where = f"{dataset.name} ({Path(base).name}{extra})"
-    return f"{where} · {split} · {n} utterance{'s' if n != 1 else ''}"
+        where = Path(base).name
+    if first:
+        where += f", first {first.rstrip(')')}"
+    return f"{dataset.name} ({where}) · {split} · {n} utterance{'s' if n != 1 else ''}"
