@@ -32,6 +32,7 @@ from __future__ import annotations
 import csv
 import json
 import math
+import os
 from dataclasses import asdict, dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
@@ -484,9 +485,21 @@ def report_from_dict(data: dict) -> EvaluationReport:
         raise SentiError(f"not a senti-tui evaluation report ({type(error).__name__}: {error}): export it again with senti-tui eval --out") from None
 
 
-def _write(path: Path, text: str) -> None:
-    if path.parent and not path.parent.exists():
+def check_writable(path: str | Path) -> Path:
+    """Create ``path``'s folder if needed; refuse (one line) a path that cannot be written, before
+    any long evaluation runs."""
+    path = Path(path)
+    try:
         path.parent.mkdir(parents=True, exist_ok=True)
+    except OSError as error:
+        raise SentiError(f"{path}: cannot create its folder ({error.strerror or error}): choose another --out path") from None
+    if path.is_dir() or not os.access(path.parent, os.W_OK):
+        raise SentiError(f"{path}: cannot write the results there: choose another --out path")
+    return path
+
+
+def _write(path: Path, text: str) -> None:
+    check_writable(path)
     try:
         path.write_text(text, encoding="utf-8")
     except OSError as error:

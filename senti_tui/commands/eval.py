@@ -59,7 +59,10 @@ def evaluate(
     seed_list = parse_seeds(seeds)
     if out is not None and Path(out).suffix.lower() not in (".json", ".csv"):
         raise ConfigError(f"{out}: --out must end in .json or .csv")
-    from core.evaluation import evaluate_checkpoints
+    from core.evaluation import check_writable, evaluate_checkpoints
+
+    if out is not None:
+        check_writable(out)  # before the sweep, not after it
 
     with _progress() as advance:
         report = evaluate_checkpoints(
