@@ -151,3 +151,31 @@ def test_evaluation_needs_no_complete_inputs(model):
         model.train()
     assert torch.isfinite(out.prediction).all()
     assert "adv" not in out.losses and "rec" not in out.losses
+
+
+def test_unchanged_samples_are_embedded_once_with_the_same_values_and_gradients(model, monkeypatch):
+    inputs = random_input(batch=4, seed=6)
+    inputs.audio[:2] = inputs.complete_audio[:2]  # r = 0 for these two: nothing erased
+    inputs.vision[::2] = inputs.complete_vision[::2]
+    sizes = []
+    handle = model.embed_audio.register_forward_hook(lambda module, args, output: sizes.append(args[0].shape[0]))
+
+    def run():
+        model.zero_grad()
+        out = model(inputs)
+        out.loss.backward()
+        return out, {n: p.grad.clone() for n, p in model.named_parameters() if p.grad is not None}
+
+    try:
+        deduplicated, grads = run()
+        always_twice = LNLN.embed_pair
+        monkeypatch.setattr(LNLN, "embed_pair", staticmethod(lambda embed, x, full, det: always_twice(embed, x, full, False)))
+        reference, reference_grads = run()
+    finally:
+        handle.remove()
+        model.zero_grad()
+    assert sizes == [4 + 2, 4 + 4]
+    for term in reference.losses:
+        assert torch.allclose(deduplicated.losses[term], reference.losses[term], atol=1e-6), term
+    assert grads.keys() == reference_grads.keys()
+    assert all(torch.allclose(grads[n], reference_grads[n], atol=1e-5, rtol=1e-4) for n in grads)

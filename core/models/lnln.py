@@ -70,6 +70,11 @@ class LNLNConfig:
         )
 
 
+def deterministic(module: nn.Module) -> bool:
+    """True when no leaf module is in training mode (so no dropout can fire)."""
+    return not any(m.training for m in module.modules() if next(m.children(), None) is None)
+
+
 class LNLN(MSAModel):
     name = "lnln"
     estimates_integrity = (True, False, False)
@@ -103,9 +108,33 @@ class LNLN(MSAModel):
 
     # -- pieces -----------------------------------------------------------------------------
 
+    def embed_text_tokens(self, text: torch.Tensor) -> torch.Tensor:
+        return self.embed_text(self.text_encoder(text))
+
     def embed(self, text: torch.Tensor, audio: torch.Tensor, vision: torch.Tensor) -> tuple[torch.Tensor, ...]:
         """H_l^1, H_a^1, H_v^1: [B, 8, 128] each."""
-        return self.embed_text(self.text_encoder(text)), self.embed_audio(audio), self.embed_vision(vision)
+        return self.embed_text_tokens(text), self.embed_audio(audio), self.embed_vision(vision)
+
+    @staticmethod
+    def embed_pair(embed, x: torch.Tensor, complete: torch.Tensor, deterministic: bool) -> tuple[torch.Tensor, torch.Tensor]:
+        """Embeddings of the incomplete and the complete inputs through the SAME encoder.
+
+        One pass over the batch concatenation is the same function as the official code's two
+        passes, and cheaper. When the encoder is deterministic (audio and vision always; the text
+        encoder when it runs without dropout), a sample whose complete copy equals its incomplete
+        one (r = 0: half the samples of each modality under LNLN's protocol) is embedded once and
+        used for both: the same values, and the same gradients, since autograd sums over both
+        uses exactly as it sums over the two passes. With dropout active every copy is embedded,
+        so each gets its own dropout mask as in the official code.
+        """
+        b = x.shape[0]
+        if not deterministic:
+            out = embed(torch.cat([x, complete]))
+            return out[:b], out[b:]
+        changed = (x != complete).flatten(1).any(dim=1).nonzero().squeeze(1)
+        out = embed(torch.cat([x, complete.index_select(0, changed)]))
+        h = out[:b]
+        return h, h.index_copy(0, changed, out[b:])
 
     def dominant_feature(self, h_l: torch.Tensor, h_a: torch.Tensor, h_v: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
         """Completeness w [B] and the dominant feature H_d^1 = (1-w) GRL(H_p^1) + w H_l^1."""
@@ -131,14 +160,9 @@ class LNLN(MSAModel):
     def forward(self, inputs: ModelInput, stage: int | None = None) -> ModelOutput:
         b = inputs.batch_size
         if inputs.has_complete:
-            # The complete inputs go through the SAME encoders; one pass over the batch
-            # concatenation is the same function as two passes, and cheaper.
-            h_l, h_a, h_v = self.embed(
-                torch.cat([inputs.text, inputs.complete_text]),
-                torch.cat([inputs.audio, inputs.complete_audio]),
-                torch.cat([inputs.vision, inputs.complete_vision]),
-            )
-            (h_l, full_l), (h_a, full_a), (h_v, full_v) = (x.split(b) for x in (h_l, h_a, h_v))
+            h_l, full_l = self.embed_pair(self.embed_text_tokens, inputs.text, inputs.complete_text, deterministic(self.text_encoder))
+            h_a, full_a = self.embed_pair(self.embed_audio, inputs.audio, inputs.complete_audio, True)
+            h_v, full_v = self.embed_pair(self.embed_vision, inputs.vision, inputs.complete_vision, True)
         else:
             h_l, h_a, h_v = self.embed(inputs.text, inputs.audio, inputs.vision)
 
