@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import importlib.util
 import math
 import re
 
@@ -15,12 +14,11 @@ from core.data.synthetic import generate_synthetic
 from core.missingness import default_training_protocol
 from core.models.base import ModelInput, ModelOutput, MSAModel
 from core.models.blocks import GradientReversalLayer
-from core.models.registry import MODELS, build_model
+from core.models.registry import build_model, model_names
 from core.training.batches import SplitTensors, draw_rates, make_batch
 from tests.model_inputs import SMALL_DIMS, random_input
 from tests.tiny_text_encoder import TinyTextEncoder
 
-AVAILABLE = [name for name, (module, _, _) in MODELS.items() if importlib.util.find_spec(module) is not None]
 
 
 def make(name: str, seed: int = 0, dims: FeatureDims = SMALL_DIMS, family: str = "mosi") -> MSAModel:
@@ -47,7 +45,7 @@ def test_gradient_reversal_flips_the_sign():
     assert torch.equal(y.grad, torch.full((2,), -0.5))
 
 
-@pytest.fixture(params=AVAILABLE)
+@pytest.fixture(params=model_names())
 def name(request) -> str:
     return request.param
 
