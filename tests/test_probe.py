@@ -313,3 +313,17 @@ def test_every_error_is_a_single_line(paths, tmp_path):
         with pytest.raises(SentiError) as error:
             call()
         assert "\n" not in str(error.value)
+
+
+def test_batch_workers_do_not_change_results(probe):
+    """Whole splits may run their batches on a pool of threads; the results must not change."""
+    from core.missingness import RateSetting
+    from core.probe.inference import predict
+
+    masked = probe._masked_split(RateSetting(0.4, 3), ("test-key",))
+    for model in (probe._opened[0].model, probe._opened[2].model):
+        alone = predict(model, masked.inputs, batch_size=8, workers=1)
+        pooled = predict(model, masked.inputs, batch_size=8, workers=3)
+        assert np.array_equal(alone.prediction, pooled.prediction)
+        assert np.array_equal(alone.dominant, pooled.dominant)
+        assert np.array_equal(alone.integrity_est, pooled.integrity_est, equal_nan=True)

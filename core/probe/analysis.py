@@ -9,7 +9,6 @@ import warnings
 import numpy as np
 
 from core.data.dataset import MODALITIES
-from core.metrics import r2_and_slope
 from core.probe.inference import SplitPredictions
 from core.probe.types import CLASS7_NAMES, Calibration, Case
 
@@ -99,6 +98,8 @@ def confusion7(preds: SplitPredictions, labels: np.ndarray) -> list[list[int]]:
 def calibration(key: str, preds: SplitPredictions, integrity_true: np.ndarray, estimates: tuple[bool, bool, bool]) -> Calibration:
     """R² and slope of estimated vs true integrity per estimated modality (None where the model
     does not estimate it, or where the truth does not vary and R² is undefined)."""
+    from core.metrics import r2_and_slope  # sklearn is imported with it; only needed here
+
     r2: list[float | None] = []
     slope: list[float | None] = []
     points: dict[str, dict[str, list[float]]] = {}

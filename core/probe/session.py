@@ -19,7 +19,9 @@ fixed order) with the checkpoint's own selection, so their figures are the ones 
 ``senti-tui eval`` report; ``Probe.open(..., split_dominant="sample")`` makes them per-sample
 too, so that the utterance table and the probe agree to the last digit.
 
-**Threads.** Every public method may be called from several threads at once: the models are
+**Threads.** :meth:`open` sets torch to one intra-op thread and spreads whole-split work over
+a pool of batch workers (every core up to 4); ``OMP_NUM_THREADS`` in the environment overrides
+that (its thread count, one worker) -- see :mod:`core.probe.inference` for why. Every public method may be called from several threads at once: the models are
 in eval mode and never mutated (the per-sample variant is a shallow copy with its own config),
 and the caches are guarded by a lock (work is done outside it; two threads asking for the same
 uncached thing may both compute it, with identical results). A whole-split method pauses between
@@ -34,7 +36,6 @@ complete-input predictions behind polarity flips, and recent :meth:`run` results
 
 from __future__ import annotations
 
-import os
 import threading
 import warnings
 from collections import OrderedDict
@@ -47,7 +48,6 @@ import numpy as np
 import torch
 
 from core.data.dataset import MSADataset, Split
-from core.metrics import compute_metrics
 from core.missingness import MaskSetting, mask_split, present_vector
 from core.probe import analysis
 from core.probe.display import display_inputs, display_tokenizer
@@ -55,6 +55,7 @@ from core.probe.inference import (
     EVAL_BATCH_SIZE,
     ProbeCancelled,
     SplitPredictions,
+    configure_threads,
     forward,
     model_inputs,
     per_sample_view,
@@ -85,16 +86,6 @@ FOREGROUND_WAIT_S = 0.25  # a background batch waits at most this long for a pro
 _MASKED_CACHE = 4  # whole masked splits (the largest entries)
 _PREDICTION_CACHE = 128  # per (setting, model) predictions over the split
 _RUN_CACHE = 256  # single-utterance results
-
-
-def configure_threads() -> int:
-    """Intra-op threads for inference: every core up to 4 unless OMP_NUM_THREADS says otherwise.
-
-    A probe of one utterance is latency-bound; more than a few threads only add synchronisation.
-    """
-    if "OMP_NUM_THREADS" not in os.environ:
-        torch.set_num_threads(max(1, min(os.cpu_count() or 1, 4)))
-    return torch.get_num_threads()
 
 
 class _LRU:
@@ -133,6 +124,7 @@ class Probe:
         split: str,
         device: torch.device,
         split_dominant: str = "checkpoint",
+        workers: int = 1,
     ) -> None:
         if split_dominant not in SPLIT_DOMINANT:
             raise ValueError(f"split_dominant must be one of {SPLIT_DOMINANT}, not {split_dominant!r}")
@@ -142,6 +134,7 @@ class Probe:
         self._device = device
         self.split_name = split
         self.split_dominant = split_dominant
+        self.workers = 1 if device.type == "cuda" else max(1, int(workers))
         self.models: list[ModelInfo] = [o.info for o in opened]
         self.utterances: list[Utterance] = [
             Utterance(index=i, id=str(self._split.ids[i]), text=str(self._split.raw_text[i]), label=float(self._split.labels[i]))
@@ -190,13 +183,13 @@ class Probe:
         keys: list[str] | None = None,
     ) -> "Probe":
         """As :meth:`open`, for checkpoints already loaded; ``keys`` overrides the model keys."""
-        configure_threads()
+        workers = configure_threads()
         choice = resolve_device(device)
         dataset = load_shared_dataset(checkpoints, data)
         check_split(dataset, split)
         keys = list(keys) if keys is not None else model_keys(checkpoints)
         opened = [open_model(c, k, choice.device) for c, k in zip(checkpoints, keys)]
-        return cls(opened, dataset, split, choice.device, split_dominant)
+        return cls(opened, dataset, split, choice.device, split_dominant, workers)
 
     # ----- plain facts -----------------------------------------------------------------------
 
@@ -311,7 +304,9 @@ class Probe:
         if missing:
             masked = self._masked_split(setting, key)
             for i in missing:
-                preds = predict(self._split_models[i], masked.inputs, EVAL_BATCH_SIZE, lambda: self._before_batch(cancelled))
+                preds = predict(
+                    self._split_models[i], masked.inputs, EVAL_BATCH_SIZE, lambda: self._before_batch(cancelled), self.workers
+                )
                 found[i] = (masked.integrity_true, preds)
                 with self._lock:
                     self._predictions.put((key, i), found[i])
@@ -333,6 +328,8 @@ class Probe:
         return entry
 
     def _metrics(self, preds: SplitPredictions) -> dict[str, float]:
+        from core.metrics import compute_metrics  # sklearn: ~1.5 s to import, not needed for a first probe
+
         with warnings.catch_warnings():  # constant predictions: Corr is NaN, which is the answer
             warnings.simplefilter("ignore", RuntimeWarning)
             return compute_metrics(preds.prediction, self._labels32, self._dataset.name)
