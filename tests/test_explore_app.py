@@ -1,4 +1,6 @@
-"""Pilot tests of the explorer, driven by the deterministic fake probe (tests/fake_probe.py)."""
+"""Pilot tests of the explorer's probe: the utterance table, sliders, switches, modes, resample,
+reset, search, sort, newest-result-only and errors — driven by the deterministic fake probe
+(tests/fake_probe.py). Tabs, help, palette and several models: tests/test_explore_panes.py."""
 
 from __future__ import annotations
 
@@ -6,19 +8,22 @@ import asyncio
 import time
 
 import pytest
-from textual.widgets import DataTable, Switch, TabbedContent
+from textual.widgets import DataTable, Switch
 
 from core.probe.types import ProbeSettings
 from senti_tui.apps.explore.app import ExploreApp
-from senti_tui.apps.explore.help_screen import HelpScreen
 from senti_tui.apps.explore.settings import DEFAULT_SETTINGS
 from senti_tui.apps.explore.status import status_text
-from senti_tui.apps.explore.widgets.model_card import ModelCard
 from senti_tui.apps.explore.widgets.utterance_pane import UtterancePane
 from senti_tui.widgets.float_slider import FloatSlider
 from tests.fake_probe import FakeProbe
 
 SIZE = (120, 36)
+
+
+def App(probe: FakeProbe, **kwargs) -> ExploreApp:
+    """The explorer with a short whole-split debounce (the tests press keys, they do not drag)."""
+    return ExploreApp(probe, split_debounce_s=kwargs.pop("split_debounce_s", 0.02), **kwargs)
 
 
 async def settle(pilot, app: ExploreApp, timeout: float = 10.0) -> None:
@@ -52,7 +57,7 @@ def switch(app: ExploreApp, name: str) -> Switch:
 
 async def test_it_opens_on_the_first_utterance_with_a_plain_status_line():
     probe = FakeProbe()
-    app = ExploreApp(probe)
+    app = App(probe)
     async with app.run_test(size=SIZE) as pilot:
         await settle(pilot, app)
         expected = probe.run(0, DEFAULT_SETTINGS)
@@ -71,7 +76,7 @@ async def test_it_opens_on_the_first_utterance_with_a_plain_status_line():
 
 async def test_moving_the_cursor_loads_the_utterance():
     probe = FakeProbe()
-    app = ExploreApp(probe)
+    app = App(probe)
     async with app.run_test(size=SIZE) as pilot:
         await settle(pilot, app)
         await pilot.press("down", "down", "down")
@@ -85,7 +90,7 @@ async def test_moving_the_cursor_loads_the_utterance():
 
 async def test_slider_arrow_keys_change_the_rate_and_erase_tokens():
     probe = FakeProbe()
-    app = ExploreApp(probe)
+    app = App(probe)
     async with app.run_test(size=SIZE) as pilot:
         await settle(pilot, app)
         slider(app, "text").focus()
@@ -104,7 +109,7 @@ async def test_slider_arrow_keys_change_the_rate_and_erase_tokens():
 
 
 async def test_dragging_a_slider_sets_the_rate_under_the_mouse():
-    app = ExploreApp(FakeProbe())
+    app = App(FakeProbe())
     async with app.run_test(size=SIZE) as pilot:
         await settle(pilot, app)
         track = slider(app, "audio")
@@ -124,7 +129,7 @@ async def test_only_the_newest_result_is_shown():
     # stale answer arrives last and must not replace the newest one.
     slow = {0.05}
     probe = FakeProbe(delay=lambda index, settings: 0.6 if settings.rates[0] in slow else 0.0)
-    app = ExploreApp(probe)
+    app = App(probe)
     async with app.run_test(size=SIZE) as pilot:
         await settle(pilot, app)
         slider(app, "text").focus()
@@ -141,7 +146,7 @@ async def test_only_the_newest_result_is_shown():
 
 
 async def test_switches_and_their_keys():
-    app = ExploreApp(FakeProbe())
+    app = App(FakeProbe())
     async with app.run_test(size=SIZE) as pilot:
         await settle(pilot, app)
         await pilot.click("#switch-vision")
@@ -164,7 +169,7 @@ MODES = {"0": (False, True, True), "1": (True, False, True), "2": (True, True, F
 
 
 async def test_mode_keys_keep_the_modes_modalities():
-    app = ExploreApp(FakeProbe())
+    app = App(FakeProbe())
     async with app.run_test(size=SIZE) as pilot:
         await settle(pilot, app)
         slider(app, "text").focus()
@@ -181,7 +186,7 @@ async def test_mode_keys_keep_the_modes_modalities():
 
 async def test_resample_draws_another_mask_and_reset_restores_everything():
     probe = FakeProbe()
-    app = ExploreApp(probe)
+    app = App(probe)
     async with app.run_test(size=SIZE) as pilot:
         await settle(pilot, app)
         slider(app, "text").focus()
@@ -205,7 +210,7 @@ async def test_resample_draws_another_mask_and_reset_restores_everything():
 
 async def test_search_filters_the_table_and_escape_clears_it():
     probe = FakeProbe()
-    app = ExploreApp(probe)
+    app = App(probe)
     async with app.run_test(size=SIZE) as pilot:
         await settle(pilot, app)
         await pilot.press("slash")
@@ -225,7 +230,7 @@ async def test_search_filters_the_table_and_escape_clears_it():
 
 async def test_sorting_by_error_puts_the_worst_utterance_first():
     probe = FakeProbe()
-    app = ExploreApp(probe)
+    app = App(probe)
     async with app.run_test(size=SIZE) as pilot:
         await settle(pilot, app)
         await pilot.press("s")
@@ -240,51 +245,9 @@ async def test_sorting_by_error_puts_the_worst_utterance_first():
         assert labels == sorted(labels)
 
 
-async def test_tabs_compute_their_figures_in_the_background():
-    probe = FakeProbe(model_names=("senti-ifusion", "lnln", "dar"))
-    app = ExploreApp(probe)
-    async with app.run_test(size=SIZE) as pilot:
-        await settle(pilot, app)
-        assert "curve" not in probe.split_calls, "a tab's figures are computed only when it is shown"
-        for tab, kind in (("curves", "curve"), ("cases", "cases"), ("confusion", "confusion"), ("calibration", "calibration")):
-            await pilot.press("right_square_bracket")
-            await settle(pilot, app)
-            assert app.active_tab == tab
-            assert kind in probe.split_calls
-            assert app.split_results[kind]
-        await pilot.press("right_square_bracket")
-        assert app.active_tab == "probe"
-        # a switch changes the curves (and the rest) only when their tab is shown again
-        await pilot.press("a")
-        await settle(pilot, app)
-        calls = probe.split_calls.count("curve")
-        app.show_tab("curves")
-        await settle(pilot, app)
-        assert probe.split_calls.count("curve") == calls + 1
-
-
-async def test_a_case_opens_in_the_probe():
-    probe = FakeProbe()
-    app = ExploreApp(probe)
-    async with app.run_test(size=SIZE) as pilot:
-        await settle(pilot, app)
-        await pilot.press("3")
-        app.show_tab("cases")
-        await settle(pilot, app)
-        cases = app.split_results["cases"]
-        assert cases, "mode 3 (vision only) gives failure cases"
-        table = app.query_one("#cases-table", DataTable)
-        table.focus()
-        await pilot.press("down", "enter")
-        await settle(pilot, app)
-        assert app.active_tab == "probe"
-        assert app.index == cases[1].index and app.result.index == cases[1].index
-        assert app.query_one(UtterancePane).current == cases[1].index
-
-
 async def test_a_probe_error_is_a_notification_not_a_crash():
     probe = FakeProbe(fail_index=1)
-    app = ExploreApp(probe)
+    app = App(probe)
     async with app.run_test(size=SIZE) as pilot:
         await settle(pilot, app)
         await pilot.press("down")
@@ -300,81 +263,9 @@ async def test_a_probe_error_is_a_notification_not_a_crash():
         assert app.result.index == 2
 
 
-async def test_a_failing_split_computation_is_a_notification():
-    app = ExploreApp(FakeProbe(fail_split=True))
-    async with app.run_test(size=SIZE) as pilot:
-        for _ in range(200):
-            await pilot.pause(0.02)
-            if app.errors:
-                break
-        assert app.errors == ["the evaluate of this split cannot be computed (fake)"]
-        assert app.is_running and app.result is not None
-
-
-async def test_several_models_share_the_mask_and_say_what_they_do_not_estimate():
-    probe = FakeProbe(model_names=("senti-ifusion", "lnln", "dar"), test_selected=("lnln",))
-    app = ExploreApp(probe)
-    async with app.run_test(size=SIZE) as pilot:
-        await settle(pilot, app)
-        assert len(app.result.predictions) == 3
-        text = status(app)
-        assert " | senti-ifusion pred=" in text and " | lnln pred=" in text and " dom=text | " in text
-        assert " | dar pred=" in text and "dar pred=" in text and text.endswith(f"dom=none | label={app.result.label:+.2f}")
-        cards = {card.info.model: card.plain for card in app.query(ModelCard)}
-        assert "LNLN estimates language integrity only, dominant is always language" in cards["lnln"]
-        assert "DAR estimates no integrity and has no dominant modality" in cards["dar"]
-        assert "◀ dominant" in cards["senti-ifusion"] and "◀ dominant" in cards["lnln"] and "◀ dominant" not in cards["dar"]
-        assert [line.split()[0] for line in cards["senti-ifusion"].split("\n")[2:5]] == ["text", "audio", "vision"]
-        assert [line.split()[0] for line in cards["lnln"].split("\n")[2:3]] == ["text"]
-        header = text_of(app, "#explore-header")
-        assert "SYNTHETIC" in header and "TEST-SELECTED lnln" in header
-
-
-async def test_no_badge_on_real_data_selected_on_valid():
-    app = ExploreApp(FakeProbe(synthetic=False))
-    async with app.run_test(size=SIZE) as pilot:
-        await settle(pilot, app)
-        header = text_of(app, "#explore-header")
-        assert "SYNTHETIC" not in header and "TEST-SELECTED" not in header
-
-
-async def test_help_screen_and_quit():
-    app = ExploreApp(FakeProbe())
-    async with app.run_test(size=SIZE) as pilot:
-        await settle(pilot, app)
-        await pilot.press("question_mark")
-        await pilot.pause()
-        assert isinstance(app.screen, HelpScreen)
-        await pilot.press("escape")
-        await pilot.pause()
-        assert not isinstance(app.screen, HelpScreen)
-        await pilot.press("f1")
-        await pilot.pause()
-        assert isinstance(app.screen, HelpScreen)
-        await pilot.press("escape", "q")
-        await pilot.pause()
-    assert app.return_code == 0
-
-
-async def test_the_command_palette_runs_modes():
-    app = ExploreApp(FakeProbe())
-    async with app.run_test(size=SIZE) as pilot:
-        await settle(pilot, app)
-        await pilot.press("ctrl+p")
-        await pilot.pause()
-        await pilot.press(*"Mode 3")
-        await pilot.pause(0.3)
-        await pilot.press("enter")
-        await settle(pilot, app)
-        assert app.settings.enabled == (False, False, True) and app.settings.mode == 3
-        titles = [command.title for command in app.get_system_commands(app.screen)]
-        for title in ("Resample mask", "Reset settings", "Show Curves", "Show Calibration", "Search utterances", "Toggle audio"):
-            assert title in titles
-
-
 async def test_a_slider_drag_debounces_the_whole_split():
     probe = FakeProbe()
-    app = ExploreApp(probe)
+    app = App(probe, split_debounce_s=0.5)  # well above the time between two key presses
     async with app.run_test(size=SIZE) as pilot:
         await settle(pilot, app)
         evaluations = probe.split_calls.count("evaluate")
@@ -398,3 +289,4 @@ def test_settings_of_a_result_are_what_the_status_line_prints():
         f"dom={('text', 'audio', 'vision')[pred.dominant]} | label={result.label:+.2f}"
     )
     assert status_text(None) == "loading…"
+

@@ -79,9 +79,10 @@ class ExploreApp(App[None]):
         Binding("right_square_bracket", "tab(1)", "Tabs", key_display="[ ]"),
     ]
 
-    def __init__(self, backend: ProbeBackend, index: int = 0) -> None:
+    def __init__(self, backend: ProbeBackend, index: int = 0, split_debounce_s: float = SPLIT_DEBOUNCE_S) -> None:
         super().__init__()
         self.backend = backend
+        self.split_debounce_s = split_debounce_s
         self.models = list(backend.models)
         self.utterances = list(backend.utterances)
         self.index = index if 0 <= index < len(self.utterances) else 0
@@ -212,7 +213,7 @@ class ExploreApp(App[None]):
     def _schedule_split(self) -> None:
         if self._split_timer is not None:
             self._split_timer.stop()
-        self._split_timer = self.set_timer(SPLIT_DEBOUNCE_S, self._refresh_split)
+        self._split_timer = self.set_timer(self.split_debounce_s, self._refresh_split)
 
     def _refresh_split(self) -> None:
         self._split_timer = None
@@ -229,8 +230,8 @@ class ExploreApp(App[None]):
         self._split_token += 1
         self._split_latest[kind] = self._split_token
         self._split_requested[kind] = key
-        self._set_busy(kind, True)
         self.jobs.submit(kind, self._split_token, self._job(kind, settings))
+        self._set_busy(kind, True)
 
     def _job(self, kind: str, settings: ProbeSettings) -> Callable[[Callable[[], bool]], Any]:
         backend = self.backend
@@ -344,8 +345,8 @@ class ExploreApp(App[None]):
         self.query_one(UtterancePane).open_search()
 
     def action_cycle_sort(self) -> None:
-        sort = self.query_one(UtterancePane).cycle_sort()
-        self.notify(f"utterances sorted: {sort}", timeout=2)
+        self.show_tab("probe")
+        self.query_one(UtterancePane).cycle_sort()  # the pane's subtitle says the order
 
     def action_mode(self, mode: int) -> None:
         self.apply_settings(ops.with_mode(self.settings, mode))

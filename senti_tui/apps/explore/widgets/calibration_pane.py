@@ -56,8 +56,11 @@ class CalibrationPane(VerticalScroll):
         self.loading = busy
 
     def show(self, calibrations: list[Calibration], settings: ProbeSettings) -> None:
+        on = ", ".join(name for name, enabled in zip(MODALITY_NAMES, settings.enabled) if enabled) or "nothing"
         self.query_one("#calibration-summary", Static).update(
-            f"Under [b]{settings.status()}[/] — estimated (y) against true (x) integrity per utterance"
+            f"Estimated (y) against true (x) integrity per utterance, the split masked with r ~ U(0,1) per "
+            f"utterance on [b]{on}[/] (one rate for all would give every utterance the same truth), "
+            f"mask seed {settings.mask_seed}"
         )
         by_key = {c.model_key: c for c in calibrations}
         for index, info in enumerate(self.models):

@@ -13,7 +13,9 @@ from textual.widgets import DataTable, Static
 
 from core.probe.types import Case, ProbeSettings, Utterance
 from senti_tui.apps.explore.messages import CaseChosen
+from senti_tui.apps.explore.widgets.utterance_pane import short_id
 
+KIND_PLURALS = {"error": "large errors", "polarity flip": "polarity flips", "integrity misestimate": "integrity misestimates"}
 KIND_STYLES = {"error": "#ff8787", "polarity flip": "#d7afff", "integrity misestimate": "#ffd75f"}
 
 
@@ -32,7 +34,7 @@ class CasesPane(Vertical):
 
     def on_mount(self) -> None:
         table = self.query_one(CasesTable)
-        for name, width in (("model", 14), ("kind", 21), ("#", 5), ("id", 14), ("score", 6), ("detail", 44)):
+        for name, width in (("model", 14), ("kind", 21), ("#", 5), ("id", 16), ("score", 6), ("detail", 44)):
             table.add_column(name, width=width, key=name)
         self.query_one("#cases-summary", Static).update("computing the failure cases…")
 
@@ -49,14 +51,14 @@ class CasesPane(Vertical):
                 case.model_key,
                 Text(case.kind, style=KIND_STYLES.get(case.kind, "")),
                 Text(str(case.index), justify="right"),
-                utterance.id if utterance else "?",
+                short_id(utterance.id) if utterance else "?",
                 Text(f"{case.score:.2f}", justify="right"),
                 case.detail,
             )
         counts = {}
         for case in cases:
             counts[case.kind] = counts.get(case.kind, 0) + 1
-        summary = ", ".join(f"{n} {kind}" for kind, n in counts.items()) or "no failure cases"
+        summary = ", ".join(f"{n} {KIND_PLURALS.get(kind, kind)}" for kind, n in counts.items()) or "no failure cases"
         self.query_one("#cases-summary", Static).update(
             f"Under [b]{settings.status()}[/]: {summary}.  Enter opens a case in the probe."
         )

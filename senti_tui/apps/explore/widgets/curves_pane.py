@@ -133,11 +133,12 @@ class CurvesPane(Vertical):
         box = self.query_one("#robustness-box")
         box.border_subtitle = f"rate applied to: {switches_text(settings)} · seed {settings.mask_seed}"
         legend = [f"[{hex_colour(series_colour(i))}]━[/] {m.key}" for i, m in enumerate(self.models)]
-        legend.append(f"[{hex_colour(CURRENT_COLOUR)}]│[/] current setting ({marker:.2f})")
+        legend.append(f"[{hex_colour(CURRENT_COLOUR)}]│[/] current setting (mean rate of the modalities on: {marker:.2f})")
         self.query_one("#curves-legend", Static).update("   ".join(legend))
 
     def _draw_history(self) -> None:
         series = []
+        any_test = any("test" in entry.get("metrics", {}) for info in self.models for entry in info.history)
         for index, info in enumerate(self.models):
             colour = series_colour(index)
             for split in ("valid", "test"):
@@ -148,7 +149,8 @@ class CurvesPane(Vertical):
                         xs.append(float(entry.get("epoch", len(xs) + 1)))
                         ys.append(_scaled(self.metric, value))
                 if xs:
-                    series.append(Series(f"{info.key} {split}", xs, ys, colour=colour if split == "valid" else _dim(colour)))
+                    name = f"{info.key} {split}" if any_test else info.key
+                    series.append(Series(name, xs, ys, colour=colour if split == "valid" else _dim(colour)))
         plot = self.query_one("#history-plot", LinePlot)
         last_epoch = max((max(item.xs) for item in series), default=1.0)
         plot.show(
@@ -158,7 +160,10 @@ class CurvesPane(Vertical):
             xticks=integer_ticks(last_epoch) if series else None,
             empty_text="no history in the checkpoint",
         )
-        self.query_one("#history-box").border_subtitle = LinePlot.legend_markup(series) if series else ""
+        box = self.query_one("#history-box")
+        box.border_subtitle = LinePlot.legend_markup(series) if series else ""
+        if not any_test:
+            box.border_title = "Training history on valid (from the checkpoint)"
 
 
 def _dim(colour: tuple[int, int, int]) -> tuple[int, int, int]:

@@ -49,11 +49,12 @@ def bar(value: float | None, cells: int, style: str) -> Text:
     return Text("█" * filled, style=style) + Text("░" * (cells - filled), style="#444444")
 
 
-def header_line(title: str, prediction: ModelPrediction) -> Text:
+def header_line(title: str, prediction: ModelPrediction, width: int = 56) -> Text:
     colour = "#87d787" if prediction.prediction >= 0 else "#ff8787"
-    text = Text(f"{title:<14}", style="bold")
+    text = Text(f"{title:<14}", style="bold", no_wrap=True, overflow="ellipsis")
     text.append(f"{prediction.prediction:+.2f}", style="bold " + colour)
-    text.append(f"  {prediction.class7:<17}")
+    # aligned columns when there is room, packed when the pane is narrow
+    text.append(f"  {prediction.class7:<17}" if width >= 52 else f" {prediction.class7}")
     text.append(f"  err {prediction.error:+.2f}", style="bold #ff8787" if abs(prediction.error) >= 1.5 else "")
     return text
 
@@ -119,7 +120,7 @@ class ModelCard(Static):
             return
         prediction, true, label, split_metrics, busy = self._shown
         width = self.content_size.width or 56
-        lines = [header_line(self.title, prediction), gauge_text(prediction.prediction, label, width)]
+        lines = [header_line(self.title, prediction, width), gauge_text(prediction.prediction, label, width)]
         lines += integrity_lines(self.info, prediction, true, width)
         note = integrity_note(self.info)
         if note:

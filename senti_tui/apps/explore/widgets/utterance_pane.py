@@ -22,7 +22,17 @@ from senti_tui.apps.explore.messages import UtteranceChosen
 
 SORTS: tuple[str, ...] = ("index", "error", "label")
 SORT_NAMES = {"index": "split order", "error": "largest error first", "label": "label"}
-FIXED_COLUMNS = (("#", 5), ("id", 14), ("label", 6), ("pred", 6), ("err", 6))
+FIXED_COLUMNS = (("#", 5), ("id", 16), ("label", 6), ("pred", 6), ("err", 6))
+ID_WIDTH = FIXED_COLUMNS[1][1]
+
+
+def short_id(text: str, width: int = ID_WIDTH) -> str:
+    """Ids that do not fit keep their end: MOSI's ``<video>$_$<clip>`` differ only in the clip."""
+    if len(text) <= width:
+        return text
+    tail = text.rsplit("$_$", 1)[-1] if "$_$" in text else text[-4:]
+    tail = tail[-(width // 2):]
+    return text[: width - len(tail) - 1] + "…" + tail
 
 
 class UtteranceTable(DataTable):
@@ -160,7 +170,7 @@ class UtterancePane(Vertical):
         text = utterance.text if len(utterance.text) <= text_width else utterance.text[: text_width - 1] + "…"
         return (
             Text(str(utterance.index), justify="right"),
-            utterance.id,
+            short_id(utterance.id),
             Text(f"{utterance.label:+.2f}", justify="right"),
             text,
             Text("…" if prediction is None else _signed(prediction), justify="right"),
