@@ -19,11 +19,12 @@ from pathlib import Path
 
 import torch
 
+from core.data.sources import load_dataset
 from core.missingness import DroprateSetting, default_training_protocol, mask_split
 from core.models.registry import build_model, config_to_dict
 from core.probe.inference import model_inputs
 from core.probe.loading import first_samples, synthetic_dataset
-from core.text_encoders import build_text_encoder, scratch_spec
+from core.text_encoders import TextEncoderSpec, build_text_encoder, scratch_spec
 from core.training.checkpoint import FORMAT_VERSION, Checkpoint, save_checkpoint
 from core.training.options import TrainOptions
 from core.training.presets import resolve_config
@@ -59,13 +60,19 @@ def make_checkpoint(
     seed: int = 0,
     selection: str = "valid",
     kind: str = "best",
+    data: str | None = None,
 ) -> Path:
+    """A checkpoint of ``model_name`` for the first ``max_samples`` of the synthetic set, or for
+    the data file ``data`` (e.g. a label.csv, read with the scratch tokenizer, all of it)."""
     torch.manual_seed(seed)
     config = dataclasses.replace(
-        resolve_config(TrainOptions(model=model_name, preset="tiny", device="cpu", selection=selection)),
-        max_samples=max_samples,
+        resolve_config(TrainOptions(model=model_name, preset="tiny", device="cpu", selection=selection, data=data)),
+        max_samples=None if data else max_samples,
     )
-    dataset = first_samples(synthetic_dataset(0, 50, 50), max_samples)
+    if data:
+        dataset = load_dataset(data, TextEncoderSpec(kind="scratch"))
+    else:
+        dataset = first_samples(synthetic_dataset(0, 50, 50), max_samples)
     spec = scratch_spec(dataset)
     encoder = build_text_encoder(spec)
     model = build_model(model_name, dataset.name, dataset.dims, encoder, config.model_overrides)

@@ -327,3 +327,34 @@ def test_batch_workers_do_not_change_results(probe):
         assert np.array_equal(alone.prediction, pooled.prediction)
         assert np.array_equal(alone.dominant, pooled.dominant)
         assert np.array_equal(alone.integrity_est, pooled.integrity_est, equal_nan=True)
+
+
+TEXT_ONLY_ROWS = [("v1", 1, "it was really good", 2.4, "train"), ("v1", 2, "i hated the ending", -2.6, "train"),
+                  ("v2", 1, "it was okay", 0.0, "valid"), ("v2", 2, "wonderful film really", 3.0, "test"),
+                  ("v3", 1, "boring and awful", -2.2, "test"), ("v3", 2, "good but too long", 0.6, "test")]
+
+
+def test_a_text_only_data_set_shows_audio_and_vision_as_absent(tmp_path):
+    from tests.data_files import csv_text
+
+    data = tmp_path / "label.csv"
+    data.write_text(csv_text(TEXT_ONLY_ROWS))
+    path = make_checkpoint(tmp_path / "text_only.pt", "lnln", data=str(data))
+    probe = Probe.open([str(path)])
+    assert probe.dataset_label == "text-only (label.csv) · test · 3 utterances" and not probe.synthetic
+    assert [u.text for u in probe.utterances] == ["wonderful film really", "boring and awful", "good but too long"]
+    result = probe.run(0, ProbeSettings(rates=(0.0, 0.0, 0.0)))
+    assert result.inputs.present == (True, False, False)
+    assert result.integrity_true == (1.0, 0.0, 0.0)
+    # the scratch vocabulary comes from the train split: unknown words are [UNK] in the data
+    # itself, and not marked erased (nothing was)
+    assert result.inputs.tokens == ["[CLS]", "[UNK]", "[UNK]", "really", "[SEP]"]
+    assert result.inputs.token_erased == [False] * 5
+    assert result.inputs.audio_kept == [] and result.inputs.vision_energy == []
+    assert len(probe.evaluate(ProbeSettings())[0].predictions) == 3
+    # the file moved: the recorded path is gone, and --data finds it again
+    moved = data.rename(tmp_path / "moved.csv")
+    with pytest.raises(DataError) as error:
+        Probe.open([str(path)])
+    assert str(error.value) == f"{data}: no such data file (the data of text_only.pt): pass --data with the file"
+    assert Probe.open([str(path)], data=str(moved)).run(0, ProbeSettings()) == result
