@@ -290,3 +290,13 @@ def test_settings_of_a_result_are_what_the_status_line_prints():
     )
     assert status_text(None) == "loading…"
 
+
+
+async def test_a_text_only_data_set_disables_the_absent_modalities():
+    app = App(FakeProbe(present=(True, False, False), synthetic=False))
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot, app)
+        assert switch(app, "audio").disabled and slider(app, "vision").disabled
+        assert not switch(app, "text").disabled and not slider(app, "text").disabled
+        assert "absent in this data set" in text_of(app, "#strip-audio")
+        assert text_of(app, "#row-vision .kept-value") == "absent"

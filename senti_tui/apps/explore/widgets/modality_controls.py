@@ -51,6 +51,9 @@ class ModalityRow(Horizontal):
     def show_kept(self, present: bool, nominal: float, realised: float) -> None:
         label = self.query_one(".kept-value", Label)
         label.update("absent" if not present else f"kept {realised:.2f}")
+        # A modality the data set does not have (label.csv: text only) cannot be switched or erased.
+        self.switch.disabled = not present
+        self.slider.disabled = not present
 
     def _describe(self, on: bool, rate: float) -> None:
         self.query_one(".switch-state", Label).update("on" if on else "off")
