@@ -179,3 +179,21 @@ def test_unchanged_samples_are_embedded_once_with_the_same_values_and_gradients(
         assert torch.allclose(deduplicated.losses[term], reference.losses[term], atol=1e-6), term
     assert grads.keys() == reference_grads.keys()
     assert all(torch.allclose(grads[n], reference_grads[n], atol=1e-5, rtol=1e-4) for n in grads)
+
+
+def test_reusing_unchanged_text_is_an_option_off_by_default():
+    """With dropout active the faithful default embeds every complete text again (own dropout
+    mask); ``reuse_unchanged_text`` embeds the unchanged ones once."""
+    inputs = random_input(batch=4, seed=7)
+    inputs.text[:3] = inputs.complete_text[:3]
+    changed = int((inputs.text != inputs.complete_text).flatten(1).any(1).sum())
+    assert changed == 1
+    for reuse, expected in [(False, 8), (True, 4 + changed)]:
+        torch.manual_seed(0)
+        model = build_model("lnln", "mosi", SMALL_DIMS, TinyTextEncoder(), {"reuse_unchanged_text": reuse})
+        assert model.training  # so the text encoder counts as stochastic (dropout), like BERT in training
+        seen = []
+        model.text_encoder.register_forward_hook(lambda module, args, output: seen.append(args[0].shape[0]))
+        out = model(inputs)
+        assert seen == [expected]
+        assert torch.isfinite(out.loss)
