@@ -125,3 +125,19 @@ async def test_the_command_palette_runs_modes():
         for title in ("Resample mask", "Reset settings", "Show Curves", "Show Calibration", "Search utterances", "Toggle audio"):
             assert title in titles
 
+
+
+async def test_tab_keys_work_whatever_has_focus():
+    # A focused slider sits in the probe tab; switching tabs must not bounce back to it.
+    app = App(FakeProbe())
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot, app)
+        for focused in ("#slider-text", "#switch-audio", "#utterance-table"):
+            app.query_one(focused).focus()
+            await pilot.press("right_square_bracket")
+            await settle(pilot, app)
+            assert app.active_tab == "curves", focused
+            await pilot.press("left_square_bracket")
+            await settle(pilot, app)
+            assert app.active_tab == "probe"
+            assert app.focused is app.query_one("#utterance-table")

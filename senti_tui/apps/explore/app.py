@@ -22,6 +22,7 @@ from textual import on, work
 from textual.app import App, ComposeResult, SystemCommand
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
+from textual.css.query import NoMatches
 from textual.screen import Screen
 from textual.widgets import Footer, TabbedContent, TabPane
 from textual.worker import Worker, WorkerState, get_current_worker
@@ -333,7 +334,21 @@ class ExploreApp(App[None]):
         return active.removeprefix("tab-")
 
     def show_tab(self, name: str) -> None:
-        self.query_one(TabbedContent).active = f"tab-{name}"
+        tabs = self.query_one(TabbedContent)
+        if tabs.active == f"tab-{name}":
+            return
+        # Focus must not stay on a widget of the pane being hidden: Textual would move it to a
+        # neighbour in that pane, and TabbedContent would switch back to the pane holding focus.
+        self.set_focus(None)
+        tabs.active = f"tab-{name}"
+        self.call_after_refresh(self._focus_in_tab, name)
+
+    def _focus_in_tab(self, name: str) -> None:
+        first = {"probe": "#utterance-table", "curves": "#metric-select", "cases": "#cases-table", "confusion": "#confusion", "calibration": "#calibration"}
+        try:
+            self.query_one(first[name]).focus()
+        except NoMatches:  # a pane without that widget: leave focus where Textual put it
+            pass
 
     # --- actions ---------------------------------------------------------------------------------
     def action_help(self) -> None:

@@ -44,9 +44,10 @@ def confusion_table(key: str, matrix: list[list[int]]) -> Table:
         for c, count in enumerate(row):
             share = count / n if n else 0.0
             style = _shade(share, r == c) + (" bold" if r == c else "")
-            cells.append(Text(str(count), style=style.strip()))
-        name = CLASS7_NAMES.get(CLASSES[r], str(CLASSES[r]))
-        table.add_row(f"{CLASSES[r]:+d} {name}" if CLASSES[r] else f" 0 {name}", *cells, str(n))
+            cells.append(Text(str(count), style=style.strip(), justify="right"))
+        label = CLASSES[r]
+        sign = f"{label:+d}" if label else " 0"
+        table.add_row(Text(f"{sign} {CLASS7_NAMES.get(label, str(label))}"), *cells, str(n))
     return table
 
 
