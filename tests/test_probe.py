@@ -317,16 +317,29 @@ def test_every_error_is_a_single_line(paths, tmp_path):
 
 def test_batch_workers_do_not_change_results(probe):
     """Whole splits may run their batches on a pool of threads; the results must not change."""
-    from core.missingness import RateSetting
-    from core.probe.inference import predict
+    from core.missingness import RateSetting, mask_split
+    from core.probe.inference import Batch, model_inputs, predict
 
-    masked = probe._masked_split(RateSetting(0.4, 3), ("test-key",))
-    for model in (probe._opened[0].model, probe._opened[2].model):
-        alone = predict(model, masked.inputs, batch_size=8, workers=1)
-        pooled = predict(model, masked.inputs, batch_size=8, workers=3)
-        assert np.array_equal(alone.prediction, pooled.prediction)
-        assert np.array_equal(alone.dominant, pooled.dominant)
-        assert np.array_equal(alone.integrity_est, pooled.integrity_est, equal_nan=True)
+    split, data = probe._split, probe._dataset
+    calls = []
+
+    def batch_of(start, stop):
+        calls.append((start, stop))
+        masked = mask_split(split, RateSetting(0.4, 3), probe._present, data.special_ids, indices=np.arange(start, stop))
+        inputs = model_inputs(masked, split.audio_lengths[start:stop], split.vision_lengths[start:stop], torch.device("cpu"))
+        return Batch(inputs=inputs, integrity_true=masked.integrity)
+
+    models = [probe._opened[0].model, probe._opened[2].model]
+    truth_alone, alone = predict(models, len(split), batch_of, workers=1, batch_size=8)
+    truth_pooled, pooled = predict(models, len(split), batch_of, workers=3, batch_size=8)
+    assert sorted(calls) == sorted([(0, 8), (8, 16), (16, 24)] * 2)  # each batch masked once, for both models
+    assert np.array_equal(truth_alone, truth_pooled)
+    for a, b in zip(alone, pooled):
+        assert np.array_equal(a.prediction, b.prediction) and np.array_equal(a.dominant, b.dominant)
+        assert np.array_equal(a.integrity_est, b.integrity_est, equal_nan=True)
+    whole = probe.evaluate(ProbeSettings(rates=(0.4, 0.4, 0.4), mask_seed=3))
+    # batches of 24 instead of 8: the same function, up to float rounding in the matrix products
+    assert alone[1].prediction == pytest.approx(np.asarray(whole[2].predictions), abs=1e-5)
 
 
 TEXT_ONLY_ROWS = [("v1", 1, "it was really good", 2.4, "train"), ("v1", 2, "i hated the ending", -2.6, "train"),

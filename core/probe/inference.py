@@ -1,7 +1,8 @@
 """Running models on masked inputs: one utterance, or a whole split in fixed batches of 64.
 
-The inputs are masked ONCE with :func:`core.missingness.mask_split` (numpy; the same masks the
-trainer, the evaluator and the tests see) and wrapped as tensors without copying. A split is fed
+The inputs are masked with :func:`core.missingness.mask_split` (numpy; the same masks the
+trainer, the evaluator and the tests see), batch by batch, once for all models, and wrapped as
+tensors without copying. A split is fed
 in the trainer's evaluation batches (:func:`core.training.batches.eval_batches`: 64, in order,
 never shuffled, a trailing batch of one joined to the previous one), so that Senti-iFusion's
 batch-level dominant modality ([A16]) gives exactly the figures training reported.
@@ -46,7 +47,7 @@ class ProbeCancelled(Exception):
 class SplitPredictions:
     """One model over some rows under one mask (numpy; the probe turns it into plain types)."""
 
-    prediction: np.ndarray  # float64 [N]
+    prediction: np.ndarray  # float32 [N]
     integrity_est: np.ndarray  # float64 [N,3], NaN where the model does not estimate
     dominant: np.ndarray  # int64 [N], -1 for a model without a dominant modality
 
@@ -66,22 +67,13 @@ def model_inputs(masked: Masked, audio_lengths: np.ndarray, vision_lengths: np.n
     )
 
 
-def _rows(inputs: ModelInput, start: int, stop: int) -> ModelInput:
-    return ModelInput(
-        text=inputs.text[start:stop],
-        audio=inputs.audio[start:stop],
-        vision=inputs.vision[start:stop],
-        audio_lengths=inputs.audio_lengths[start:stop],
-        vision_lengths=inputs.vision_lengths[start:stop],
-    )
-
-
 def forward(model: MSAModel, inputs: ModelInput) -> SplitPredictions:
     """One forward pass (any batch size) as numpy."""
     with torch.inference_mode():
         output = model(inputs)
     n = inputs.batch_size
-    prediction = output.prediction.float().reshape(-1).cpu().numpy().astype(np.float64)
+    # float32, the model's own precision: MMSA computes its metrics on float32 arrays
+    prediction = output.prediction.float().reshape(-1).cpu().numpy()
     if output.integrity is not None:
         estimate = output.integrity.float().reshape(n, 3).cpu().numpy().astype(np.float64)
     else:
@@ -106,36 +98,54 @@ def _pool(workers: int) -> ThreadPoolExecutor:
     return ThreadPoolExecutor(max_workers=workers, thread_name_prefix="senti-probe")
 
 
+@dataclass
+class Batch:
+    """Masked rows as model inputs, with the ground truth of the erasure."""
+
+    inputs: ModelInput
+    integrity_true: np.ndarray  # [B,3] nominal 1 - r
+
+
 def predict(
-    model: MSAModel,
-    inputs: ModelInput,
-    batch_size: int = EVAL_BATCH_SIZE,
+    models: list[MSAModel],
+    n: int,
+    batch_of: Callable[[int, int], Batch],
     before_batch: Callable[[], None] | None = None,
     workers: int = 1,
-) -> SplitPredictions:
-    """The whole of ``inputs`` in the trainer's evaluation batches, results in row order.
+    batch_size: int = EVAL_BATCH_SIZE,
+) -> tuple[np.ndarray, list[SplitPredictions]]:
+    """Rows 0..n-1 in the trainer's evaluation batches: (true integrity [n,3], one
+    :class:`SplitPredictions` per model), in row order.
 
-    ``before_batch`` runs before every batch: the probe uses it to let a single-utterance probe
-    go first and to stop a sweep whose result is no longer wanted (it raises). ``workers`` > 1
-    runs batches concurrently on the shared pool.
+    ``batch_of(start, stop)`` masks those rows: the split is never masked as a whole, so memory
+    stays at a few batches even for MOSEI's 500-frame features, and every model gets the very
+    same masked batch. ``before_batch`` runs before every batch: the probe uses it to let a
+    single-utterance probe go first and to stop a sweep whose result is no longer wanted (it
+    raises). ``workers`` > 1 runs batches concurrently on the shared pool.
     """
     # eval batches are contiguous and in order
-    spans = [(int(rows[0]), int(rows[-1]) + 1) for rows in eval_batches(inputs.batch_size, batch_size, DistContext())]
+    spans = [(int(rows[0]), int(rows[-1]) + 1) for rows in eval_batches(n, batch_size, DistContext())]
 
-    def one(span: tuple[int, int]) -> SplitPredictions:
+    def one(span: tuple[int, int]) -> tuple[np.ndarray, list[SplitPredictions]]:
         if before_batch is not None:
             before_batch()
-        return forward(model, _rows(inputs, *span))
+        batch = batch_of(*span)
+        return batch.integrity_true, [forward(model, batch.inputs) for model in models]
 
     if workers > 1 and len(spans) > 1:
         parts = list(_pool(workers).map(one, spans))
     else:
         parts = [one(span) for span in spans]
-    return SplitPredictions(
-        prediction=np.concatenate([p.prediction for p in parts]),
-        integrity_est=np.concatenate([p.integrity_est for p in parts]),
-        dominant=np.concatenate([p.dominant for p in parts]),
-    )
+    truth = np.concatenate([p[0] for p in parts])
+    per_model = [
+        SplitPredictions(
+            prediction=np.concatenate([p[1][m].prediction for p in parts]),
+            integrity_est=np.concatenate([p[1][m].integrity_est for p in parts]),
+            dominant=np.concatenate([p[1][m].dominant for p in parts]),
+        )
+        for m in range(len(models))
+    ]
+    return truth, per_model
 
 
 def per_sample_view(model: MSAModel) -> MSAModel:

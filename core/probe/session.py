@@ -29,9 +29,10 @@ batches while a :meth:`run` is in progress, so a slider drag is not slowed by a 
 in the background, and stops with :class:`ProbeCancelled` at the next batch when its
 ``cancelled()`` callable returns True (pass the worker's ``lambda: worker.is_cancelled``).
 
-**Caches** (none of them changes a result): the masked split and the per-model predictions per
-setting (settings that give the same mask share an entry, e.g. any seed at rate 0), the
-complete-input predictions behind polarity flips, and recent :meth:`run` results.
+**Caches** (none of them changes a result): every model's predictions over the split per
+setting (settings that give the same mask share an entry, e.g. any seed at rate 0; the
+complete-input predictions behind polarity flips are one of them), and recent :meth:`run`
+results. Masks are made batch by batch, never for the whole split at once.
 """
 
 from __future__ import annotations
@@ -40,7 +41,6 @@ import threading
 import warnings
 from collections import OrderedDict
 from contextlib import contextmanager
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable, Hashable, Sequence
 
@@ -52,7 +52,7 @@ from core.missingness import MaskSetting, mask_split, present_vector
 from core.probe import analysis
 from core.probe.display import display_inputs, display_tokenizer
 from core.probe.inference import (
-    EVAL_BATCH_SIZE,
+    Batch,
     ProbeCancelled,
     SplitPredictions,
     configure_threads,
@@ -83,8 +83,7 @@ __all__ = ["Probe", "ProbeCancelled", "DEFAULT_CURVE_RATES"]
 DEFAULT_CURVE_RATES: tuple[float, ...] = tuple(round(0.1 * i, 1) for i in range(10))  # 0.0 .. 0.9
 SPLIT_DOMINANT = ("checkpoint", "sample")
 FOREGROUND_WAIT_S = 0.25  # a background batch waits at most this long for a probe to finish
-_MASKED_CACHE = 4  # whole masked splits (the largest entries)
-_PREDICTION_CACHE = 128  # per (setting, model) predictions over the split
+_PREDICTION_CACHE = 64  # per setting: every model's predictions over the split
 _RUN_CACHE = 256  # single-utterance results
 
 
@@ -104,14 +103,6 @@ class _LRU:
         self.items.move_to_end(key)
         while len(self.items) > self.size:
             self.items.popitem(last=False)
-
-
-@dataclass
-class _MaskedSplit:
-    """The split masked under one setting: model inputs plus the ground truth of the erasure."""
-
-    inputs: object  # ModelInput
-    integrity_true: np.ndarray  # [N,3] nominal 1 - r
 
 
 class Probe:
@@ -151,7 +142,6 @@ class Probe:
         self._split_models = self._sample_models if split_dominant == "sample" else [o.model for o in opened]
         self._tokenizer = None
         self._lock = threading.Lock()
-        self._masked = _LRU(_MASKED_CACHE)
         self._predictions = _LRU(_PREDICTION_CACHE)
         self._runs = _LRU(_RUN_CACHE)
         self._foreground = 0
@@ -299,33 +289,21 @@ class Probe:
         """(true integrity [N,3], one :class:`SplitPredictions` per model) under ``setting``."""
         key = cache_key(setting, self._present)
         with self._lock:
-            found = [self._predictions.get((key, i)) for i in range(len(self._opened))]
-        missing = [i for i, entry in enumerate(found) if entry is None]
-        if missing:
-            masked = self._masked_split(setting, key)
-            for i in missing:
-                preds = predict(
-                    self._split_models[i], masked.inputs, EVAL_BATCH_SIZE, lambda: self._before_batch(cancelled), self.workers
-                )
-                found[i] = (masked.integrity_true, preds)
-                with self._lock:
-                    self._predictions.put((key, i), found[i])
-        return found[0][0], [entry[1] for entry in found]
-
-    def _masked_split(self, setting: MaskSetting, key: Hashable) -> _MaskedSplit:
-        with self._lock:
-            cached = self._masked.get(key)
+            cached = self._predictions.get(key)
         if cached is not None:
             return cached
-        split = self._split
-        masked = mask_split(split, setting, self._present, self._dataset.special_ids)
-        entry = _MaskedSplit(
-            inputs=model_inputs(masked, split.audio_lengths, split.vision_lengths, self._device),
-            integrity_true=masked.integrity,
-        )
+        split, special = self._split, self._dataset.special_ids
+
+        def batch_of(start: int, stop: int) -> Batch:
+            rows = np.arange(start, stop, dtype=np.int64)
+            masked = mask_split(split, setting, self._present, special, indices=rows)
+            inputs = model_inputs(masked, split.audio_lengths[start:stop], split.vision_lengths[start:stop], self._device)
+            return Batch(inputs=inputs, integrity_true=masked.integrity)
+
+        result = predict(self._split_models, len(split), batch_of, lambda: self._before_batch(cancelled), self.workers)
         with self._lock:
-            self._masked.put(key, entry)
-        return entry
+            self._predictions.put(key, result)
+        return result
 
     def _metrics(self, preds: SplitPredictions) -> dict[str, float]:
         from core.metrics import compute_metrics  # sklearn: ~1.5 s to import, not needed for a first probe
