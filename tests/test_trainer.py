@@ -296,3 +296,35 @@ def test_schedule_matches_lnln_warmup_then_cosine():
     assert schedule.lr_at(23) == pytest.approx(1e-4 * 0.5 * (1 + math.cos(math.pi / 180)))
     assert schedule.lr_at(200) == pytest.approx(3.045864904521188e-08)  # the official code's last rate
     assert WarmupCosine(1e-3, 10, 0).lr_at(1) == 1e-3  # no warm-up: cosine from the first epoch
+
+
+def test_selector_patience_stage_reset_and_nan():
+    from core.training.selection import Selector
+
+    def valid(mae):
+        return {"valid": {"MAE": mae}}
+
+    selector = Selector("valid", "val_loss", patience=2, patience_stage=2, metric_family="mosi")
+    first = selector.update(1, 1, 0.5, valid(1.0))
+    assert first.is_best and first.patience_left is None and not first.stop  # no early stopping in stage 1
+    assert not selector.update(2, 1, 0.6, valid(1.0)).is_best
+    reset = selector.update(3, 2, 3.0, valid(1.0))  # stage 2 starts: worse loss, still the new best
+    assert reset.is_best and reset.patience_left == 2 and selector.best_epoch == 3
+    assert not selector.update(4, 2, float("nan"), valid(1.0)).is_best  # NaN never improves
+    stop = selector.update(5, 2, 3.5, valid(1.0))
+    assert stop.patience_left == 0 and stop.stop and selector.best_epoch == 3
+    assert selector.summary() == {"epoch": 3, "metrics": {"MAE": 1.0, "val_loss": 3.0}, "split": "valid", "criterion": "val_loss", "test_selected": False}
+
+
+def test_selector_paper_keeps_one_best_per_metric_on_test():
+    from core.training.selection import Selector
+
+    selector = Selector("paper", "MAE", patience=None, patience_stage=1, metric_family="mosi")
+    keys = ("Has0_acc_2", "Non0_acc_2", "MAE", "Mult_acc_5", "Mult_acc_7", "Corr")
+    test = {k: 0.5 for k in keys} | {"MAE": 1.2}
+    first = selector.update(1, 1, 1.0, {"valid": {"MAE": 0.1}, "test": test})
+    assert first.is_best and sorted(first.improved_paper_keys) == sorted(keys)
+    second = selector.update(2, 1, 1.0, {"valid": {"MAE": 9.9}, "test": test | {"MAE": 1.3, "Corr": 0.6}})
+    assert second.improved_paper_keys == ["Corr"] and not second.is_best  # <dataset>_best.pt follows test MAE
+    assert selector.summary()["split"] == "test" and selector.summary()["test_selected"]
+    assert selector.paper_best["Corr"] == {"value": 0.6, "epoch": 2} and selector.paper_best["MAE"]["epoch"] == 1
