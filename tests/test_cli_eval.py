@@ -77,9 +77,10 @@ def test_rates_with_curves_summary_and_csv(run, paths, tmp_path):
     assert all(r["synthetic"] is True and r["seeds"] == "1111 1112" for r in rows)
 
 
-def test_no_plot(run, paths):
-    code, out, _ = run("eval", str(paths["sif"]), "--seeds", "1111", "--no-plot")
+def test_no_plot_and_comma_separated_protocols(run, paths):
+    code, out, _ = run("eval", str(paths["sif"]), "--seeds", "1111", "--no-plot", "--protocol", "modes,rates")
     assert code == 0 and "missing rate r" not in out and "robustness over r" in out
+    assert out.index("modes · test") < out.index("rates · test")
 
 
 @pytest.mark.parametrize(

@@ -46,7 +46,7 @@ def register(app: typer.Typer) -> None:
 def evaluate(
     checkpoints: list[str] = typer.Argument(..., metavar="CKPT...", help="Checkpoints written by senti-tui train."),
     protocol: Optional[list[str]] = typer.Option(
-        None, "--protocol", help="rates | droprates | modes (repeatable)  [default: rates]"
+        None, "--protocol", help="rates | droprates | modes (repeatable, or comma-separated)  [default: rates]"
     ),
     seeds: str = typer.Option("1111,1112,1113", "--seeds", help="Mask seeds, comma-separated."),
     data: Optional[str] = typer.Option(None, "--data", help="The data file, when it moved since training (same data)."),
@@ -64,9 +64,10 @@ def evaluate(
     if out is not None:
         check_writable(out)  # before the sweep, not after it
 
+    protocols = tuple(name.strip() for item in (protocol or ["rates"]) for name in item.split(",") if name.strip())
     with _progress() as advance:
         report = evaluate_checkpoints(
-            checkpoints, protocols=tuple(protocol or ("rates",)), seeds=seed_list, data=data, split=split,
+            checkpoints, protocols=protocols, seeds=seed_list, data=data, split=split,
             device=device, progress=advance,
         )
     show_report(report, plot=plot)
