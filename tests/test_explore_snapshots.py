@@ -34,6 +34,8 @@ def settled(settings: ProbeSettings | None = None, index: int | None = None, tab
             app.apply_settings(settings)
         if tab is not None:
             app.show_tab(tab)
+        # a blinking cursor would be on or off depending on timing
+        app.query_one("#search").cursor_blink = False
         if keys:
             await pilot.press(*keys)
         await pilot.pause(0.3)  # past the whole-split debounce

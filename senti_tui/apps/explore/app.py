@@ -341,7 +341,7 @@ class ExploreApp(App[None]):
         # neighbour in that pane, and TabbedContent would switch back to the pane holding focus.
         self.set_focus(None)
         tabs.active = f"tab-{name}"
-        self.call_after_refresh(self._focus_in_tab, name)
+        self._focus_in_tab(name)
 
     def _focus_in_tab(self, name: str) -> None:
         first = {"probe": "#utterance-table", "curves": "#metric-select", "cases": "#cases-table", "confusion": "#confusion", "calibration": "#calibration"}

@@ -15,6 +15,7 @@ from core.probe.types import Case, ProbeSettings, Utterance
 from senti_tui.apps.explore.messages import CaseChosen
 from senti_tui.apps.explore.widgets.utterance_pane import short_id
 
+FIXED_COLUMNS = (("model", 14), ("kind", 21), ("#", 5), ("id", 16), ("score", 6))
 KIND_PLURALS = {"error": "large errors", "polarity flip": "polarity flips", "integrity misestimate": "integrity misestimates"}
 KIND_STYLES = {"error": "#ff8787", "polarity flip": "#d7afff", "integrity misestimate": "#ffd75f"}
 
@@ -27,24 +28,40 @@ class CasesPane(Vertical):
     def __init__(self, **kwargs) -> None:
         super().__init__(**kwargs)
         self.cases: list[Case] = []
+        self._settings: ProbeSettings | None = None
+        self._utterances: list[Utterance] = []
 
     def compose(self) -> ComposeResult:
         yield Static("", id="cases-summary")
         yield CasesTable(id="cases-table", cursor_type="row", zebra_stripes=True)
 
     def on_mount(self) -> None:
-        table = self.query_one(CasesTable)
-        for name, width in (("model", 14), ("kind", 21), ("#", 5), ("id", 16), ("score", 6), ("detail", 44)):
-            table.add_column(name, width=width, key=name)
+        self._columns()
         self.query_one("#cases-summary", Static).update("computing the failure cases…")
+
+    def _columns(self) -> None:
+        """Fixed columns, and the detail column takes the rest of the width (it is the reason)."""
+        table = self.query_one(CasesTable)
+        table.clear(columns=True)
+        fixed = sum(width + 2 for _name, width in FIXED_COLUMNS)
+        detail = max(30, (self.content_size.width or 116) - fixed - 4)
+        for name, width in (*FIXED_COLUMNS, ("detail", detail)):
+            table.add_column(name, width=width, key=name)
+
+    def on_resize(self) -> None:
+        if self._settings is not None:
+            self.show(self.cases, self._settings, self._utterances)  # rows again, in the new widths
+        else:
+            self._columns()
 
     def set_busy(self, busy: bool) -> None:
         self.query_one(CasesTable).loading = busy
 
     def show(self, cases: list[Case], settings: ProbeSettings, utterances: list[Utterance]) -> None:
         self.cases = cases
+        self._settings, self._utterances = settings, utterances
+        self._columns()
         table = self.query_one(CasesTable)
-        table.clear()
         for case in cases:
             utterance = utterances[case.index] if 0 <= case.index < len(utterances) else None
             table.add_row(

@@ -97,7 +97,8 @@ class CurvesPane(Vertical):
             self._draw_history()
 
     def set_busy(self, busy: bool) -> None:
-        self.query_one("#robustness-box").loading = busy
+        # on the plot, not its box: the title and the subtitle stay readable while it computes
+        self.query_one(RobustnessPlot).loading = busy
 
     def show(self, curves: list[Curve], settings: ProbeSettings, evaluations: list[SplitEvaluation] | None) -> None:
         self._curves = curves
