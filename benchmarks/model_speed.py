@@ -78,6 +78,16 @@ def without_complete(inputs: ModelInput) -> ModelInput:
     )
 
 
+def matmul_gflops(repeats: int = 10) -> float:
+    """This process's fp32 matmul rate right now: a yardstick for how busy the machine is."""
+    a, b = torch.randn(1024, 1024), torch.randn(1024, 1024)
+    a @ b
+    start = time.perf_counter()
+    for _ in range(repeats):
+        a @ b
+    return 2 * 1024**3 * repeats / (time.perf_counter() - start) / 1e9
+
+
 def timed(step, warmup: int, steps: int) -> tuple[float, float]:
     """(wall seconds, process CPU seconds) per step, warm-up excluded.
 
@@ -159,9 +169,10 @@ def main(argv: list[str] | None = None) -> None:
     names = [n.strip() for n in args.models.split(",") if n.strip()]
     sizes = [s.strip() for s in args.sizes.split(",") if s.strip()]
     print(f"torch {torch.__version__}, {torch.get_num_threads()} threads, batch {args.batch}, "
-          f"{args.steps} timed steps after {args.warmup} warm-up; load average {os.getloadavg()[0]:.2f}", flush=True)
+          f"{args.steps} timed steps after {args.warmup} warm-up; load average {os.getloadavg()[0]:.2f}; "
+          f"matmul {matmul_gflops():.0f} GFLOPS", flush=True)
     results = [speed for size in sizes for speed in measure(size, names, args.batch, args.steps, args.warmup)]
-    print(f"\nload average at the end {os.getloadavg()[0]:.2f}")
+    print(f"\nload average at the end {os.getloadavg()[0]:.2f}; matmul {matmul_gflops():.0f} GFLOPS")
     print(f"{'size':6s} {'model':16s} {'train samples/s':>16s} {'infer samples/s':>16s} {'train /CPU-s':>13s} {'infer /CPU-s':>13s}")
     for r in results:
         print(f"{r.size:6s} {r.model:16s} {r.train:16.2f} {r.infer:16.2f} {r.train_cpu:13.2f} {r.infer_cpu:13.2f}")
