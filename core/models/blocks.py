@@ -235,9 +235,9 @@ class CompletenessHead(nn.Module):
     sample.
     """
 
-    def __init__(self, tokens: int = 8, dim: int = D_MODEL, depth: int = 2) -> None:
+    def __init__(self, tokens: int = 8, dim: int = D_MODEL, depth: int = 2, heads: int = 8, dim_head: int = 64) -> None:
         super().__init__()
-        self.encoder = Transformer(num_frames=tokens, extra_tokens=1, depth=depth, dim=dim)
+        self.encoder = Transformer(num_frames=tokens, extra_tokens=1, depth=depth, dim=dim, heads=heads, dim_head=dim_head)
         self.head = nn.Sequential(nn.Linear(dim, dim // 2), nn.LeakyReLU(0.1), nn.Linear(dim // 2, 1), nn.Sigmoid())
 
     def forward(self, tokens: torch.Tensor) -> torch.Tensor:
@@ -248,11 +248,20 @@ class ModalityEmbedding(nn.Module):
     """LNLN's per-modality projection: Linear(d_in -> dim), then Transformer(n=T, t=tokens, D=2),
     keeping the outputs of the ``tokens`` extra tokens: [B, tokens, dim]."""
 
-    def __init__(self, input_dim: int, num_frames: int, tokens: int = 8, dim: int = D_MODEL, depth: int = 2) -> None:
+    def __init__(
+        self,
+        input_dim: int,
+        num_frames: int,
+        tokens: int = 8,
+        dim: int = D_MODEL,
+        depth: int = 2,
+        heads: int = 8,
+        dim_head: int = 64,
+    ) -> None:
         super().__init__()
         self.tokens = tokens
         self.proj = nn.Linear(input_dim, dim)
-        self.encoder = Transformer(num_frames=num_frames, extra_tokens=tokens, depth=depth, dim=dim)
+        self.encoder = Transformer(num_frames=num_frames, extra_tokens=tokens, depth=depth, dim=dim, heads=heads, dim_head=dim_head)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         return self.encoder(self.proj(x))[:, : self.tokens]

@@ -44,6 +44,10 @@ class LNLNConfig:
     dims: FeatureDims
     text_hidden: int = 768
     d: int = D_MODEL
+    # Attention width of LNLN's Transformer blocks (8 heads x 64, the official code); narrower
+    # heads are a named option for CPU demos, never the default.
+    heads: int = 8
+    dim_head: int = 64
     tokens: int = 8
     fusion_depth: int = 2
     grl_alpha: float = 1.0
@@ -91,25 +95,26 @@ class LNLN(MSAModel):
         super().__init__()
         self.config = config
         dims, d, t = config.dims, config.d, config.tokens
+        heads = {"heads": config.heads, "dim_head": config.dim_head}
         self.text_encoder = text_encoder
         # 1. Embedding: Linear(d_m -> 128) then Transformer(n=T_m, t=8, D=2), first 8 outputs.
-        self.embed_text = ModalityEmbedding(config.text_hidden, dims.text_len, t, d)
-        self.embed_audio = ModalityEmbedding(dims.audio_dim, dims.audio_len, t, d)
-        self.embed_vision = ModalityEmbedding(dims.vision_dim, dims.vision_len, t, d)
+        self.embed_text = ModalityEmbedding(config.text_hidden, dims.text_len, t, d, **heads)
+        self.embed_audio = ModalityEmbedding(dims.audio_dim, dims.audio_len, t, d, **heads)
+        self.embed_vision = ModalityEmbedding(dims.vision_dim, dims.vision_len, t, d, **heads)
         # 2. Completeness check on the language tokens.
-        self.completeness = CompletenessHead(t, d)
+        self.completeness = CompletenessHead(t, d, **heads)
         # 3. Proxy dominant feature generator: [H_p^0; H_a; H_v] -> its own 8 extra tokens.
         self.h_p = nn.Parameter(torch.ones(1, t, d))
-        self.generator = Transformer(num_frames=3 * t, extra_tokens=t, depth=2, dim=d)
+        self.generator = Transformer(num_frames=3 * t, extra_tokens=t, depth=2, dim=d, **heads)
         self.grl = GradientReversalLayer(config.grl_alpha)
         self.discriminator = nn.Sequential(nn.Linear(d, d // 2), nn.LeakyReLU(0.1), nn.Linear(d // 2, 2))
         # 5. Reconstructor (training only): one Transformer per modality, audio, vision, language.
-        self.reconstructor = nn.ModuleList(Transformer(num_frames=t, depth=2, dim=d) for _ in range(3))
+        self.reconstructor = nn.ModuleList(Transformer(num_frames=t, depth=2, dim=d, **heads) for _ in range(3))
         # 4. DMML: language encoder, three AHL layers, cross-transformer, regression.
         self.h_hyper = nn.Parameter(torch.ones(1, t, d))
-        self.language_encoder = Transformer(num_frames=t, depth=2, dim=d)
+        self.language_encoder = Transformer(num_frames=t, depth=2, dim=d, **heads)
         self.ahl = nn.ModuleList(HyperLearningLayer(num_aux=2, dim=d) for _ in range(3))
-        self.fusion = CrossTransformer(t, t, depth=config.fusion_depth, dim=d)
+        self.fusion = CrossTransformer(t, t, depth=config.fusion_depth, dim=d, **heads)
         self.regressor = nn.Linear(d, 1)
 
     # -- pieces -----------------------------------------------------------------------------

@@ -72,6 +72,11 @@ class SentiIFusionConfig:
     dims: FeatureDims
     text_hidden: int = 768
     tokens: int = 8
+    # Width: the papers' d = 128 with 8 heads x 64 (LNLN's blocks). Narrower settings are a named
+    # option for CPU demos (the demo preset), never the default.
+    d: int = D_MODEL
+    heads: int = 8
+    dim_head: int = 64
     # Depth of E^s, E^p and D_m: unstated in the paper; 1 layer each keeps the budget [A9].
     completion_depth: int = 1
     # One E^s for all three modalities (the paper's "shared encoder"; also keeps the budget) [A9].
@@ -188,33 +193,34 @@ class SentiIFusion(MSAModel):
     def __init__(self, config: SentiIFusionConfig, text_encoder: nn.Module) -> None:
         super().__init__()
         self.config = config
-        dims, t = config.dims, config.tokens
+        dims, t, d = config.dims, config.tokens, config.d
+        width = {"dim": d, "heads": config.heads, "dim_head": config.dim_head}
         # Embeddings, eq. 1 (BERT, then Linear + Transformer(t=8) as LNLN).
         self.text_encoder = text_encoder
         self.embeddings = nn.ModuleList(
             [
-                ModalityEmbedding(config.text_hidden, dims.text_len, tokens=t),
-                ModalityEmbedding(dims.audio_dim, dims.audio_len, tokens=t),
-                ModalityEmbedding(dims.vision_dim, dims.vision_len, tokens=t),
+                ModalityEmbedding(config.text_hidden, dims.text_len, tokens=t, **width),
+                ModalityEmbedding(dims.audio_dim, dims.audio_len, tokens=t, **width),
+                ModalityEmbedding(dims.vision_dim, dims.vision_len, tokens=t, **width),
             ]
         )
         # IE, eq. 2.
-        self.integrity_heads = nn.ModuleList(CompletenessHead(tokens=t) for _ in range(3))
+        self.integrity_heads = nn.ModuleList(CompletenessHead(tokens=t, **width) for _ in range(3))
         # IC, eqs. 4-14.
         n_semantic = 1 if config.share_semantic_encoder else 3
         depth = config.completion_depth
-        self.semantic_encoders = nn.ModuleList(Transformer(t, depth=depth) for _ in range(n_semantic))
-        self.private_encoders = nn.ModuleList(Transformer(t, depth=depth) for _ in range(3))
-        self.decoders = nn.ModuleList(Transformer(t, depth=depth) for _ in range(3))
-        self.mi_feature = nn.ModuleList(MutualInformation() for _ in range(3))
-        self.mi_semantic = nn.ModuleList(MutualInformation() for _ in range(3))
+        self.semantic_encoders = nn.ModuleList(Transformer(t, depth=depth, **width) for _ in range(n_semantic))
+        self.private_encoders = nn.ModuleList(Transformer(t, depth=depth, **width) for _ in range(3))
+        self.decoders = nn.ModuleList(Transformer(t, depth=depth, **width) for _ in range(3))
+        self.mi_feature = nn.ModuleList(MutualInformation(d) for _ in range(3))
+        self.mi_semantic = nn.ModuleList(MutualInformation(d) for _ in range(3))
         # IF, eqs. 15-21. One dominant encoder whatever the dominant modality (as LNLN's language
         # encoder); h^1 = its input + positions, h^2, h^3 = its two layer outputs.
-        self.dominant_encoder = Transformer(t, depth=2)
-        self.hyper = nn.Parameter(torch.ones(1, t, D_MODEL))  # h^0_fuse, ones as in LNLN
-        self.fusion_layers = nn.ModuleList(HyperLearningLayer(num_aux=3) for _ in range(3))
-        self.predictor = CrossTransformer(t, t, depth=config.prediction_depth)
-        self.head = nn.Linear(D_MODEL, 1)
+        self.dominant_encoder = Transformer(t, depth=2, **width)
+        self.hyper = nn.Parameter(torch.ones(1, t, d))  # h^0_fuse, ones as in LNLN
+        self.fusion_layers = nn.ModuleList(HyperLearningLayer(num_aux=3, dim=d) for _ in range(3))
+        self.predictor = CrossTransformer(t, t, depth=config.prediction_depth, **width)
+        self.head = nn.Linear(d, 1)
 
     # ----- parameter groups and stages -------------------------------------------------------
 
