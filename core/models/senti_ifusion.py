@@ -57,6 +57,7 @@ PAIRS = ((0, 1), (0, 2), (1, 2))
 # Reconstruction terms that need the complete inputs, with their config weight names (eq. 14, [A15]).
 # Parameter groups trained in stage 1 [A18]: E^emb (with the text encoder) and E^ie.
 STAGE1_GROUPS = ("text_encoder", "embedding", "integrity")
+PREDICTION_READOUTS = ("extra_token", "target_mean")
 DECODER_TERMS = {
     "rec_f_mse": "weight_f_mse",
     "rec_f_mi": "weight_f_mi",
@@ -84,6 +85,12 @@ class SentiIFusionConfig:
     prediction_depth: int = 2
     dominant_selection: str = "batch"  # "batch" (the paper, eq. 15) | "sample" [A16]
     detach_integrity: bool = False  # stop-gradient on Î inside the surrogate (eq. 8)
+    # What the prediction head reads from E_pred's output (eq. 21): the extra token, as the paper
+    # says ("extra_token", default), or LNLN's mean over the dominant-stream target tokens
+    # ("target_mean"). The extra token only gathers from the fused stream, so the dominant
+    # modality's content reaches it only through attention weights; the LNLN readout carries it
+    # by the residual path and learns far faster (the CPU demo uses it; see checkpoints/README.md).
+    prediction_readout: str = "extra_token"
     stage1_epochs: int = 40
     stage1_reconstruction: bool = True  # β L_rec in stage 1 besides α L_ie [A18]
     # Objective, eq. 22.
@@ -106,6 +113,10 @@ class SentiIFusionConfig:
         if self.dominant_selection not in DOMINANT_SELECTIONS:
             raise ConfigError(
                 f"senti-ifusion option dominant_selection={self.dominant_selection!r} is unknown: use one of {', '.join(DOMINANT_SELECTIONS)}"
+            )
+        if self.prediction_readout not in PREDICTION_READOUTS:
+            raise ConfigError(
+                f"senti-ifusion option prediction_readout={self.prediction_readout!r} is unknown: use one of {', '.join(PREDICTION_READOUTS)}"
             )
         if self.stage1_epochs < 0:
             raise ConfigError(f"senti-ifusion option stage1_epochs={self.stage1_epochs} is negative: use 0 (no stage 1) or more")
@@ -356,8 +367,10 @@ class SentiIFusion(MSAModel):
         hyper = self.hyper.expand(b, -1, -1)
         for layer, query in zip(self.fusion_layers, levels):
             hyper = hyper_step(layer, query, surrogate, hyper, auxiliary)
-        # Source = fuse, target = dominant; read the extra (prepended) token's output.
-        h_pred = self.predictor(hyper, levels[-1])[:, 0]
+        # Source = fuse, target = dominant; read the extra (prepended) token's output (paper), or
+        # the mean over the target tokens (LNLN's readout, an option).
+        output = self.predictor(hyper, levels[-1])
+        h_pred = output[:, 0] if self.config.prediction_readout == "extra_token" else output[:, 1:].mean(dim=1)
         return self.head(h_pred).squeeze(-1), dominant
 
     def total_loss(self, losses: dict[str, torch.Tensor], stage: int) -> torch.Tensor:

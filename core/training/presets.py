@@ -83,8 +83,8 @@ def paper_preset(preset: str, model: str) -> dict:
 # and checkpoints small enough to ship). Senti-iFusion keeps its IE loss in stage 2, so a short
 # stage 1 suffices for the integrity estimates; DAR's CLUB term diverged at 1e-3 on this data.
 DEMO_MODEL = {
-    "lnln": {"epochs": 8, "lr": 1e-3, "model_overrides": {"d": 64, "heads": 4, "dim_head": 16}},
-    "senti-ifusion": {"epochs": 8, "lr": 1e-3, "model_overrides": {"stage1_epochs": 2, "d": 64, "heads": 4, "dim_head": 16}},
+    "lnln": {"epochs": 12, "lr": 1e-3, "model_overrides": {"d": 64, "heads": 4, "dim_head": 16}},
+    "senti-ifusion": {"epochs": 14, "lr": 1e-3, "model_overrides": {"stage1_epochs": 2, "d": 64, "heads": 4, "dim_head": 16, "prediction_readout": "target_mean"}},
     "dar": {"epochs": 8, "lr": 5e-4, "model_overrides": {"d": 64, "heads": 4, "dim_head": 16}},
 }
 
