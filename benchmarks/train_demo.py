@@ -33,8 +33,9 @@ def run_demo(model: str, out: Path) -> dict:
         process = subprocess.Popen(command, stdout=handle, stderr=subprocess.STDOUT)
         _, status, usage = os.wait4(process.pid, 0)
     wall = time.perf_counter() - started
-    if os.waitstatus_to_exitcode(status) != 0:
-        raise SystemExit(f"{model}: senti-tui train failed; see {log}")
+    code = os.waitstatus_to_exitcode(status)
+    if code != 0:  # negative: killed by that signal
+        return {"model": model, "failed": f"exit {code} after {wall:.0f}s; see {log}"}
     events = [json.loads(line) for line in (out / "events.jsonl").read_text().splitlines()]
     last_steps: dict[int, dict] = {}
     for event in events:
@@ -69,6 +70,9 @@ def main() -> None:
     print(f"{'model':<14} {'wall':>8} {'cpu':>8} {'samples/s':>10} {'peak RSS':>10} {'epochs':>6} {'best':>5} {'val MAE':>8} {'val Corr':>8}  integrity R² (valid)")
     for model in args.models:
         r = run_demo(model, root / model)
+        if "failed" in r:
+            print(f"{model:<14} FAILED: {r['failed']}", flush=True)
+            continue
         r2 = " ".join(f"{k} {v:.3f}" for k, v in r["integrity_r2"].items()) or "-"
         print(
             f"{r['model']:<14} {r['wall_s']:>7.1f}s {r['cpu_s']:>7.1f}s {r['samples_per_s']:>10.1f} {r['peak_rss_mb']:>8.0f}MB "
