@@ -16,5 +16,5 @@ Checkpoints (the explorer, eval and probe read them through these; see checkpoin
     model = build_model_from_checkpoint(ckpt)   # eval mode, CPU, no file or download needed
 
 Module map: session (prepare/run), trainer (the loop), presets (demo, *-paper, tiny), batches,
-validation, selection, stages, schedule, device, distributed, rng, checkpoint, run_folder, run_cli.
+validation, selection, stages, schedule, device, distributed, rng, checkpoint, run_folder.
 """
