@@ -84,7 +84,7 @@ def paper_preset(preset: str, model: str) -> dict:
 # stage 1 suffices for the integrity estimates; DAR's CLUB term diverged at 1e-3 on this data.
 DEMO_MODEL = {
     "lnln": {"epochs": 12, "lr": 1e-3, "model_overrides": {"d": 64, "heads": 4, "dim_head": 16}},
-    "senti-ifusion": {"epochs": 16, "lr": 1e-3, "model_overrides": {"stage1_epochs": 4, "d": 64, "heads": 4, "dim_head": 16, "prediction_readout": "target_mean"}},
+    "senti-ifusion": {"epochs": 14, "lr": 1e-3, "model_overrides": {"stage1_epochs": 2, "d": 64, "heads": 4, "dim_head": 16, "prediction_readout": "target_mean"}},
     "dar": {"epochs": 8, "lr": 5e-4, "model_overrides": {"d": 64, "heads": 4, "dim_head": 16}},
 }
 
