@@ -26,9 +26,10 @@ def fake_trainer(monkeypatch):
 
     def prepare_training(options):
         seen["options"] = options
-        if options.model not in ("senti-ifusion", "lnln", "dar"):
+        model = options.model or "senti-ifusion"  # as the real trainer resolves None
+        if model not in ("senti-ifusion", "lnln", "dar"):
             raise ConfigError(f"unknown model {options.model!r}; choose senti-ifusion, lnln or dar")
-        run = FakeRun(model=options.model, epochs=options.epochs or 2, steps=3, fail_at=(1, 2) if options.seed == 13 else None)
+        run = FakeRun(model=model, epochs=options.epochs or 2, steps=3, fail_at=(1, 2) if options.seed == 13 else None)
         return FakeSession(run, sleep_s=0.0)
 
     module = types.ModuleType("core.training.session")
@@ -56,7 +57,8 @@ def test_options_reach_train_options_and_output_is_headless_without_a_tty(fake_t
 def test_defaults_leave_the_choice_to_the_trainer(fake_trainer):
     assert runner.invoke(cli.app, ["train"]).exit_code == 0
     options = fake_trainer["options"]
-    assert options.model == "senti-ifusion" and options.preset is None and options.epochs is None
+    # No --model: the trainer picks (senti-ifusion for a new run, the run's own model on --resume).
+    assert options.model is None and options.preset is None and options.epochs is None
     assert options.device == "auto" and options.selection == "valid"
 
 
@@ -107,3 +109,10 @@ def test_the_cli_module_does_not_import_torch():
     code = "import sys, senti_tui.cli, senti_tui.commands.train, senti_tui.headless, senti_tui.apps.train.app; print('torch' in sys.modules)"
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
     assert out.strip() == "False"
+
+
+def test_no_model_means_senti_ifusion_for_a_new_run():
+    from core.training.options import TrainOptions
+    from core.training.presets import resolve_config
+
+    assert resolve_config(TrainOptions(preset="tiny")).model == "senti-ifusion"

@@ -5,11 +5,14 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 
+DEFAULT_MODEL = "senti-ifusion"
+
+
 @dataclass
 class TrainOptions:
     """``None`` means "the preset's (or the model's paper) default"."""
 
-    model: str = "senti-ifusion"
+    model: str | None = None  # None: senti-ifusion for a new run, the run's own model on --resume
     data: str | None = None  # pickle path, label.csv path or "synthetic"
     preset: str | None = None  # demo | mosi-paper | mosei-paper | sims-paper
     text_encoder: str | None = None  # scratch | minilm | bert-base-config | bert-base-uncased | PATH

@@ -14,10 +14,10 @@ when it cannot be told).
 from __future__ import annotations
 
 import copy
-from dataclasses import asdict, dataclass, field, fields
+from dataclasses import asdict, dataclass, field, fields, replace
 
 from core.errors import ConfigError
-from core.training.options import TrainOptions
+from core.training.options import DEFAULT_MODEL, TrainOptions
 from core.training.schedule import scaled_warmup
 
 PRESETS = ("demo", "mosi-paper", "mosei-paper", "sims-paper", "tiny")
@@ -144,6 +144,8 @@ def resolve_config(options: TrainOptions) -> TrainConfig:
     """Merge a preset with the user's options; unknown names are one-line errors."""
     from core.models.registry import model_names
 
+    if options.model is None:
+        options = replace(options, model=DEFAULT_MODEL)
     if options.model not in model_names():
         raise ConfigError(f"unknown model {options.model!r}: choose one of {', '.join(model_names())}")
     if options.preset is not None and options.preset not in PRESETS:

@@ -213,7 +213,7 @@ def _resume_checkpoint(options: TrainOptions) -> Checkpoint:
     checkpoint = load_checkpoint(folder / LAST_NAME)
     if checkpoint.training_state is None:
         raise ConfigError(f"{folder / LAST_NAME}: holds no training state: it is not a last.pt written by senti-tui train")
-    if checkpoint.model != options.model:
+    if options.model is not None and checkpoint.model != options.model:
         raise ConfigError(f"{folder}: that run trains {checkpoint.model}, not {options.model}: pass --model {checkpoint.model} or another folder")
     stored = TrainConfig.from_dict(checkpoint.training)
     for name in ("data", "preset", "text_encoder", "epochs", "batch_size", "lr", "seed"):
