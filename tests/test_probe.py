@@ -15,7 +15,8 @@ from core.data.synthetic import generate_synthetic
 from core.errors import CheckpointError, DataError, SentiError
 from core.metrics import compute_metrics
 from core.probe.inference import ProbeCancelled
-from core.probe.loading import first_samples, synthetic_dataset
+from core.data.sources import first_samples
+from core.probe.loading import synthetic_dataset
 from core.probe.session import Probe
 from core.probe.types import CLASS7_NAMES, ProbeSettings
 from tests.probe_checkpoints import SAMPLES, make_checkpoint

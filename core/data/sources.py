@@ -7,12 +7,15 @@
 
 from __future__ import annotations
 
+import dataclasses
+
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from core.data.dataset import MODALITIES, MSADataset
+from core.data.dataset import MODALITIES, MSADataset, Split
+from core.data.fingerprint import fingerprint_splits
 from core.errors import DataError, EncoderUnavailable
 
 if TYPE_CHECKING:
@@ -121,3 +124,25 @@ def summarize(dataset: MSADataset) -> dict[str, Any]:
 def _stats(values: np.ndarray) -> dict[str, float]:
     values = np.asarray(values, dtype=np.float64)
     return {"min": float(values.min()), "mean": float(values.mean()), "max": float(values.max())}
+
+
+def first_samples(dataset: MSADataset, n: int) -> MSADataset:
+    """The first ``n`` samples of every split, as the ``tiny`` training preset keeps them."""
+
+    def head(split: Split) -> Split:
+        return dataclasses.replace(
+            split,
+            ids=split.ids[:n],
+            raw_text=split.raw_text[:n],
+            text_bert=split.text_bert[:n],
+            audio=split.audio[:n],
+            audio_lengths=split.audio_lengths[:n],
+            vision=split.vision[:n],
+            vision_lengths=split.vision_lengths[:n],
+            labels=split.labels[:n],
+        )
+
+    splits = {name: head(split) for name, split in dataset.splits.items()}
+    return dataclasses.replace(
+        dataset, splits=splits, source=f"{dataset.source} (first {n} per split)", fingerprint=fingerprint_splits(splits)
+    )

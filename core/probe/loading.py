@@ -20,8 +20,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from core.data.dataset import MSADataset, Split
-from core.data.fingerprint import fingerprint_splits
-from core.data.sources import SYNTHETIC, load_dataset
+from core.data.sources import SYNTHETIC, first_samples, load_dataset
 from core.errors import CheckpointError, DataError
 from core.models.base import MSAModel
 from core.probe.types import ModelInfo
@@ -105,26 +104,6 @@ def synthetic_dataset(seed: int, audio_len: int, vision_len: int) -> MSADataset:
         return _SYNTHETIC_CACHE[key]
 
 
-def first_samples(dataset: MSADataset, n: int) -> MSADataset:
-    """The first ``n`` samples of every split, as the ``tiny`` training preset keeps them."""
-
-    def head(split: Split) -> Split:
-        return dataclasses.replace(
-            split,
-            ids=split.ids[:n],
-            raw_text=split.raw_text[:n],
-            text_bert=split.text_bert[:n],
-            audio=split.audio[:n],
-            audio_lengths=split.audio_lengths[:n],
-            vision=split.vision[:n],
-            vision_lengths=split.vision_lengths[:n],
-            labels=split.labels[:n],
-        )
-
-    splits = {name: head(split) for name, split in dataset.splits.items()}
-    return dataclasses.replace(
-        dataset, splits=splits, source=f"{dataset.source} (first {n} per split)", fingerprint=fingerprint_splits(splits)
-    )
 
 
 def check_data(checkpoint: Checkpoint, dataset: MSADataset) -> None:

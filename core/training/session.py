@@ -22,9 +22,8 @@ from pathlib import Path
 from typing import Iterable
 
 
-from core.data.dataset import MSADataset, Split
-from core.data.fingerprint import fingerprint_splits
-from core.data.sources import SYNTHETIC, load_with_encoder
+from core.data.dataset import MSADataset
+from core.data.sources import SYNTHETIC, first_samples, load_with_encoder
 from core.errors import ConfigError, DataError, SentiError
 from core.missingness import MaskSetting, default_training_protocol
 from core.models.base import MSAModel
@@ -166,29 +165,9 @@ def _load_data(config: TrainConfig) -> tuple[MSADataset, TextEncoderSpec]:
     if config.data != SYNTHETIC and not Path(config.data).expanduser().exists():
         raise DataError(f"{config.data}: no such data file: pass an MMSA pickle (.pkl), a label.csv or 'synthetic'")
     dataset, spec = load_with_encoder(config.data, config.text_encoder, SYNTHETIC_DATA_SEED, freeze=config.freeze_text)
-    return (_truncate(dataset, config.max_samples) if config.max_samples else dataset), spec
+    return (first_samples(dataset, config.max_samples) if config.max_samples else dataset), spec
 
 
-def _truncate(dataset: MSADataset, n: int) -> MSADataset:
-    """The first ``n`` samples of every split (the ``tiny`` preset)."""
-
-    def head(split: Split) -> Split:
-        return Split(
-            name=split.name,
-            ids=split.ids[:n],
-            raw_text=split.raw_text[:n],
-            text_bert=split.text_bert[:n],
-            audio=split.audio[:n],
-            audio_lengths=split.audio_lengths[:n],
-            vision=split.vision[:n],
-            vision_lengths=split.vision_lengths[:n],
-            labels=split.labels[:n],
-        )
-
-    splits = {name: head(split) for name, split in dataset.splits.items()}
-    return dataclasses.replace(
-        dataset, splits=splits, source=f"{dataset.source} (first {n} per split)", fingerprint=fingerprint_splits(splits)
-    )
 
 
 def _training_protocol(config: TrainConfig, dataset: MSADataset, model: MSAModel) -> MaskSetting:
