@@ -78,9 +78,10 @@ def paper_preset(preset: str, model: str) -> dict:
 
 # The demo: synthetic data, scratch encoder, sized for this 2-core CPU (see checkpoints/README.md
 # for the measured figures). Higher learning rates than the papers' (a scratch encoder and small
-# data need them to converge in a few epochs), no warm-up (at 8 epochs LNLN's 10% would spend the
-# whole first epoch at lr 0), and narrower attention where the model's config allows it (speed,
-# and checkpoints small enough to ship). Senti-iFusion keeps its IE loss in stage 2, so a short
+# data need them to converge in a few epochs), no warm-up (LNLN's 10% of 8-14 epochs would spend
+# the whole first epoch at lr 0), and narrower attention (d 64, 4 heads x 16: ~4x faster, and
+# checkpoints small enough to ship). Measured quiet on this machine (benchmarks/train_demo.py):
+# Senti-iFusion 226 s, LNLN 163 s, DAR 128 s wall; 715-761 MB peak RSS. Senti-iFusion keeps its IE loss in stage 2, so a short
 # stage 1 suffices for the integrity estimates; DAR's CLUB term diverged at 1e-3 on this data.
 DEMO_MODEL = {
     "lnln": {"epochs": 12, "lr": 1e-3, "model_overrides": {"d": 64, "heads": 4, "dim_head": 16}},
