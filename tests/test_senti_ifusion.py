@@ -290,3 +290,39 @@ def test_eval_without_complete_inputs():
         bare = model(x)
         assert bare.loss is None and "pred" not in bare.losses and "ie" not in bare.losses
         assert torch.allclose(bare.prediction, out.prediction)
+
+
+# ----- the mark_padding option ----------------------------------------------------------------
+
+
+def padding_pair() -> ModelInput:
+    """Two clips with the same zero frames 4..9: sample 0 is 4 frames long and complete, sample 1
+    is 10 frames long with its last 6 erased. Only the lengths tell them apart."""
+    g = torch.Generator().manual_seed(3)
+    inputs = random_input(ERASE_DIMS, batch=2, with_complete=False, seed=3)
+    audio = torch.randn(1, 10, ERASE_DIMS.audio_dim, generator=g).expand(2, -1, -1).clone()
+    vision = torch.randn(1, 10, ERASE_DIMS.vision_dim, generator=g).expand(2, -1, -1).clone()
+    audio[:, 4:] = 0
+    vision[:, 4:] = 0
+    lengths = torch.tensor([4, 10])
+    text = inputs.text[:1].expand(2, -1, -1).clone()
+    return ModelInput(text=text, audio=audio, vision=vision, audio_lengths=lengths, vision_lengths=lengths.clone())
+
+
+@pytest.mark.parametrize("mark_padding", [False, True])
+def test_mark_padding_tells_padding_from_erasure(mark_padding):
+    model = make_model(seed=2, dims=ERASE_DIMS, mark_padding=mark_padding).eval()
+    with torch.no_grad():
+        embedded, _ = model.embed(padding_pair())
+    audio, vision = embedded[1], embedded[2]
+    same = torch.allclose(audio[0], audio[1]) and torch.allclose(vision[0], vision[1])
+    assert same is not mark_padding  # the faithful model cannot see the difference; the option can
+    assert mark_padding == ("embeddings.1.padding" in dict(model.named_parameters()))
+
+
+def test_mark_padding_off_by_default_and_trained_in_both_stages():
+    assert SentiIFusionConfig(dims=SMALL_DIMS).mark_padding is False
+    model = make_model(mark_padding=True)
+    names = names_of(model, model.stage_parameters(1))
+    assert {"embeddings.1.padding", "embeddings.2.padding"} <= names
+    assert "embeddings.0.padding" not in dict(model.named_parameters())  # text pads with id 0 already

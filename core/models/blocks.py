@@ -246,7 +246,12 @@ class CompletenessHead(nn.Module):
 
 class ModalityEmbedding(nn.Module):
     """LNLN's per-modality projection: Linear(d_in -> dim), then Transformer(n=T, t=tokens, D=2),
-    keeping the outputs of the ``tokens`` extra tokens: [B, tokens, dim]."""
+    keeping the outputs of the ``tokens`` extra tokens: [B, tokens, dim].
+
+    ``mark_padding`` (off in the papers' models) replaces the projection of every frame past the
+    sequence's length with one learned vector. Erased frames and padding are both zero vectors,
+    so without it nothing in the input tells a short complete sequence from a long erased one.
+    """
 
     def __init__(
         self,
@@ -257,11 +262,20 @@ class ModalityEmbedding(nn.Module):
         depth: int = 2,
         heads: int = 8,
         dim_head: int = 64,
+        mark_padding: bool = False,
     ) -> None:
         super().__init__()
         self.tokens = tokens
         self.proj = nn.Linear(input_dim, dim)
         self.encoder = Transformer(num_frames=num_frames, extra_tokens=tokens, depth=depth, dim=dim, heads=heads, dim_head=dim_head)
+        self.padding = nn.Parameter(torch.zeros(dim)) if mark_padding else None
 
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        return self.encoder(self.proj(x))[:, : self.tokens]
+    def forward(self, x: torch.Tensor, lengths: torch.Tensor | None = None) -> torch.Tensor:
+        projected = self.proj(x)
+        if self.padding is not None:
+            if lengths is None:
+                raise ValueError("this embedding marks padding frames and needs the sequence lengths")
+            steps = torch.arange(x.shape[1], device=x.device)
+            is_padding = steps[None, :] >= lengths.to(x.device)[:, None]
+            projected = torch.where(is_padding[..., None], self.padding.to(projected.dtype), projected)
+        return self.encoder(projected)[:, : self.tokens]

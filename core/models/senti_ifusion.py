@@ -91,6 +91,11 @@ class SentiIFusionConfig:
     # modality's content reaches it only through attention weights; the LNLN readout carries it
     # by the residual path and learns far faster (the CPU demo uses it; see checkpoints/README.md).
     prediction_readout: str = "extra_token"
+    # Audio/vision frames past a sequence's length get a learned padding vector (off in the paper,
+    # which, like LNLN, feeds zero padding as is). Without it an erased frame looks exactly like
+    # padding, so Î_m cannot tell a short complete clip from a long erased one; the CPU demo's
+    # short synthetic clips need it to reach R² >= 0.8 (see checkpoints/README.md).
+    mark_padding: bool = False
     stage1_epochs: int = 40
     stage1_reconstruction: bool = True  # β L_rec in stage 1 besides α L_ie [A18]
     # Objective, eq. 22.
@@ -211,8 +216,8 @@ class SentiIFusion(MSAModel):
         self.embeddings = nn.ModuleList(
             [
                 ModalityEmbedding(config.text_hidden, dims.text_len, tokens=t, **width),
-                ModalityEmbedding(dims.audio_dim, dims.audio_len, tokens=t, **width),
-                ModalityEmbedding(dims.vision_dim, dims.vision_len, tokens=t, **width),
+                ModalityEmbedding(dims.audio_dim, dims.audio_len, tokens=t, mark_padding=config.mark_padding, **width),
+                ModalityEmbedding(dims.vision_dim, dims.vision_len, tokens=t, mark_padding=config.mark_padding, **width),
             ]
         )
         # IE, eq. 2.
@@ -304,11 +309,13 @@ class SentiIFusion(MSAModel):
         through the same encoders, in one pass; the targets are not detached (as LNLN)."""
         complete = all(x is not None for x in (inputs.complete_text, inputs.complete_audio, inputs.complete_vision))
         raw = [inputs.text, inputs.audio.float(), inputs.vision.float()]
+        lengths = [inputs.audio_lengths, inputs.vision_lengths]
         if complete:
             full = [inputs.complete_text, inputs.complete_audio.float(), inputs.complete_vision.float()]
             raw = [torch.cat([x, y], dim=0) for x, y in zip(raw, full)]
-        raw[0] = self.text_encoder(raw[0])
-        embedded = [embedding(x) for embedding, x in zip(self.embeddings, raw)]
+            lengths = [torch.cat([n, n]) for n in lengths]
+        embedded = [self.embeddings[0](self.text_encoder(raw[0]))]
+        embedded += [embedding(x, n) for embedding, x, n in zip(self.embeddings[1:], raw[1:], lengths)]
         if not complete:
             return embedded, None
         b = inputs.batch_size

@@ -81,11 +81,25 @@ def paper_preset(preset: str, model: str) -> dict:
 # data need them to converge in a few epochs), no warm-up (LNLN's 10% of 8-14 epochs would spend
 # the whole first epoch at lr 0), and narrower attention (d 64, 4 heads x 16: ~4x faster, and
 # checkpoints small enough to ship). Measured quiet on this machine (benchmarks/train_demo.py):
-# Senti-iFusion 226 s, LNLN 163 s, DAR 128 s wall; 715-761 MB peak RSS. Senti-iFusion keeps its IE loss in stage 2, so a short
-# stage 1 suffices for the integrity estimates; DAR's CLUB term diverged at 1e-3 on this data.
+# see checkpoints/README.md. Senti-iFusion marks padding frames (so Î can tell erased frames from
+# padding on the short synthetic clips), gets a 5-epoch stage 1 for its estimator, and stops L_pred's
+# gradient through Î (eq. 8), which otherwise pulls the estimates away from the truth in stage 2.
+# DAR's CLUB term diverged at 1e-3 on this data.
 DEMO_MODEL = {
     "lnln": {"epochs": 12, "lr": 1e-3, "model_overrides": {"d": 64, "heads": 4, "dim_head": 16}},
-    "senti-ifusion": {"epochs": 14, "lr": 1e-3, "model_overrides": {"stage1_epochs": 2, "d": 64, "heads": 4, "dim_head": 16, "prediction_readout": "target_mean"}},
+    "senti-ifusion": {
+        "epochs": 15,
+        "lr": 1e-3,
+        "model_overrides": {
+            "stage1_epochs": 5,
+            "d": 64,
+            "heads": 4,
+            "dim_head": 16,
+            "prediction_readout": "target_mean",
+            "mark_padding": True,
+            "detach_integrity": True,
+        },
+    },
     "dar": {"epochs": 8, "lr": 5e-4, "model_overrides": {"d": 64, "heads": 4, "dim_head": 16}},
 }
 
