@@ -289,7 +289,9 @@ class SentiIFusion(MSAModel):
         shared = [call(self.semantic_encoder(m), h) for m, h in enumerate(embedded)]
         weight = integrity.detach() if cfg.detach_integrity else integrity
         surrogate = [self.surrogate(embedded, shared, weight, m) for m in range(3)]
-        if stage == 2 or cfg.stage1_reconstruction:
+        # Pure inference (no labels: the probe, the explorer) wants no loss, and the private
+        # encoders exist only for L_diff: skip them.
+        if inputs.labels is not None and (stage == 2 or cfg.stage1_reconstruction):
             losses.update(self.completion_losses(embedded, shared, surrogate, targets, call))
 
         if stage == 1:
