@@ -187,15 +187,21 @@ def build_text_encoder_from_checkpoint(checkpoint: Checkpoint) -> torch.nn.Modul
     """The text encoder's architecture from the stored BERT config (no file, no download).
 
     The weights come with the model's ``state_dict``; whether the encoder has BERT's pooler is
-    read from it too, so scratch and pretrained encoders both round-trip.
+    read from it too, so scratch and pretrained encoders both round-trip. A loaded checkpoint only
+    runs inference, so it gets :class:`core.bert_inference.InferenceBert` (same math and parameter
+    names, without transformers' 3-4 s import); transformers' ``BertModel`` only for a config that
+    module does not cover.
     """
-    from transformers import BertConfig, BertModel
-
+    from core.bert_inference import inference_bert_from_config
     from core.bert_text_encoder import BertTextEncoder
 
-    config = BertConfig(**{k: v for k, v in checkpoint.text_encoder_config.items() if k != "transformers_version"})
+    stored = {k: v for k, v in checkpoint.text_encoder_config.items() if k != "transformers_version"}
     pooler = any(key.startswith("text_encoder.bert.pooler.") for key in checkpoint.state_dict)
-    bert = BertModel(config, add_pooling_layer=pooler)
+    bert = inference_bert_from_config(stored, add_pooling_layer=pooler)
+    if bert is None:
+        from transformers import BertConfig, BertModel
+
+        bert = BertModel(BertConfig(**stored), add_pooling_layer=pooler)
     return BertTextEncoder(bert, freeze=bool(checkpoint.text_encoder.get("freeze", checkpoint.training.get("freeze_text", False))))
 
 
