@@ -267,6 +267,12 @@ class SentiIFusion(MSAModel):
     def semantic_encoder(self, m: int) -> nn.Module:
         return self.semantic_encoders[m if len(self.semantic_encoders) > 1 else 0]
 
+    def semantic(self, streams: list[torch.Tensor], call: Callable[..., torch.Tensor]) -> list[torch.Tensor]:
+        """E^s of each modality's stream; one batched call when the encoder is shared."""
+        if len(self.semantic_encoders) == 1:
+            return list(call(self.semantic_encoders[0], torch.cat(streams, dim=0)).chunk(len(streams), dim=0))
+        return [call(self.semantic_encoder(m), h) for m, h in enumerate(streams)]
+
     # ----- forward ---------------------------------------------------------------------------
 
     def forward(self, inputs: ModelInput, stage: int | None = None) -> ModelOutput:
@@ -286,7 +292,7 @@ class SentiIFusion(MSAModel):
             truth = inputs.integrity.to(integrity.dtype)
             losses["ie"] = sum(F.mse_loss(integrity[:, m], truth[:, m]) for m in range(3))
 
-        shared = [call(self.semantic_encoder(m), h) for m, h in enumerate(embedded)]
+        shared = self.semantic(embedded, call)
         weight = integrity.detach() if cfg.detach_integrity else integrity
         surrogate = [self.surrogate(embedded, shared, weight, m) for m in range(3)]
         # Pure inference (no labels: the probe, the explorer) wants no loss, and the private
@@ -348,8 +354,8 @@ class SentiIFusion(MSAModel):
         if targets is None:
             return losses
         decoded = [call(decoder, h) for decoder, h in zip(self.decoders, surrogate)]
-        decoded_semantic = [call(self.semantic_encoder(m), u) for m, u in enumerate(decoded)]
-        target_semantic = [call(self.semantic_encoder(m), u) for m, u in enumerate(targets)]
+        decoded_semantic = self.semantic(decoded, call)
+        target_semantic = self.semantic(targets, call)
         losses["rec_f_mse"] = sum(F.mse_loss(u_hat, u) for u_hat, u in zip(decoded, targets))
         losses["rec_f_mi"] = -sum(call(t, u_hat, u) for t, u_hat, u in zip(self.mi_feature, decoded, targets))
         losses["rec_s_mse"] = sum(F.mse_loss(s_hat, s) for s_hat, s in zip(decoded_semantic, target_semantic))
@@ -369,9 +375,8 @@ class SentiIFusion(MSAModel):
         dominant = self.select_dominant(integrity)
         b = dominant.shape[0]
         rows = torch.arange(b, device=dominant.device)
-        # Dominant stack for all three modalities at once ([3B, T, d]), then each sample's own.
-        stacked = self.dominant_encoder(torch.cat(surrogate, dim=0), save_hidden=True)
-        levels = [h.reshape(3, b, *h.shape[1:])[dominant, rows] for h in stacked]  # h^1, h^2, h^3
+        # Each sample's own dominant stream through the dominant encoder: h^1, h^2, h^3.
+        levels = self.dominant_encoder(torch.stack(surrogate)[dominant, rows], save_hidden=True)
         auxiliary = (torch.arange(3, device=dominant.device)[None, :] != dominant[:, None]).to(surrogate[0].dtype)
         hyper = self.hyper.expand(b, -1, -1)
         for layer, query in zip(self.fusion_layers, levels):
