@@ -22,6 +22,15 @@ Target: LNLN training at the MOSI size >= 2 x 1.3 samples/s, the official code's
 2-core machine. The machine may be shared: run it when it is quiet, and read the load average
 printed with the figures.
 
+Where the time goes at the MOSI size (torch.profiler, one LNLN step): matrix products 69% (nearly
+all BERT's), SDPA over the audio/vision frames 16%, dropout masks 3%. BERT-base forward and
+backward over the 2 x 64 texts of 50 tokens (incomplete and complete copies) is ~3.3 TFLOP per
+step: at the 146-171 GFLOPS this machine's matmul reaches, >= 19 s per 64 samples, so the
+faithful math cannot pass ~3 samples/s here whatever the rest costs. glibc hands the ~80 MB
+activation buffers back to the OS on every free; ``MALLOC_MMAP_MAX_=0
+MALLOC_TRIM_THRESHOLD_=68719476736 python benchmarks/model_speed.py ...`` keeps them and measured
+2.07 instead of 1.77 samples/s.
+
     python benchmarks/model_speed.py                       # both sizes, all models, 1 timed step
     python benchmarks/model_speed.py --sizes mosi --models lnln --steps 3
 """
