@@ -106,6 +106,7 @@ def test_ctrl_c_asks_the_run_to_stop_and_save_instead_of_killing_it():
     console, buffer = plain_console()
     session = FakeSession(FakeRun(epochs=3, steps=4), sleep_s=0.0)
     fake_run = session.run
+    before = signal.getsignal(signal.SIGINT)  # SIG_IGN under nohup or a background job
 
     def run_and_interrupt(callbacks):
         def interrupt_after_first_epoch(event):
@@ -118,4 +119,4 @@ def test_ctrl_c_asks_the_run_to_stop_and_save_instead_of_killing_it():
     result = run_headless(SessionSource(session), HeadlessPrinter(console))
     assert isinstance(result, Finished) and result.stopped_by_user
     assert "stopping after the current batch; saving last.pt (ctrl+c again to abort)" in buffer.getvalue()
-    assert signal.getsignal(signal.SIGINT) is signal.default_int_handler  # restored afterwards
+    assert signal.getsignal(signal.SIGINT) is before  # restored afterwards
