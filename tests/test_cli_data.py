@@ -6,7 +6,6 @@ import os
 import re
 import subprocess
 import sys
-import warnings
 from pathlib import Path
 
 import numpy as np
@@ -19,45 +18,25 @@ REPO = Path(__file__).resolve().parents[1]
 SENTI_TUI = Path(sys.executable).parent / "senti-tui"
 
 
-@pytest.fixture
-def run(monkeypatch, capsys):
-    """Run the real ``main()`` (SentiError -> one line, exit 2) in-process; returns (code, out, err)."""
-    from senti_tui import cli
-
-    def invoke(*args: str) -> tuple[int, str, str]:
-        monkeypatch.setattr(sys, "argv", ["senti-tui", *args])
-        monkeypatch.setattr(warnings, "showwarning", warnings.showwarning)  # main() swaps it; restore after
-        capsys.readouterr()
-        try:
-            cli.main()
-            code = 0
-        except SystemExit as exit_:
-            code = exit_.code if isinstance(exit_.code, int) else (0 if exit_.code is None else 1)
-        out, err = capsys.readouterr()
-        return code, out, err
-
-    return invoke
-
-
-def test_synth_writes_a_pickle_that_check_reads_back(run, tmp_path):
+def test_synth_writes_a_pickle_that_check_reads_back(run_cli, tmp_path):
     out_path = tmp_path / "out" / "synthetic.pkl"
-    code, out, err = run("data", "synth", "--out", str(out_path), "--seed", "3")
+    code, out, err = run_cli("data", "synth", "--out", str(out_path), "--seed", "3")
     assert code == 0 and err == ""
     dataset = load_mmsa_pickle(out_path)
     assert out == (f"wrote {out_path}: synthetic data (seed 3; train 1284, valid 229, test 686; "
                    f"fingerprint {dataset.fingerprint})\n")
     assert dataset.synthetic and dataset.vocab
-    code, out, err = run("data", "check", str(out_path))
+    code, out, err = run_cli("data", "check", str(out_path))
     assert code == 0 and err == ""
     assert "yes (SYNTHETIC)" in out and dataset.fingerprint in out
     assert "1284" in out and "229" in out and "686" in out and "50 frames x 5 features" in out
 
 
-def test_check_a_real_mmsa_file_and_its_cleaned_values(run, tmp_path):
+def test_check_a_real_mmsa_file_and_its_cleaned_values(run_cli, tmp_path):
     raw = small_mmsa()
     raw["train"]["audio"][0, 0, :3] = -np.inf
     path = write(tmp_path / "MOSEI" / "unaligned_50.pkl", raw)
-    code, out, err = run("data", "check", str(path))
+    code, out, err = run_cli("data", "check", str(path))
     assert code == 0
     assert err == f"warning: {path}: set 3 non-finite feature values (-inf/NaN) to 0 (train/audio: 3)\n"
     assert "mosei" in out and "train/audio: 3" in out
@@ -65,46 +44,46 @@ def test_check_a_real_mmsa_file_and_its_cleaned_values(run, tmp_path):
     assert "6 frames x 3 features" in out and "7 frames x 4 features" in out
 
 
-def test_check_a_label_csv_shows_absent_modalities_and_missing_split(run, tmp_path):
+def test_check_a_label_csv_shows_absent_modalities_and_missing_split(run_cli, tmp_path):
     path = tmp_path / "label.csv"
     path.write_text(csv_text([row for row in GOOD_CSV_ROWS if row[4] != "test"]))
-    code, out, err = run("data", "check", str(path), "--text-encoder", "scratch")
+    code, out, err = run_cli("data", "check", str(path), "--text-encoder", "scratch")
     assert code == 0 and err == ""
     assert "absent (text-only data)" in out and "text-only" in out
     assert "no test split in this file" in out
 
 
-def test_every_bad_file_is_one_stderr_line_and_exit_2(run, tmp_path):
+def test_every_bad_file_is_one_stderr_line_and_exit_2(run_cli, tmp_path):
     cases = bad_corpus(tmp_path) + bad_csv_corpus(tmp_path)
     assert len(cases) >= 30
     for case in cases:
         args = ["data", "check", str(case.path)] + (["--text-encoder", "scratch"] if case.path.suffix == ".csv" else [])
-        code, out, err = run(*args)
+        code, out, err = run_cli(*args)
         assert (code, out, err) == (2, "", f"error: {case.message}\n"), case.name
 
 
-def test_unknown_or_missing_sources(run, tmp_path):
+def test_unknown_or_missing_sources(run_cli, tmp_path):
     notes = tmp_path / "notes.txt"
     notes.write_text("hello")
-    assert run("data", "check", str(notes)) == (
+    assert run_cli("data", "check", str(notes)) == (
         2, "", f"error: {notes}: unknown data source; pass an MMSA pickle (.pkl), a label.csv (.csv) or 'synthetic'\n")
     missing = tmp_path / "MOSI"
-    assert run("data", "check", str(missing)) == (
+    assert run_cli("data", "check", str(missing)) == (
         2, "", f"error: {missing}: no such file; pass an MMSA pickle (.pkl), a label.csv (.csv) or 'synthetic'\n")
-    code, out, err = run("data", "check", str(tmp_path / "x.csv"), "--text-encoder", "senti-tui-tests/none")
+    code, out, err = run_cli("data", "check", str(tmp_path / "x.csv"), "--text-encoder", "senti-tui-tests/none")
     assert code == 2 and err.count("\n") == 1 and "no such file" in err
 
 
-def test_usage_errors_exit_2_without_a_traceback(run):
+def test_usage_errors_exit_2_without_a_traceback(run_cli):
     for args in (("data", "check"), ("data", "synth", "--seed", "abc"), ("data", "frobnicate")):
-        code, out, err = run(*args)
+        code, out, err = run_cli(*args)
         assert code == 2 and "Traceback" not in err + out
 
 
-def test_unwritable_output_is_one_line(run, tmp_path):
+def test_unwritable_output_is_one_line(run_cli, tmp_path):
     blocker = tmp_path / "file"
     blocker.write_text("x")
-    code, out, err = run("data", "synth", "--out", str(blocker / "synthetic.pkl"))
+    code, out, err = run_cli("data", "synth", "--out", str(blocker / "synthetic.pkl"))
     assert code == 2 and out == "" and err.startswith(f"error: {blocker / 'synthetic.pkl'}: cannot write the file (")
     assert err.endswith("); choose another --out\n") and err.count("\n") == 1
 

@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
-import warnings
 
 import pytest
 
@@ -22,29 +21,9 @@ def paths(tmp_path_factory):
     }
 
 
-@pytest.fixture
-def run(monkeypatch, capsys):
-    """The real ``main()`` in-process; returns (exit code, stdout, stderr)."""
-    from senti_tui import cli
-
-    def invoke(*args: str) -> tuple[int, str, str]:
-        monkeypatch.setattr(sys, "argv", ["senti-tui", *args])
-        monkeypatch.setattr(warnings, "showwarning", warnings.showwarning)
-        capsys.readouterr()
-        try:
-            cli.main()
-            code = 0
-        except SystemExit as exit_:
-            code = exit_.code if isinstance(exit_.code, int) else (0 if exit_.code is None else 1)
-        out, err = capsys.readouterr()
-        return code, out, err
-
-    return invoke
-
-
-def test_modes_for_two_checkpoints_with_json(run, paths, tmp_path):
+def test_modes_for_two_checkpoints_with_json(run_cli, paths, tmp_path):
     out_path = tmp_path / "results.json"
-    code, out, err = run("eval", str(paths["sif"]), str(paths["lnln"]), "--protocol", "modes", "--seeds", "1111",
+    code, out, err = run_cli("eval", str(paths["sif"]), str(paths["lnln"]), "--protocol", "modes", "--seeds", "1111",
                          "--out", str(out_path))
     assert code == 0, err
     assert err == ""
@@ -63,9 +42,9 @@ def test_modes_for_two_checkpoints_with_json(run, paths, tmp_path):
     assert f"{mode0['MAE']:.3f} ± 0.000" in out
 
 
-def test_rates_with_curves_summary_and_csv(run, paths, tmp_path):
+def test_rates_with_curves_summary_and_csv(run_cli, paths, tmp_path):
     out_path = tmp_path / "results.csv"
-    code, out, err = run("eval", str(paths["sif"]), "--seeds", "1111,1112", "--out", str(out_path))
+    code, out, err = run_cli("eval", str(paths["sif"]), "--seeds", "1111,1112", "--out", str(out_path))
     assert code == 0 and err == ""
     assert "rates · test · mean ± std over mask seeds 1111, 1112 · SYNTHETIC" in out
     assert "TEST-SELECTED" not in out
@@ -77,8 +56,8 @@ def test_rates_with_curves_summary_and_csv(run, paths, tmp_path):
     assert all(r["synthetic"] is True and r["seeds"] == "1111 1112" for r in rows)
 
 
-def test_no_plot_and_comma_separated_protocols(run, paths):
-    code, out, _ = run("eval", str(paths["sif"]), "--seeds", "1111", "--no-plot", "--protocol", "modes,rates")
+def test_no_plot_and_comma_separated_protocols(run_cli, paths):
+    code, out, _ = run_cli("eval", str(paths["sif"]), "--seeds", "1111", "--no-plot", "--protocol", "modes,rates")
     assert code == 0 and "missing rate r" not in out and "robustness over r" in out
     assert out.index("modes · test") < out.index("rates · test")
 
@@ -93,30 +72,30 @@ def test_no_plot_and_comma_separated_protocols(run, paths):
         (("--device", "gpu"), "error: unknown device 'gpu': choose one of auto, cpu, cuda"),
     ],
 )
-def test_bad_options(run, paths, args, message):
-    code, out, err = run("eval", str(paths["sif"]), *args)
+def test_bad_options(run_cli, paths, args, message):
+    code, out, err = run_cli("eval", str(paths["sif"]), *args)
     assert (code, out, err) == (2, "", message + "\n")
 
 
-def test_bad_checkpoint_and_split(run, paths, tmp_path):
+def test_bad_checkpoint_and_split(run_cli, paths, tmp_path):
     missing = tmp_path / "missing.pt"
-    code, out, err = run("eval", str(missing))
+    code, out, err = run_cli("eval", str(missing))
     assert code == 2 and out == ""
     assert err == f"error: {missing}: no such checkpoint file: check the path (a run folder holds <dataset>_best.pt and last.pt)\n"
-    code, out, err = run("eval", str(paths["sif"]), "--split", "dev", "--protocol", "modes")
+    code, out, err = run_cli("eval", str(paths["sif"]), "--split", "dev", "--protocol", "modes")
     assert code == 2 and out == "" and err.count("\n") == 1
     assert "has no split 'dev' (it has train, valid, test): pass --split with one of them" in err
 
 
-def test_unwritable_out(run, paths, tmp_path):
+def test_unwritable_out(run_cli, paths, tmp_path):
     blocker = tmp_path / "file"
     blocker.write_text("x")
-    code, out, err = run("eval", str(paths["sif"]), "--protocol", "modes", "--seeds", "1111", "--out", str(blocker / "r.json"))
+    code, out, err = run_cli("eval", str(paths["sif"]), "--protocol", "modes", "--seeds", "1111", "--out", str(blocker / "r.json"))
     assert code == 2 and err.startswith("error: ") and err.count("\n") == 1 and "choose another --out path" in err
 
 
-def test_no_checkpoint_is_a_usage_error(run):
-    code, out, err = run("eval")
+def test_no_checkpoint_is_a_usage_error(run_cli):
+    code, out, err = run_cli("eval")
     assert code == 2 and out == "" and err.startswith("error: Missing argument 'CKPT...'")
 
 

@@ -4,32 +4,12 @@ opened by ``core.probe.session.Probe`` and shown by the app, end to end."""
 
 from __future__ import annotations
 
-import sys
 import time
-import warnings
 from pathlib import Path
 
 import pytest
 
-from senti_tui import cli
 from senti_tui.commands import explore as explore_command
-
-
-@pytest.fixture
-def invoke(monkeypatch, capsys):
-    def invoke(*args: str) -> tuple[int, str, str]:
-        monkeypatch.setattr(sys, "argv", ["senti-tui", *args])
-        monkeypatch.setattr(warnings, "showwarning", warnings.showwarning)  # main() swaps it
-        capsys.readouterr()
-        try:
-            cli.main()
-            code = 0
-        except SystemExit as exit_:
-            code = exit_.code if isinstance(exit_.code, int) else (0 if exit_.code is None else 1)
-        out, err = capsys.readouterr()
-        return code, out, err
-
-    return invoke
 
 
 def error_line(err: str) -> str:
@@ -39,29 +19,29 @@ def error_line(err: str) -> str:
     return lines[0]
 
 
-def test_a_missing_checkpoint_is_one_line_and_exit_2(invoke, tmp_path):
-    code, _out, err = invoke("explore", str(tmp_path / "nope.pt"))
+def test_a_missing_checkpoint_is_one_line_and_exit_2(run_cli, tmp_path):
+    code, _out, err = run_cli("explore", str(tmp_path / "nope.pt"))
     assert code == 2
     assert error_line(err) == f"error: {tmp_path / 'nope.pt'}: no such checkpoint file: check the path (a run folder holds <dataset>_best.pt and last.pt)"
 
 
-def test_a_file_that_is_not_a_checkpoint_is_one_line_and_exit_2(invoke, tmp_path):
+def test_a_file_that_is_not_a_checkpoint_is_one_line_and_exit_2(run_cli, tmp_path):
     bad = tmp_path / "bad.pt"
     bad.write_bytes(b"not a checkpoint at all")
-    code, _out, err = invoke("explore", str(bad))
+    code, _out, err = run_cli("explore", str(bad))
     assert code == 2
     assert error_line(err).startswith(f"error: {bad}: ")
 
 
-def test_an_unknown_split_is_one_line_and_exit_2(invoke):
-    code, _out, err = invoke("explore", "--split", "dev")
+def test_an_unknown_split_is_one_line_and_exit_2(run_cli):
+    code, _out, err = run_cli("explore", "--split", "dev")
     assert code == 2
     assert error_line(err) == "error: --split 'dev' is unknown; use test, valid or train"
 
 
-def test_without_the_demo_checkpoint_it_says_how_to_train_it(invoke, monkeypatch, tmp_path):
+def test_without_the_demo_checkpoint_it_says_how_to_train_it(run_cli, monkeypatch, tmp_path):
     monkeypatch.setattr(explore_command, "demo_candidates", lambda: [tmp_path / "repo" / "checkpoints" / "demo.pt", tmp_path / "cwd" / "checkpoints" / "demo.pt"])
-    code, _out, err = invoke("explore")
+    code, _out, err = run_cli("explore")
     assert code == 2
     line = error_line(err)
     assert "checkpoints/demo.pt is not here" in line
@@ -88,8 +68,8 @@ def checkpoints(tmp_path_factory):
     return [make_checkpoint(folder / "sif.pt", "senti-ifusion"), make_checkpoint(folder / "lnln.pt", "lnln", seed=1, selection="paper")]
 
 
-def test_a_good_checkpoint_without_a_terminal_is_refused_after_opening(invoke, checkpoints):
-    code, _out, err = invoke("explore", str(checkpoints[0]))
+def test_a_good_checkpoint_without_a_terminal_is_refused_after_opening(run_cli, checkpoints):
+    code, _out, err = run_cli("explore", str(checkpoints[0]))
     assert code == 2
     assert error_line(err) == "error: senti-tui explore is an interactive app and needs a terminal (stdin and stdout)"
 
