@@ -51,6 +51,7 @@ from core.models.registry import build_model, model_names
 from core.text_encoders import build_text_encoder, parse_text_encoder
 from core.training.batches import SplitTensors, draw_rates, make_batch
 from core.training.stages import enter_stage
+from core.training.step import optimisation_step
 
 # size -> (synthetic frame counts (audio, vision), text encoder, model config family)
 SIZES = {
@@ -121,13 +122,7 @@ def train_step(model: MSAModel, inputs: ModelInput, stage: int):
 
     def step() -> None:
         model.train()
-        if aux_optimizer is not None:
-            aux_optimizer.zero_grad(set_to_none=True)
-            model.auxiliary_loss(inputs).backward()
-            aux_optimizer.step()
-        optimizer.zero_grad(set_to_none=True)
-        model(inputs, stage=stage).loss.backward()
-        optimizer.step()
+        optimisation_step(model, inputs, stage, optimizer, aux_optimizer)
 
     return step
 

@@ -28,6 +28,7 @@ from core.text_encoders import build_text_encoder, parse_text_encoder
 from core.training.batches import SplitTensors, draw_rates, epoch_batches, make_batch
 from core.training.distributed import DistContext
 from core.training.stages import enter_stage
+from core.training.step import optimisation_step
 
 EPOCHS, BATCH, LR = 3, 8, 1e-3
 OVERRIDES = {"senti-ifusion": {"stage1_epochs": 0}}
@@ -63,13 +64,7 @@ def train(name: str, dataset, train_set: SplitTensors) -> torch.nn.Module:
         draw = draw_rates(protocol, train_set, dataset.present, epoch)
         for rows in epoch_batches(len(train_set), BATCH, seed=0, epoch=epoch, ctx=DistContext()):
             batch = make_batch(train_set, rows, draw, dataset.special_ids, CPU, with_complete=True)
-            if aux_optimizer is not None:
-                aux_optimizer.zero_grad(set_to_none=True)
-                model.auxiliary_loss(batch).backward()
-                aux_optimizer.step()
-            optimizer.zero_grad(set_to_none=True)
-            model(batch, stage=stage).loss.backward()
-            optimizer.step()
+            optimisation_step(model, batch, stage, optimizer, aux_optimizer)
             schedule.step()
     return model
 

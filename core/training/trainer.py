@@ -42,6 +42,7 @@ from core.training.run_folder import LAST_NAME, RunFolder, best_name
 from core.training.schedule import WarmupCosine
 from core.training.selection import Selector
 from core.training.stages import describe_stage, enter_stage, stage_plan
+from core.training.step import optimisation_step
 from core.training.validation import integrity_report, predict_split
 
 
@@ -191,26 +192,14 @@ def train(run: TrainingRun, emit: Callable[[Event], None], stop_requested: Calla
                 return _finish(emit, last_epoch_done, selector, run, elapsed(), stopped=True)
             batch = make_batch(train_set, batches[step - 1], draw, special, dev.device, with_complete=True)
 
-            # DAR: the CLUB networks take their own step first, on detached features
-            if aux_optimizer is not None:
-                aux_optimizer.zero_grad(set_to_none=True)
-                with dev.autocast():
-                    aux_loss = raw_model.auxiliary_loss(batch)
-                aux_loss.backward()
-                distributed.average_gradients(aux_params, ctx)
-                aux_optimizer.step()
-
-            with dev.autocast():
-                output = model(batch, stage=stage)
-            output.loss.backward()
-            optimizer.step()
-            optimizer.zero_grad(set_to_none=True)
-            if aux_optimizer is not None:  # the main loss reached the CLUB nets; that is not their update
-                aux_optimizer.zero_grad(set_to_none=True)
+            output, aux_loss = optimisation_step(
+                model, batch, stage, optimizer, aux_optimizer, raw_model=raw_model, autocast=dev.autocast,
+                sync_auxiliary=lambda: distributed.average_gradients(aux_params, ctx),
+            )
 
             losses = {name: float(value.detach()) for name, value in output.losses.items()}
             losses["total"] = float(output.loss.detach())
-            if aux_optimizer is not None:
+            if aux_loss is not None:
                 losses["aux"] = float(aux_loss.detach())
             for name, value in losses.items():
                 sums[name] = sums.get(name, 0.0) + value

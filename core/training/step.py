@@ -1,0 +1,53 @@
+"""One optimisation step, as the trainer takes it (and the speed benchmark and tests time it).
+
+DAR's CLUB networks take their own step first, on detached features; then the model's loss of
+the current stage is back-propagated and the main optimiser steps. The main loss reaches the CLUB
+networks too, which is not their update, so their gradients are cleared again afterwards.
+"""
+
+from __future__ import annotations
+
+from contextlib import AbstractContextManager, nullcontext
+from typing import Callable
+
+import torch
+from torch import nn
+
+from core.models.base import ModelInput, ModelOutput, MSAModel
+
+
+def optimisation_step(
+    model: nn.Module,
+    batch: ModelInput,
+    stage: int,
+    optimizer: torch.optim.Optimizer,
+    aux_optimizer: torch.optim.Optimizer | None = None,
+    *,
+    raw_model: MSAModel | None = None,
+    autocast: Callable[[], AbstractContextManager] = nullcontext,
+    sync_auxiliary: Callable[[], None] | None = None,
+) -> tuple[ModelOutput, torch.Tensor | None]:
+    """Returns the model's output and DAR's auxiliary loss (None without an auxiliary optimiser).
+
+    ``model`` may be a DistributedDataParallel wrapper; ``raw_model`` is then the model inside it
+    (the auxiliary loss is not a forward pass). ``sync_auxiliary`` averages the auxiliary
+    gradients across processes before their step.
+    """
+    aux_loss = None
+    if aux_optimizer is not None:
+        aux_optimizer.zero_grad(set_to_none=True)
+        with autocast():
+            aux_loss = (raw_model or model).auxiliary_loss(batch)
+        aux_loss.backward()
+        if sync_auxiliary is not None:
+            sync_auxiliary()
+        aux_optimizer.step()
+
+    with autocast():
+        output = model(batch, stage=stage)
+    output.loss.backward()
+    optimizer.step()
+    optimizer.zero_grad(set_to_none=True)
+    if aux_optimizer is not None:
+        aux_optimizer.zero_grad(set_to_none=True)
+    return output, aux_loss
