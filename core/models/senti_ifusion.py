@@ -264,14 +264,11 @@ class SentiIFusion(MSAModel):
         groups = self.parameter_groups()
         return [p for name in STAGE1_GROUPS for p in groups[name]]
 
-    def semantic_encoder(self, m: int) -> nn.Module:
-        return self.semantic_encoders[m if len(self.semantic_encoders) > 1 else 0]
-
     def semantic(self, streams: list[torch.Tensor], call: Callable[..., torch.Tensor]) -> list[torch.Tensor]:
         """E^s of each modality's stream; one batched call when the encoder is shared."""
         if len(self.semantic_encoders) == 1:
             return list(call(self.semantic_encoders[0], torch.cat(streams, dim=0)).chunk(len(streams), dim=0))
-        return [call(self.semantic_encoder(m), h) for m, h in enumerate(streams)]
+        return [call(encoder, h) for encoder, h in zip(self.semantic_encoders, streams)]
 
     # ----- forward ---------------------------------------------------------------------------
 
