@@ -16,6 +16,7 @@ from core.models.base import ModelInput, ModelOutput, MSAModel
 from core.models.blocks import GradientReversalLayer
 from core.models.registry import build_model, model_names
 from core.training.batches import SplitTensors, draw_rates, make_batch
+from core.training.stages import enter_stage
 from tests.model_inputs import SMALL_DIMS, random_input
 from tests.tiny_text_encoder import TinyTextEncoder
 
@@ -120,6 +121,8 @@ def test_gradients_reach_exactly_the_parameters_of_each_stage(name):
         # Parameters built frozen (e.g. BERT's unused pooler) never train, whatever the stage.
         inside = {id(p) for p in model.stage_parameters(stage) if p.requires_grad}
         auxiliary = {id(p) for p in model.auxiliary_parameters()}
+        # As the trainer does on entering the stage: only the stage's parameters get gradients.
+        enter_stage(model, stage, [p for p in model.parameters() if p.requires_grad and id(p) not in auxiliary])
         embeddings = embedding_weights(model)
         optimizer = torch.optim.SGD([p for p in model.parameters() if id(p) in inside], lr=1e-2)
         reached: dict[str, float] = {}

@@ -104,8 +104,20 @@ def test_every_loss_term_finite_and_differentiable():
     assert out.losses["rec_f_mi"] >= 0 and out.losses["rec_s_mi"] >= 0
 
 
-def test_stage1_gradients_reach_exactly_the_stage1_parameters():
-    model = make_model()
+STAGE1_PREFIXES = {
+    # [A18] revised: the paper's "projection layers and the integrity estimation module".
+    "projections": ("embeddings.0.proj.", "embeddings.1.proj.", "embeddings.2.proj.", "integrity_heads."),
+    "embeddings": ("embeddings.", "integrity_heads."),
+    "text_encoder": ("text_encoder.", "embeddings.", "integrity_heads."),
+}
+
+
+@pytest.mark.parametrize("trainable", sorted(STAGE1_PREFIXES))
+def test_stage1_gradients_reach_exactly_the_stage1_parameters(trainable):
+    from core.training.stages import enter_stage
+
+    model = make_model(stage1_trainable=trainable)
+    enter_stage(model, 1, list(model.parameters()))  # what the trainer does on entering stage 1
     out = model(random_input(SMALL_DIMS, batch=4, vocab_size=VOCAB), stage=1)
     assert set(out.losses) == ALL_TERMS - {"pred"}
     assert not out.prediction.requires_grad  # the fusion runs only for monitoring
@@ -117,10 +129,31 @@ def test_stage1_gradients_reach_exactly_the_stage1_parameters():
     out.loss.backward()
     reached = {n for n, ok in grads_by_name(model).items() if ok}
     stage1 = names_of(model, model.stage_parameters(1))
-    assert stage1 and all(n.startswith(("text_encoder.", "embeddings.", "integrity_heads.")) for n in stage1)
+    assert stage1 and all(n.startswith(STAGE1_PREFIXES[trainable]) for n in stage1)
     assert reached == stage1
     frozen = [n for n, p in model.named_parameters() if n not in stage1]
     assert frozen and all(dict(model.named_parameters())[n].grad is None for n in frozen)
+
+
+def test_stage1_completion_option_trains_the_completion_modules_too():
+    model = make_model(stage1_completion=True)
+    stage1 = names_of(model, model.stage_parameters(1))
+    assert any(n.startswith("decoders.") for n in stage1) and not any(n.startswith("text_encoder.") for n in stage1)
+    out = model(random_input(SMALL_DIMS, batch=4, vocab_size=VOCAB), stage=1)
+    out.loss.backward()
+    assert all(p.grad is not None for p in model.decoders.parameters())
+
+
+def test_detach_targets_stops_the_reconstruction_gradient_into_the_complete_input():
+    inputs = random_input(SMALL_DIMS, batch=4, vocab_size=VOCAB)
+    grads = {}
+    for detach in (False, True):
+        model = make_model(detach_targets=detach)
+        out = model(inputs, stage=2)
+        out.losses["rec_f_mse"].backward()
+        grads[detach] = model.embeddings[1].proj.weight.grad.clone()
+    # Without the detach, the feature-level MSE pulls the complete-input embedding too.
+    assert not torch.allclose(grads[False], grads[True])
 
 
 def test_stage2_gradients_reach_everything():

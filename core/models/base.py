@@ -98,6 +98,10 @@ class MSAModel(nn.Module):
         auxiliary = {id(p) for p in self.auxiliary_parameters()}
         return [p for p in self.parameters() if id(p) not in auxiliary]
 
+    def describe_stage(self, stage: int) -> str:
+        """What trains in ``stage``, for the training panes and ``config.json``."""
+        return "single stage: all parameters" if self.num_stages == 1 else f"stage {stage}"
+
     def auxiliary_parameters(self) -> list[nn.Parameter]:
         return []
 

@@ -38,6 +38,7 @@ MODALITIES = ("text", "audio", "vision")
 # The fixed training missing rate k ([A20]): the paper's 0.3 for MOSI and 0.4 for MOSEI. DAR has no
 # SIMS result; the other families follow MOSI. The missingness module reads it from here.
 TRAIN_RATE_K = {"mosi": 0.3, "synthetic": 0.3, "text-only": 0.3, "sims": 0.3, "mosei": 0.4}
+ALIGNMENTS = ("conv", "masked")
 
 
 @dataclass
@@ -48,6 +49,11 @@ class DARConfig:
     text_hidden: int = 768
     d: int = D_MODEL
     tokens: int = 8  # t, the aligned length ([A21]; 50 as an ablation)
+    # [A21] How the alignment treats padding: "conv" mixes every position, [PAD] tokens' BERT
+    # outputs and padding frames included (the spec's first reading); "masked" zeroes padding
+    # positions before and after the time convolution, so the length-mixing weights see only
+    # the utterance (docs/models.md has the ablation).
+    alignment: str = "conv"
     heads: int = 8
     dim_head: int = 64  # as the shared blocks (LNLN/ALMT): 8 x 64
     encoder_depth: int = 2  # E_c and E_s
@@ -70,6 +76,8 @@ class DARConfig:
         # A checkpoint stores the config as plain dicts (weights_only=True loading).
         if isinstance(self.dims, dict):
             self.dims = FeatureDims(**self.dims)
+        if self.alignment not in ALIGNMENTS:
+            raise ConfigError(f"DAR option alignment={self.alignment!r} is not known: use one of {', '.join(ALIGNMENTS)}")
         if self.task_loss not in ("mse", "l1"):
             raise ConfigError(f"DAR option task_loss={self.task_loss!r} is not known: use 'mse' or 'l1'")
 
@@ -88,20 +96,28 @@ class Alignment(nn.Module):
     channels are the time steps (T_m -> t, kernel 1), then GELU and LayerNorm: [B,T_m,d_m] -> [B,t,d].
 
     The length-mixing conv has one weight per input frame, so the input must be padded to the
-    configured length exactly (the loaders pad every split to the file's length).
+    configured length exactly (the loaders pad every split to the file's length). With
+    ``masked``, positions where ``keep`` is 0 (padding) are zeroed before and after the time
+    convolution.
     """
 
-    def __init__(self, input_dim: int, num_frames: int, tokens: int, dim: int) -> None:
+    def __init__(self, input_dim: int, num_frames: int, tokens: int, dim: int, masked: bool = False) -> None:
         super().__init__()
         self.num_frames = num_frames
+        self.masked = masked
         self.feature_conv = nn.Conv1d(input_dim, dim, kernel_size=3, padding=1)
         self.length_conv = nn.Conv1d(num_frames, tokens, kernel_size=1)
         self.norm = nn.LayerNorm(dim)
 
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
+    def forward(self, x: torch.Tensor, keep: torch.Tensor | None = None) -> torch.Tensor:
         if x.shape[1] != self.num_frames:
             raise ValueError(f"DAR alignment expects {self.num_frames} time steps, got {x.shape[1]}")
+        mask = keep[..., None].to(x.dtype) if self.masked and keep is not None else None
+        if mask is not None:
+            x = x * mask
         x = self.feature_conv(x.transpose(1, 2)).transpose(1, 2)  # [B, T_m, d]
+        if mask is not None:
+            x = x * mask.to(x.dtype)
         return self.norm(F.gelu(self.length_conv(x)))  # channels = time: [B, t, d]
 
 
@@ -209,8 +225,9 @@ class DAR(MSAModel):
             return nn.ModuleList(make() for _ in MODALITIES)
 
         # Decouple: alignment (text after the fine-tuned text encoder), E_c, E_s, D^re.
+        masked = config.alignment == "masked"
         self.align = nn.ModuleList(
-            Alignment(d_in, n, t, d)
+            Alignment(d_in, n, t, d, masked)
             for d_in, n in ((config.text_hidden, dims.text_len), (dims.audio_dim, dims.audio_len), (dims.vision_dim, dims.vision_len))
         )
         self.common_encoders = per_modality(lambda: encoder(config.encoder_depth))
@@ -240,9 +257,19 @@ class DAR(MSAModel):
 
     # -- decouple -----------------------------------------------------------------------------
 
-    def aligned(self, text: torch.Tensor, audio: torch.Tensor, vision: torch.Tensor) -> list[torch.Tensor]:
-        """U^1 per modality (text, audio, vision): [B, t, d] each."""
-        return [align(x) for align, x in zip(self.align, (self.text_encoder(text), audio, vision))]
+    def aligned(
+        self,
+        text: torch.Tensor,
+        audio: torch.Tensor,
+        vision: torch.Tensor,
+        lengths: tuple[torch.Tensor, torch.Tensor] | None = None,
+    ) -> list[torch.Tensor]:
+        """U^1 per modality (text, audio, vision): [B, t, d] each. ``lengths`` (audio, vision)
+        mark their padding for the masked alignment; the text's padding is its attention mask."""
+        keep: list[torch.Tensor | None] = [text[:, 1], None, None]
+        if lengths is not None:
+            keep[1:] = [torch.arange(x.shape[1], device=x.device)[None, :] < n.to(x.device)[:, None] for x, n in zip((audio, vision), lengths)]
+        return [align(x, k) for align, x, k in zip(self.align, (self.text_encoder(text), audio, vision), keep)]
 
     def decouple(self, u: list[torch.Tensor]) -> tuple[list[torch.Tensor], list[torch.Tensor]]:
         """(H^com, H^spec) per modality."""
@@ -328,13 +355,14 @@ class DAR(MSAModel):
                 torch.cat([inputs.text, inputs.complete_text]),
                 torch.cat([inputs.audio, inputs.complete_audio]),
                 torch.cat([inputs.vision, inputs.complete_vision]),
+                (torch.cat([inputs.audio_lengths] * 2), torch.cat([inputs.vision_lengths] * 2)),
             )
             both_common, both_specific = self.decouple(both)
             u, full_u = zip(*(x.split(b) for x in both))
             common, full_common = zip(*(x.split(b) for x in both_common))
             specific, full_specific = zip(*(x.split(b) for x in both_specific))
         else:
-            u = self.aligned(inputs.text, inputs.audio, inputs.vision)
+            u = self.aligned(inputs.text, inputs.audio, inputs.vision, (inputs.audio_lengths, inputs.vision_lengths))
             common, specific = self.decouple(u)
 
         common_hat, specific_hat, u_hat = self.reconstruct(list(common), list(specific))
@@ -394,5 +422,5 @@ class DAR(MSAModel):
         """Negative log-likelihood of q_theta(H~^com | H~^spec), summed over modalities, on detached
         features of the incomplete input: minimising it trains only the CLUB networks."""
         with torch.no_grad():
-            common, specific = self.decouple(self.aligned(inputs.text, inputs.audio, inputs.vision))
+            common, specific = self.decouple(self.aligned(inputs.text, inputs.audio, inputs.vision, (inputs.audio_lengths, inputs.vision_lengths)))
         return -sum(club_log_likelihood(*net(s), c) for net, c, s in zip(self.club, common, specific))

@@ -12,10 +12,13 @@ Three modules on top of LNLN's embeddings (models.md §2.1):
   becomes dominant (eq. 15), is refined by a 2-layer encoder (eq. 16) and queries the other two
   through three AHL-like layers (eqs. 17-18); a cross-transformer reads the prediction (eqs. 19-21).
 
-Training runs in two stages (eq. 22, [A18]): stage 1 trains only the text encoder, the modality
-embeddings and the IE heads on α L_ie + β L_rec (the completion modules run with frozen weights, so
-L_rec reaches only the embeddings and the IE); stage 2 trains everything on
-α L_ie + β L_rec + γ L_pred.
+Training runs in two stages (eq. 22, [A18] revised): stage 1 trains only the projection layers of
+the modality embeddings and the IE heads ("freeze all model parameters except the projection layers
+and the integrity estimation module") on α L_ie + β L_rec, the completion modules running with
+frozen weights; stage 2 trains everything on α L_ie + β L_rec + γ L_pred. The first resolution
+(text encoder and whole embeddings trainable in stage 1) collapsed the text pathway; it and the
+other ablation variants stay options (``stage1_trainable``, ``stage1_reconstruction``,
+``stage1_completion``, ``detach_targets``; docs/models.md has the figures).
 
 Dominant selection is per batch as in the paper (default) or per sample
 (``dominant_selection="sample"``), which makes a sample's prediction independent of its batch.
@@ -55,8 +58,15 @@ DOMINANT_SELECTIONS = ("batch", "sample")
 # The three cross-modal pairs of the similarity loss (eq. 5): (l, a), (l, v), (a, v).
 PAIRS = ((0, 1), (0, 2), (1, 2))
 # Reconstruction terms that need the complete inputs, with their config weight names (eq. 14, [A15]).
-# Parameter groups trained in stage 1 [A18]: E^emb (with the text encoder) and E^ie.
-STAGE1_GROUPS = ("text_encoder", "embedding", "integrity")
+# What trains in stage 1 besides E^ie ([A18], revised; docs/models.md has the ablation):
+# "projections" = the per-modality linear projections of E^emb (the paper's words, the default);
+# "embeddings" = all of E^emb except the text encoder; "text_encoder" = the text encoder and all of
+# E^emb (the first resolution, measured to collapse the text pathway).
+STAGE1_TRAINABLE = {
+    "projections": ("projection", "integrity"),
+    "embeddings": ("projection", "embedding_encoder", "integrity"),
+    "text_encoder": ("text_encoder", "projection", "embedding_encoder", "integrity"),
+}
 PREDICTION_READOUTS = ("extra_token", "target_mean")
 DECODER_TERMS = {
     "rec_f_mse": "weight_f_mse",
@@ -97,7 +107,15 @@ class SentiIFusionConfig:
     # short synthetic clips need it to reach R² >= 0.8 (see checkpoints/README.md).
     mark_padding: bool = False
     stage1_epochs: int = 40
-    stage1_reconstruction: bool = True  # β L_rec in stage 1 besides α L_ie [A18]
+    # Stage 1 ([A18], revised): which part of the model trains besides E^ie (STAGE1_TRAINABLE),
+    # whether β L_rec is in the stage-1 loss, and whether the completion modules (E^s, E^p, D_m,
+    # the MI critics) train on it or run frozen. The defaults are the ablation's choice.
+    stage1_trainable: str = "projections"
+    stage1_reconstruction: bool = True
+    stage1_completion: bool = False
+    # Stop-gradient on the reconstruction targets U_m = E^emb(complete input) and h^s_m = E^s(U_m)
+    # ([A13], revised): the paper's targets are fixed data.
+    detach_targets: bool = False
     # Objective, eq. 22.
     alpha: float = 0.9  # L_ie
     beta: float = 0.1  # L_rec
@@ -122,6 +140,10 @@ class SentiIFusionConfig:
         if self.prediction_readout not in PREDICTION_READOUTS:
             raise ConfigError(
                 f"senti-ifusion option prediction_readout={self.prediction_readout!r} is unknown: use one of {', '.join(PREDICTION_READOUTS)}"
+            )
+        if self.stage1_trainable not in STAGE1_TRAINABLE:
+            raise ConfigError(
+                f"senti-ifusion option stage1_trainable={self.stage1_trainable!r} is unknown: use one of {', '.join(STAGE1_TRAINABLE)}"
             )
         if self.stage1_epochs < 0:
             raise ConfigError(f"senti-ifusion option stage1_epochs={self.stage1_epochs} is negative: use 0 (no stage 1) or more")
@@ -241,16 +263,19 @@ class SentiIFusion(MSAModel):
     # ----- parameter groups and stages -------------------------------------------------------
 
     def parameter_groups(self) -> dict[str, list[nn.Parameter]]:
-        """The model's parameters by paper module; stage 1 trains the first three groups."""
+        """The model's parameters by paper module (E^emb split into its projections, the padding
+        marker included, and its transformers); stage 1 trains some of them (STAGE1_TRAINABLE)."""
         modules: dict[str, list[nn.Module]] = {
             "text_encoder": [self.text_encoder],
-            "embedding": [self.embeddings],
+            "projection": [e.proj for e in self.embeddings],
+            "embedding_encoder": [e.encoder for e in self.embeddings],
             "integrity": [self.integrity_heads],
             "completion": [self.semantic_encoders, self.private_encoders, self.decoders, self.mi_feature, self.mi_semantic],
             "fusion": [self.dominant_encoder, self.fusion_layers, self.predictor, self.head],
         }
         groups = {name: [p for m in mods for p in m.parameters()] for name, mods in modules.items()}
         groups["fusion"].insert(0, self.hyper)
+        groups["projection"] += [e.padding for e in self.embeddings if e.padding is not None]
         return groups
 
     def stage_of_epoch(self, epoch: int) -> int:
@@ -262,7 +287,20 @@ class SentiIFusion(MSAModel):
         if stage != 1:
             raise ValueError(f"Senti-iFusion has stages 1 and 2, not {stage}")
         groups = self.parameter_groups()
-        return [p for name in STAGE1_GROUPS for p in groups[name]]
+        names = STAGE1_TRAINABLE[self.config.stage1_trainable]
+        if self.config.stage1_completion:
+            names = (*names, "completion")
+        return [p for name in names for p in groups[name]]
+
+    def describe_stage(self, stage: int) -> str:
+        if stage == 2:
+            return "stage 2: everything (α L_ie + β L_rec + γ L_pred)"
+        cfg = self.config
+        parts = STAGE1_TRAINABLE[cfg.stage1_trainable] + (("completion",) if cfg.stage1_completion else ())
+        loss = "α L_ie + β L_rec" if cfg.stage1_reconstruction else "α L_ie"
+        names = {"text_encoder": "text encoder", "projection": "projections", "embedding_encoder": "embedding transformers",
+                 "integrity": "IE heads", "completion": "completion modules"}
+        return f"stage 1: integrity estimation ({', '.join(names[p] for p in parts)}; {loss})"
 
     def semantic(self, streams: list[torch.Tensor], call: Callable[..., torch.Tensor]) -> list[torch.Tensor]:
         """E^s of each modality's stream; one batched call when the encoder is shared."""
@@ -279,10 +317,13 @@ class SentiIFusion(MSAModel):
         if stage not in (1, 2):
             raise ValueError(f"Senti-iFusion has stages 1 and 2, not {stage}")
         cfg = self.config
-        # Stage 1 runs the completion modules frozen, so L_rec reaches only embeddings and IE.
-        call = frozen_call if stage == 1 else plain_call
+        # Stage 1 runs the completion modules frozen (unless they train in it), so L_rec reaches
+        # only the stage's own parameters.
+        call = frozen_call if stage == 1 and not cfg.stage1_completion else plain_call
 
         embedded, targets = self.embed(inputs)
+        if targets is not None and cfg.detach_targets:
+            targets = [u.detach() for u in targets]
         integrity = torch.stack([head(h) for head, h in zip(self.integrity_heads, embedded)], dim=1)
         losses: dict[str, torch.Tensor] = {}
         if inputs.integrity is not None:
@@ -353,6 +394,8 @@ class SentiIFusion(MSAModel):
         decoded = [call(decoder, h) for decoder, h in zip(self.decoders, surrogate)]
         decoded_semantic = self.semantic(decoded, call)
         target_semantic = self.semantic(targets, call)
+        if self.config.detach_targets:
+            target_semantic = [h.detach() for h in target_semantic]
         losses["rec_f_mse"] = sum(F.mse_loss(u_hat, u) for u_hat, u in zip(decoded, targets))
         losses["rec_f_mi"] = -sum(call(t, u_hat, u) for t, u_hat, u in zip(self.mi_feature, decoded, targets))
         losses["rec_s_mse"] = sum(F.mse_loss(s_hat, s) for s_hat, s in zip(decoded_semantic, target_semantic))

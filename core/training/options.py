@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from typing import Any
 
 
 DEFAULT_MODEL = "senti-ifusion"
@@ -25,3 +26,6 @@ class TrainOptions:
     selection: str = "valid"  # valid | paper
     out: str | None = None
     resume: str | None = None
+    # ``--set section.name=value``: "model.<option>" (the model's config), "protocol.<option>" (the
+    # training missingness protocol) or "train.<setting>" (a TrainConfig field); values parsed.
+    overrides: dict[str, Any] = field(default_factory=dict)

@@ -155,6 +155,30 @@ def infer_family_from_path(data: str) -> str:
     return "mosi"
 
 
+OVERRIDE_SECTIONS = ("model", "protocol", "train")
+# TrainConfig fields a "train." override may not set: they come from their own options.
+NOT_OVERRIDABLE = {"model", "data", "preset", "device", "selection", "model_overrides", "protocol"}
+
+
+def apply_overrides(values: dict, overrides: dict) -> None:
+    """``--set`` overrides into the preset's values. Model and protocol options are checked
+    when the model and the protocol are built (unknown names are one-line errors there)."""
+    trainable = {f.name: f for f in fields(TrainConfig)}
+    for key, value in overrides.items():
+        section, _, name = key.partition(".")
+        if section not in OVERRIDE_SECTIONS or not name:
+            raise ConfigError(f"--set {key}: use section.name=value with section one of {', '.join(OVERRIDE_SECTIONS)} (e.g. model.stage1_epochs=3)")
+        if section == "model":
+            values.setdefault("model_overrides", {})[name] = value
+        elif section == "protocol":
+            values.setdefault("protocol", {})[name] = value
+        elif name not in trainable or name in NOT_OVERRIDABLE:
+            allowed = sorted(set(trainable) - NOT_OVERRIDABLE)
+            raise ConfigError(f"--set {key}: no training setting {name!r}: use one of {', '.join(allowed)}")
+        else:
+            values[name] = value
+
+
 def resolve_config(options: TrainOptions) -> TrainConfig:
     """Merge a preset with the user's options; unknown names are one-line errors."""
     from core.models.registry import model_names
@@ -196,6 +220,7 @@ def resolve_config(options: TrainOptions) -> TrainConfig:
         values["warmup_epochs"] = scaled_warmup(options.epochs)
     if options.selection == "paper":
         values["patience"] = None  # LNLN's paper protocol runs every epoch ([A5])
+    apply_overrides(values, options.overrides)
     return TrainConfig(
         model=options.model,
         data=str(data),

@@ -20,16 +20,8 @@ from torch import nn
 
 from core.models.base import MSAModel
 
-STAGE_DESCRIPTIONS = {
-    ("senti-ifusion", 1): "stage 1: integrity estimation (text encoder, embeddings, IE heads; α L_ie + β L_rec)",
-    ("senti-ifusion", 2): "stage 2: everything (α L_ie + β L_rec + γ L_pred)",
-}
-
-
 def describe_stage(model: MSAModel, stage: int) -> str:
-    if model.num_stages == 1:
-        return "single stage: all parameters"
-    return STAGE_DESCRIPTIONS.get((model.name, stage), f"stage {stage}")
+    return model.describe_stage(stage)
 
 
 def stage_plan(model: MSAModel, epochs: int) -> list[dict]:

@@ -47,10 +47,14 @@ def train(
     out: Optional[str] = typer.Option(None, "--out", help="Run folder (default: a new folder under checkpoints/)."),
     resume: Optional[str] = typer.Option(None, "--resume", help="Continue the run in this folder from its last.pt."),
     headless: bool = typer.Option(False, "--headless", help="Print progress as text (the default without a terminal)."),
+    set_: Optional[list[str]] = typer.Option(
+        None, "--set", help="Override one setting, repeatable: model.<option>=V, protocol.<option>=V or train.<setting>=V (e.g. model.stage1_epochs=3)."
+    ),
 ) -> None:
     options = TrainOptions(
         data=data, preset=preset, text_encoder=text_encoder, freeze_text=freeze_text, epochs=epochs,
         batch_size=batch_size, lr=lr, seed=seed, device=device, selection=selection, out=out, resume=resume,
+        overrides=parse_overrides(set_ or []),
     )
     if model is not None:
         options.model = model
@@ -71,6 +75,23 @@ def train(
     else:
         result = _run_app(session, history)
     raise typer.Exit(_exit_code(result))
+
+
+def parse_overrides(items: list[str]) -> dict:
+    """``key=value`` pairs; values are read as YAML scalars (3, 1e-4, true, a string)."""
+    import yaml
+
+    overrides = {}
+    for item in items:
+        key, sep, text = item.partition("=")
+        if not sep or not key.strip():
+            raise SentiError(f"--set {item}: expected key=value, e.g. --set model.stage1_epochs=3")
+        try:
+            value = yaml.safe_load(text) if text.strip() else ""
+        except yaml.YAMLError:
+            value = text
+        overrides[key.strip()] = value
+    return overrides
 
 
 def watch(

@@ -1,0 +1,178 @@
+"""Ablation of the training resolutions behind Senti-iFusion's stage 1 ([A13]/[A18]) and DAR's
+alignment and CLUB settings ([A21]/[A25]/[A28]); docs/models.md §"Ablations" holds its tables.
+
+Each variant is one ``senti-tui train --headless`` run (a subprocess: the user's path, and runs
+can share the cores with ``--jobs``), then its best checkpoint is measured:
+
+- on the synthetic set (``--data synthetic``, the demo preset): the TEST split, mask seed 1111:
+  all modalities at r = 0, text only and text gone (the ``modes`` protocol: kept modalities
+  r ~ U(0, 1)), droprate 0.5, the prediction std at r = 0.9; for Senti-iFusion the integrity R²
+  on valid under both of ``demo_quality.py``'s settings;
+- on a label.csv (real MOSI transcripts: text only, no test fold): the VALID split at r = 0, and
+  the validation Corr after stage 2's first epoch (does the model leave the constant predictor?).
+
+    python benchmarks/ablation.py --model senti-ifusion --variants projections,no-stage1 --jobs 2
+    python benchmarks/ablation.py --model dar --data ../shared/data/cmu-mosi/label_trainval.csv \\
+        --text-encoder minilm --epochs 4 --set model.stage1_epochs=1 --variants conv,masked
+
+Results are appended to ``<out>/results.jsonl`` (one line per run) and printed as a table.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import subprocess
+import sys
+import time
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+import numpy as np
+
+ROOT = Path(__file__).resolve().parents[1]
+SENTI_TUI = Path(sys.executable).with_name("senti-tui")
+
+# variant name -> --set overrides, per model.
+VARIANTS: dict[str, dict[str, dict[str, object]]] = {
+    "senti-ifusion": {
+        "projections": {"model.stage1_trainable": "projections"},
+        "projections-no-rec": {"model.stage1_reconstruction": False},
+        "projections-completion": {"model.stage1_completion": True},
+        "projections-detach": {"model.detach_targets": True},
+        "projections-extra-token": {"model.prediction_readout": "extra_token"},
+        "embeddings": {"model.stage1_trainable": "embeddings"},
+        "embeddings-detach": {"model.stage1_trainable": "embeddings", "model.detach_targets": True},
+        "first-resolution": {"model.stage1_trainable": "text_encoder"},
+        "no-stage1": {"model.stage1_epochs": 0},
+    },
+    "dar": {
+        "masked": {"model.alignment": "masked"},
+        "conv": {"model.alignment": "conv"},
+        "masked-club-lr": {"model.alignment": "masked", "model.club_lr": 5e-4},
+        "masked-detach": {"model.alignment": "masked", "model.stop_gradient_targets": True},
+        "conv-club-lr": {"model.alignment": "conv", "model.club_lr": 5e-4},
+    },
+    "lnln": {"default": {}},
+}
+
+
+def train(model: str, variant: str, args: argparse.Namespace, out: Path) -> tuple[Path, float]:
+    sets = {**dict(s.split("=", 1) for s in args.set), **{k: str(v).lower() if isinstance(v, bool) else str(v) for k, v in VARIANTS[model][variant].items()}}
+    command = [str(SENTI_TUI), "train", "--headless", "--model", model, "--data", args.data, "--out", str(out)]
+    if args.data == "synthetic":
+        command += ["--preset", "demo"]
+    if args.text_encoder:
+        command += ["--text-encoder", args.text_encoder]
+    if args.epochs:
+        command += ["--epochs", str(args.epochs)]
+    for key, value in sets.items():
+        command += ["--set", f"{key}={value}"]
+    env = {**os.environ, "OMP_NUM_THREADS": str(args.threads)}
+    started = time.perf_counter()
+    with (out.parent / f"{out.name}.log").open("w") as log:
+        code = subprocess.run(command, stdout=log, stderr=subprocess.STDOUT, env=env).returncode
+    if code != 0:
+        raise SystemExit(f"{model}/{variant} failed (exit {code}); see {out.parent / f'{out.name}.log'}")
+    return next(out.glob("*_best.pt")), time.perf_counter() - started
+
+
+def stage2_first_corr(run: Path) -> float | None:
+    """Validation Corr at the end of the first stage-2 epoch (the first epoch of a 1-stage model)."""
+    events = [json.loads(line) for line in (run / "events.jsonl").read_text().splitlines()]
+    stage = 1
+    for event in events:
+        if event["type"] == "StageChange":
+            stage = event["stage"]
+        if event["type"] == "EpochEnd" and (stage == 2 or not any(e["type"] == "StageChange" and e["stage"] == 2 for e in events)):
+            return event["metrics"]["valid"].get("Corr")
+    return None
+
+
+def measure(path: Path, synthetic: bool) -> dict:
+    from core.missingness import DroprateSetting, ModeSetting, RateSetting, setting_from_dict
+    from core.probe import analysis
+    from core.probe.session import Probe
+    from core.probe.types import ProbeSettings
+    from core.training.checkpoint import load_checkpoint
+
+    figures: dict = {}
+    probe = Probe.open([str(path)], split="test" if synthetic else "valid")
+    info = probe.models[0]
+
+    def metrics(setting) -> dict:
+        return probe.evaluate_setting(setting)[info.key]
+
+    figures["all_r0"] = metrics(RateSetting(rate=0.0))
+    if not synthetic:
+        return figures
+    figures["text_only"] = metrics(ModeSetting(mode=5))
+    figures["text_gone"] = metrics(ModeSetting(mode=0))
+    figures["drop_0.5"] = metrics(DroprateSetting(droprate=0.5))
+    figures["modes"] = {m: metrics(ModeSetting(mode=m)) for m in range(6)}
+    _, preds = probe.predict_split(RateSetting(rate=0.9))
+    figures["std_r0.9"] = float(np.std(preds[0].predictions))
+    if any(info.estimates_integrity):
+        valid = Probe.open([str(path)], split="valid")
+        own = setting_from_dict(load_checkpoint(path).protocol["eval"])
+        truth, p = valid.predict_split(own)
+        figures["r2_own"] = list(analysis.calibration(info.key, p[0], truth, info.estimates_integrity).r2)
+        figures["r2_uniform"] = list(valid.calibration(ProbeSettings())[0].r2)
+    return figures
+
+
+def row(model: str, variant: str, f: dict, wall: float) -> str:
+    def mc(m: dict) -> str:
+        return f"{m['MAE']:.3f} / {m['Corr']:.3f}"
+
+    cells = [model, variant, mc(f["all_r0"])]
+    if "text_only" in f:
+        cells += [mc(f["text_only"]), mc(f["text_gone"]), mc(f["drop_0.5"]), f"{f['std_r0.9']:.3f}"]
+        cells.append(" / ".join(f"{r:.2f}" for r in f["r2_own"]) if "r2_own" in f else "")
+        cells.append(" / ".join(f"{r:.2f}" for r in f["r2_uniform"]) if "r2_uniform" in f else "")
+    else:
+        first = f.get("stage2_first_corr")
+        cells.append("" if first is None else f"{first:.3f}")
+    cells.append(f"{wall:.0f}")
+    return "| " + " | ".join(cells) + " |"
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--model", required=True, choices=sorted(VARIANTS))
+    parser.add_argument("--variants", default="all", help="comma-separated names, or 'all'")
+    parser.add_argument("--data", default="synthetic")
+    parser.add_argument("--text-encoder", default=None)
+    parser.add_argument("--epochs", type=int, default=None)
+    parser.add_argument("--set", action="append", default=[], help="extra --set for every variant")
+    parser.add_argument("--jobs", type=int, default=1)
+    parser.add_argument("--threads", type=int, default=2, help="OMP threads per run")
+    parser.add_argument("--out", type=Path, default=ROOT / "runs" / "ablation")
+    args = parser.parse_args()
+    names = list(VARIANTS[args.model]) if args.variants == "all" else args.variants.split(",")
+    unknown = [n for n in names if n not in VARIANTS[args.model]]
+    if unknown:
+        sys.exit(f"unknown variants {unknown}: choose from {', '.join(VARIANTS[args.model])}")
+    synthetic = args.data == "synthetic"
+    tag = "synthetic" if synthetic else Path(args.data).stem
+    args.out.mkdir(parents=True, exist_ok=True)
+
+    def one(variant: str) -> tuple[str, Path, float]:
+        run = args.out / f"{tag}-{args.model}-{variant}"
+        best, wall = train(args.model, variant, args, run)
+        return variant, best, wall
+
+    with ThreadPoolExecutor(args.jobs) as pool:
+        for variant, best, wall in pool.map(one, names):
+            figures = measure(best, synthetic)
+            figures["stage2_first_corr"] = stage2_first_corr(best.parent)
+            record = {"model": args.model, "variant": variant, "data": tag, "sets": VARIANTS[args.model][variant], "extra_sets": args.set,
+                      "epochs": args.epochs, "text_encoder": args.text_encoder, "wall_s": wall, "checkpoint": str(best), **figures}
+            with (args.out / "results.jsonl").open("a") as handle:
+                handle.write(json.dumps(record) + "\n")
+            print(row(args.model, variant, figures, wall), flush=True)
+
+
+if __name__ == "__main__":
+    main()
