@@ -5,17 +5,22 @@ app. Heavy imports (torch, transformers, textual) happen inside the command func
 ``senti-tui --help`` stays fast.
 
 Every user mistake raises :class:`core.errors.SentiError`; :func:`main` prints its one line on
-stderr and exits 2, never a traceback.
+stderr and exits 2, never a traceback. Anything else is a bug: one line naming the error and a
+log file holding the traceback, exit 1 (``SENTI_TUI_TRACEBACK=1`` prints the traceback instead).
 """
 
 from __future__ import annotations
 
+import os
 import sys
+import tempfile
+import traceback
 import warnings
 
 import typer
-# typer 0.29 vendors click; its usage errors are formatted here as one line.
+# typer 0.29 vendors click; its usage errors are formatted here as one line. Abort is typer's own.
 from typer._click import exceptions as click_exceptions
+from typer.exceptions import Abort
 
 from core.errors import DataWarning, SentiError
 from senti_tui.commands import REGISTERED
@@ -63,13 +68,45 @@ def main() -> None:
     except click_exceptions.UsageError as error:
         hint = f" (see '{error.ctx.command_path} --help')" if error.ctx else ""
         fail(f"{error.format_message()}{hint}")
-    except click_exceptions.Abort:
+    except Abort:
         typer.echo("aborted", err=True)
         sys.exit(130)
     except KeyboardInterrupt:
         typer.echo("interrupted", err=True)
         sys.exit(130)
+    except BrokenPipeError:  # e.g. `senti-tui data check x | head -1`: the reader left
+        sys.stdout = open(os.devnull, "w")  # noqa: SIM115 - so the interpreter's final flush is quiet
+        sys.exit(1)
+    except Exception as error:  # noqa: BLE001 - a bug: one line and where its traceback is, exit 1
+        _unexpected(error)
     sys.exit(code if isinstance(code, int) else 0)
+
+
+TRACEBACK_ENV = "SENTI_TUI_TRACEBACK"
+
+
+def _unexpected(error: Exception) -> None:
+    """An error that is not the user's: one line, the traceback in a log file (or on stderr)."""
+    what = " ".join(f"{type(error).__name__}: {error}".split())[:300]
+    details = traceback.format_exc()
+    if os.environ.get(TRACEBACK_ENV, "").lower() not in ("", "0", "false"):
+        typer.echo(details, err=True, nl=False)
+        where = "the traceback is above"
+    else:
+        log = _write_log(details)
+        where = (f"the traceback is in {log}" if log else "no log file could be written") + f"; {TRACEBACK_ENV}=1 prints it"
+    typer.echo(f"internal error: {what} (a bug in senti-tui; {where})", err=True)
+    sys.exit(1)
+
+
+def _write_log(details: str) -> str | None:
+    try:
+        handle, path = tempfile.mkstemp(prefix="senti-tui-error-", suffix=".log")
+        with os.fdopen(handle, "w", encoding="utf-8") as log:
+            log.write(" ".join(sys.argv) + "\n\n" + details)
+        return path
+    except OSError:
+        return None
 
 
 if __name__ == "__main__":
