@@ -1,4 +1,4 @@
-"""Evaluation metrics, exactly as MMSA's ``utils/metricsTop.py`` computes them (models.md §5).
+"""Evaluation metrics, exactly as MMSA's ``utils/metricsTop.py`` computes them (docs/models.md §5).
 
 - MOSI family (``mosi``, ``mosei``, ``synthetic``, ``text-only``): MAE, Corr, Acc-7/5/3 (clip to
   [-k, k], round half-to-even, fraction equal), Has0 Acc-2/F1 (y >= 0 vs ŷ >= 0 on all samples),

@@ -1,6 +1,6 @@
 """Missingness: the ONE module that erases inputs, for training, evaluation and the explorer alike.
 
-Two kinds of missingness (product.md -> Missingness, models.md §1.2 and §3.1):
+Two kinds of missingness (product.md -> Missingness, docs/models.md §1.2 and §3.1):
 
 - **Intra-modality**: each sample and modality has a rate ``r``; a real position (a text token
   with attention mask 1, an audio/vision frame before its length) is kept iff ``u > r``. Text:

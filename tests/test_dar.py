@@ -1,4 +1,4 @@
-"""DAR reconstructed from the paper (models.md §4 with the resolutions of §7)."""
+"""DAR reconstructed from the paper (docs/models.md §4 with the resolutions of §7)."""
 
 from __future__ import annotations
 

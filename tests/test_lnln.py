@@ -1,4 +1,4 @@
-"""LNLN as its official code does it (models.md §2)."""
+"""LNLN as its official code does it (docs/models.md §2)."""
 
 from __future__ import annotations
 
@@ -26,7 +26,7 @@ def non_encoder_parameters(model: LNLN) -> int:
 
 @pytest.mark.parametrize(("family", "dims", "expected"), [("mosi", MOSI, 6_483_012), ("mosei", MOSEI, 7_102_404)])
 def test_parameter_count_outside_bert_matches_the_official_code(family, dims, expected):
-    # models.md §2.6: the official code's non-BERT parameter counts with bert-base (hidden 768).
+    # docs/models.md §2.6: the official code's non-BERT parameter counts with bert-base (hidden 768).
     model = build_model("lnln", family, dims, TinyTextEncoder(hidden_size=768, max_len=50))
     assert non_encoder_parameters(model) == expected
 

@@ -1,4 +1,4 @@
-"""MMSA metrics on hand-computed cases (models.md §5)."""
+"""MMSA metrics on hand-computed cases (docs/models.md §5)."""
 
 from __future__ import annotations
 

@@ -12,7 +12,7 @@ from core.errors import ConfigError
 from core.models.registry import model_names
 from core.models.summary import parameter_table, shape_set
 
-BERT_BASE = 109_482_240  # bert-base-uncased with its pooler (models.md §2.6)
+BERT_BASE = 109_482_240  # bert-base-uncased with its pooler (docs/models.md §2.6)
 
 
 def run_cli(*args: str) -> subprocess.CompletedProcess:

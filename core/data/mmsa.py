@@ -1,6 +1,6 @@
 """MMSA pickles (MOSI/MOSEI ``aligned_50``/``unaligned_50``, SIMS ``unaligned_39``, synthetic).
 
-Layout (models.md §1.1): ``{"train","valid","test"}``, each a dict of arrays. Dims and lengths
+Layout (docs/models.md §1.1): ``{"train","valid","test"}``, each a dict of arrays. Dims and lengths
 are read from the file, never assumed. Loading is strict: anything that would make training
 silently wrong stops with one line naming the file, the split and the key. The only repair is
 the one MMSA itself does: ``-inf`` (MOSEI audio) and NaN features become 0, counted in

@@ -1,4 +1,4 @@
-"""Building blocks shared by the three models (models.md §2.1).
+"""Building blocks shared by the three models (docs/models.md §2.1).
 
 These follow LNLN/ALMT's official code exactly (pre-norm attention with separate q/k/v norms,
 no dropout outside BERT), but compute attention with PyTorch's fused
@@ -168,7 +168,7 @@ class HyperLearningLayer(nn.Module):
     stream, k/v from each auxiliary stream with its own projections (8 heads x 16, no bias); the
     attention outputs are **summed**, then a shared Linear(inner -> dim). The new H_hyper is
     LN(H_hyper) + that output: the residual sits on the *normalised* H_hyper, a quirk of the
-    official code kept for fidelity (models.md [A2]).
+    official code kept for fidelity (docs/models.md [A2]).
 
     LNLN uses it with the auxiliaries (audio, vision). Senti-iFusion builds it with k/v
     projections for all three modalities and passes which two are auxiliary per call.
@@ -228,7 +228,7 @@ class GradientReversalLayer(nn.Module):
 
 
 class CompletenessHead(nn.Module):
-    """LNLN's completeness check, reused as Senti-iFusion's integrity estimator (models.md [A8]).
+    """LNLN's completeness check, reused as Senti-iFusion's integrity estimator (docs/models.md [A8]).
 
     Transformer(n=tokens, t=1, D=2) over the modality's tokens, output token 0, then
     Linear(dim -> dim/2), LeakyReLU(0.1), Linear(dim/2 -> 1), Sigmoid: one value in (0, 1) per

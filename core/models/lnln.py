@@ -1,4 +1,4 @@
-"""LNLN (Zhang et al., NeurIPS'24) exactly as its official code does it (models.md §2).
+"""LNLN (Zhang et al., NeurIPS'24) exactly as its official code does it (docs/models.md §2).
 
 Language-dominated noise-resistant learning: a completeness check estimates how intact the
 language is; a proxy dominant feature generated from audio and vision fills in for it in
@@ -33,7 +33,7 @@ from core.models.blocks import (
 )
 
 # Fusion (cross-transformer) depth per data set family: the official configs say 2 for MOSI and
-# 4 for MOSEI/SIMS (the paper says 4 for all; models.md [A4]). Small data sets follow MOSI.
+# 4 for MOSEI/SIMS (the paper says 4 for all; docs/models.md [A4]). Small data sets follow MOSI.
 FUSION_DEPTH = {"mosi": 2, "synthetic": 2, "text-only": 2, "mosei": 4, "sims": 4}
 
 

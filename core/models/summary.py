@@ -14,7 +14,7 @@ from core.data.dataset import FeatureDims
 from core.errors import ConfigError
 from core.text_encoders import TextEncoderSpec, parse_text_encoder
 
-# The papers' unaligned shapes (models.md §1.1) and the vocabulary their BERT ids come from.
+# The papers' unaligned shapes (docs/models.md §1.1) and the vocabulary their BERT ids come from.
 PAPER_SHAPES: dict[str, FeatureDims] = {
     "mosi": FeatureDims(text_len=50, audio_len=375, audio_dim=5, vision_len=500, vision_dim=20),
     "mosei": FeatureDims(text_len=50, audio_len=500, audio_dim=74, vision_len=500, vision_dim=35),

@@ -36,7 +36,7 @@ from core.models.base import ModelInput, MSAModel
 from core.training.batches import eval_batches
 from core.training.distributed import DistContext
 
-EVAL_BATCH_SIZE = 64  # models.md [A16]: fixed, unshuffled evaluation batches
+EVAL_BATCH_SIZE = 64  # docs/models.md [A16]: fixed, unshuffled evaluation batches
 
 
 class ProbeCancelled(Exception):

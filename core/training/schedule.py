@@ -1,4 +1,4 @@
-"""The per-epoch learning-rate schedule of models.md §2.4: linear warm-up, then cosine to 0.
+"""The per-epoch learning-rate schedule of docs/models.md §2.4: linear warm-up, then cosine to 0.
 
 LNLN's official code chains a ``GradualWarmupScheduler`` (``total_epoch = 0.1·n``) into a
 ``CosineAnnealingLR`` (``T_max = 0.9·n``) and steps it once per epoch. Its values have a closed

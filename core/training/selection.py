@@ -1,6 +1,6 @@
 """Which epoch is "best", and when to stop early.
 
-Two protocols (models.md §2.5, [A6]):
+Two protocols (docs/models.md §2.5, [A6]):
 
 - ``valid`` (default, honest): one checkpoint, the epoch with the best *validation* criterion —
   ``MAE`` (LNLN: the headline metric, [A5]/[A6] "clean" protocol) or ``val_loss``, the model's
