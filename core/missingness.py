@@ -1,6 +1,6 @@
 """Missingness: the ONE module that erases inputs, for training, evaluation and the explorer alike.
 
-Two kinds of missingness (product.md -> Missingness, docs/models.md §1.2 and §3.1):
+Two kinds of missingness (product.md -> Missingness, models.md §1.2 and §3.1):
 
 - **Intra-modality**: each sample and modality has a rate ``r``; a real position (a text token
   with attention mask 1, an audio/vision frame before its length) is kept iff ``u > r``. Text:
@@ -25,14 +25,17 @@ have (``dataset.present`` False, e.g. audio/vision of a label.csv set) always ge
 Settings and protocols (all recorded as plain dicts via ``to_dict``/``setting_from_dict``):
 
 - training: :class:`LnlnProtocol`, :class:`IFusionProtocol`, :class:`DarProtocol` (rates and mask
-  seed redrawn per epoch, keyed by (seed, epoch));
+  seed redrawn per epoch, keyed by (seed, epoch); ``LnlnProtocol(faithful_masks=True)`` instead
+  models the official LNLN loader's quirks, [A1]);
 - evaluation: :class:`RateSetting` ("rates"), :class:`DroprateSetting` ("droprates"),
   :class:`ModeSetting` ("modes"), :class:`CustomSetting` ("custom", what the explorer sends);
   :func:`evaluation_sweep` lists a protocol's settings.
 
 Every setting answers ``draw(sample_ids, present, epoch) -> MaskDraw(rates [N,3], mask_seed)``;
 :func:`apply_missingness` (numpy) and :func:`apply_missingness_torch` (whole batch, on the batch's
-device) turn a draw into masked inputs. Both give bit-identical masks.
+device) turn a draw into masked inputs. Both give bit-identical masks. A draw with
+``shared_noise`` gives modalities with the same number of positions the same ``u`` (see
+:func:`noise_modalities`); by default every modality has its own.
 """
 
 from __future__ import annotations
@@ -145,7 +148,9 @@ def _position_hashes(length: int) -> np.ndarray:
 
 
 def position_uniforms(mask_seed: int, sample_ids: np.ndarray, modality: int, length: int) -> np.ndarray:
-    """``u`` [N, length] in (0, 1] for every position of every sample of one modality."""
+    """``u`` [N, length] in (0, 1] for every position of every sample of one modality.
+
+    ``modality`` is the modality's noise key (normally its index; see :func:`noise_modalities`)."""
     base = hash_keys(mask_seed, STREAM_POSITION, np.asarray(sample_ids), modality)  # [N]
     return to_unit(splitmix64(base[:, None] ^ _position_hashes(length)[None, :]))
 
@@ -169,10 +174,31 @@ def present_vector(present: Mapping[str, bool] | Sequence[bool] | None) -> np.nd
 
 @dataclass(frozen=True)
 class MaskDraw:
-    """Per-sample rates [N,3] (float64, text/audio/vision) and the seed of the positional masks."""
+    """Per-sample rates [N,3] (float64, text/audio/vision) and the seed of the positional masks.
+
+    ``shared_noise``: modalities with the same number of positions share ``u`` (LNLN's faithful
+    training masks, :func:`noise_modalities`); False (every setting but that one) keeps them
+    independent.
+    """
 
     rates: np.ndarray
     mask_seed: int
+    shared_noise: bool = False
+
+
+def noise_modalities(widths: Sequence[int], shared: bool = False) -> tuple[int, ...]:
+    """The noise key of each modality (text, audio, vision) for :func:`position_uniforms`.
+
+    By default a modality's own index, so the three modalities' masks are independent. With
+    ``shared``, a modality whose number of positions (``widths``: text L, audio Ta, vision Tv)
+    equals an earlier modality's uses that modality's key, hence the same ``u`` at every position:
+    LNLN reseeds numpy with the run seed before every ``np.random.uniform(size=[N, T])``, so arrays
+    of the same shape get the same draws (MOSEI audio and vision, both [N, 500], erase the same
+    frames wherever both rates erase; on aligned files all three are [N, 50]).
+    """
+    if not shared:
+        return tuple(range(len(widths)))
+    return tuple(next(j for j in range(m + 1) if int(widths[j]) == int(widths[m])) for m in range(len(widths)))
 
 
 def _intra_uniform(seed: int, sample_ids: np.ndarray, low: float = 0.0, high: float = 1.0) -> np.ndarray:
@@ -339,6 +365,54 @@ class CustomSetting(MaskSetting):
         return " ".join(parts)
 
 
+def _lnln_rates(epoch_seed: int, ids: np.ndarray) -> np.ndarray:
+    """LNLN's training rates [N,3]: r ~ U(0,1), then a hashed half of each modality reset to 0."""
+    rates = _intra_uniform(epoch_seed, ids)
+    reset = hash_uniform(epoch_seed, STREAM_HALF, ids[:, None], np.arange(3)[None, :]) <= 0.5
+    rates[reset] = 0.0
+    return rates
+
+
+# The epoch key of the rates and noise LNLN's dataset draws when it is built, before any epoch
+# (every epoch of the trainer is >= 1, so no epoch's own key collides with it).
+LNLN_CONSTRUCTION_EPOCH = -1
+
+
+def lnln_loader_positions(n: int, seed: int, epoch: int) -> np.ndarray:
+    """Each row's position [n] in the shuffled order of ``epoch`` of the modelled LNLN DataLoader.
+
+    The order is the one the trainer uses on one process (``core.training.batches.epoch_batches``:
+    ``DistributedSampler`` with one replica, i.e. ``torch.randperm(n)`` from a generator seeded
+    ``seed + epoch``), so on one process the modelled loader batches are the training batches
+    whenever ``train.batch_size`` is LNLN's 64.
+    """
+    import torch
+
+    generator = torch.Generator()
+    generator.manual_seed(int(seed) + int(epoch))
+    order = torch.randperm(n, generator=generator).numpy()
+    positions = np.empty(n, dtype=np.int64)
+    positions[order] = np.arange(n, dtype=np.int64)
+    return positions
+
+
+def lnln_refreshed_rows(n: int, seed: int, epoch: int, batch_size: int = 64, num_workers: int = 8) -> np.ndarray:
+    """[n] bool: the rows that see the masks redrawn in ``epoch`` under LNLN's official loader.
+
+    Batch k of the epoch (positions kB .. kB+B-1 of :func:`lnln_loader_positions`) goes to worker
+    k mod W (PyTorch deals batches round-robin to its workers, which fetch their items one by one
+    in order). Only the worker whose batch holds item 0 (row 0) redraws, when it fetches item 0;
+    it then serves the rest of that batch and all its later batches from the redrawn masks. So a
+    row is refreshed iff its batch goes to that worker and its position is at or after item 0's.
+    """
+    if n == 0:
+        return np.zeros(0, dtype=bool)
+    positions = lnln_loader_positions(n, seed, epoch)
+    first = positions[0]
+    worker = (positions // batch_size) % num_workers
+    return (worker == (first // batch_size) % num_workers) & (positions >= first)
+
+
 @dataclass(frozen=True)
 class LnlnProtocol(MaskSetting):
     """Training ``lnln``: r ~ U(0,1) per sample and modality, then for each modality a random half
@@ -347,19 +421,51 @@ class LnlnProtocol(MaskSetting):
     The half is chosen per sample by a hashed coin (keyed by seed, epoch, sample, modality), so it
     is half in expectation and independent of batching and of the number of processes; LNLN's code
     resets exactly N/2 indices of the whole split.
+
+    ``faithful_masks`` (default False; [A1]) models LNLN's official training masks instead
+    (``core/dataset.py`` with ``batch_size: 64``, ``num_workers: 8``, shuffled, PyTorch 2.2):
+
+    - Rates and masks are drawn once when the dataset is built (in the main process, which never
+      fetches an item). Every epoch PyTorch forks 8 new workers from that copy and deals the
+      shuffled batches round-robin to them; only the worker that fetches item 0 redraws, in its
+      own copy, and that copy dies with the epoch's workers. Modelled: every row has the
+      *construction rates* (keyed by ``LNLN_CONSTRUCTION_EPOCH``), identical in every epoch,
+      except the rows :func:`lnln_refreshed_rows` selects: in the epoch's modelled loader order
+      (the trainer's one-process order for the run seed, batches of ``LOADER_BATCH_SIZE`` dealt to
+      ``LOADER_WORKERS`` workers), the rows of item 0's worker from item 0 on (the rest of item 0's
+      batch and that worker's later batches; its earlier batches and the rows of item 0's batch
+      before it keep the construction draw). Those rows get the epoch's own rates (the default
+      path's rates of that epoch). Item 0 is row 0 of ``sample_ids``, which must be the whole
+      training split in split order (what the trainer passes). Both draws keep the half-zero reset.
+    - ``u`` is reseeded before every mask, so it never changes: the mask seed is the construction
+      seed in every epoch, and a refreshed row's mask differs from its construction mask only
+      through its rate (nested).
+    - Same-shaped modalities share ``u`` (``MaskDraw.shared_noise``, :func:`noise_modalities`):
+      on MOSEI audio and vision (both [N, 500]) erase the same frames where both rates erase.
+
+    Not modelled: the official noise comes from the config file's seed (1111 for all three seeds
+    of ``train.sh``; here from the run seed); ``random.sample`` resets exactly N/2 samples (here
+    a hashed coin); the overlap of the one numpy stream between modalities of different widths;
+    with several processes the modelled order is still the one-process order.
     """
 
     kind: ClassVar[str] = "lnln"
     training: ClassVar[bool] = True
+    LOADER_BATCH_SIZE: ClassVar[int] = 64  # configs/train_{mosi,mosei,sims}.yaml: batch_size
+    LOADER_WORKERS: ClassVar[int] = 8  # ... num_workers
     seed: int = 0
+    faithful_masks: bool = False
 
     def draw(self, sample_ids, present=None, epoch=0):
         ids = np.asarray(sample_ids)
-        epoch_seed = _epoch_seed(self.seed, epoch)
-        rates = _intra_uniform(epoch_seed, ids)
-        reset = hash_uniform(epoch_seed, STREAM_HALF, ids[:, None], np.arange(3)[None, :]) <= 0.5
-        rates[reset] = 0.0
-        return MaskDraw(_finish(rates, present_vector(present)), epoch_seed)
+        if not self.faithful_masks:
+            epoch_seed = _epoch_seed(self.seed, epoch)
+            return MaskDraw(_finish(_lnln_rates(epoch_seed, ids), present_vector(present)), epoch_seed)
+        construction = _epoch_seed(self.seed, LNLN_CONSTRUCTION_EPOCH)
+        rates = _lnln_rates(construction, ids)
+        fresh = lnln_refreshed_rows(ids.shape[0], self.seed, epoch, self.LOADER_BATCH_SIZE, self.LOADER_WORKERS)
+        rates[fresh] = _lnln_rates(_epoch_seed(self.seed, epoch), ids[fresh])
+        return MaskDraw(_finish(rates, present_vector(present)), construction, shared_noise=True)
 
     def validation_setting(self) -> MaskSetting:
         return RateSetting(0.5)  # LNLN's missing_rate_eval_test
@@ -517,7 +623,7 @@ def _mask_frames(
 
 
 def _mask_text(
-    text_bert: np.ndarray, ids: np.ndarray, rate: np.ndarray, mask_seed: int, special: SpecialIds
+    text_bert: np.ndarray, ids: np.ndarray, rate: np.ndarray, mask_seed: int, special: SpecialIds, noise_key: int = 0
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Replace dropped real tokens with [UNK]. Returns (text_bert, keep [N,L], realised [N])."""
     tokens, attention = text_bert[:, 0], text_bert[:, 1]
@@ -527,7 +633,7 @@ def _mask_text(
     real = attention != 0
     protected = (positions == 0) | (positions == (lengths - 1)[:, None])  # [CLS] and [SEP]
     erasable = real & ~protected
-    u = position_uniforms(mask_seed, ids, 0, width)
+    u = position_uniforms(mask_seed, ids, noise_key, width)
     dropped = erasable & ~(u > rate[:, None])
     out = text_bert.copy()
     out[:, 0] = np.where(dropped, np.asarray(special.unk, dtype=tokens.dtype), tokens)
@@ -546,17 +652,20 @@ def apply_missingness(
     rates: np.ndarray,
     mask_seed: int,
     special_ids: SpecialIds = SpecialIds(),
+    shared_noise: bool = False,
 ) -> Masked:
     """Erase a whole batch/split at once (no Python loop over samples or positions).
 
     ``rates`` is [N,3] (text, audio, vision), e.g. ``setting.draw(ids, present, epoch).rates``,
-    and ``mask_seed`` the draw's seed. Inputs are not modified.
+    and ``mask_seed`` and ``shared_noise`` the draw's. Inputs are not modified.
     """
     ids = np.asarray(sample_ids)
     rates = np.asarray(rates, dtype=np.float64)
-    text_out, keep_text, real_text = _mask_text(np.asarray(text_bert), ids, rates[:, 0], mask_seed, special_ids)
-    audio_out, keep_audio, real_audio = _mask_frames(audio, audio_lengths, ids, rates[:, 1], mask_seed, 1)
-    vision_out, keep_vision, real_vision = _mask_frames(vision, vision_lengths, ids, rates[:, 2], mask_seed, 2)
+    text_bert = np.asarray(text_bert)
+    keys = noise_modalities((text_bert.shape[2], audio.shape[1], vision.shape[1]), shared_noise)
+    text_out, keep_text, real_text = _mask_text(text_bert, ids, rates[:, 0], mask_seed, special_ids, keys[0])
+    audio_out, keep_audio, real_audio = _mask_frames(audio, audio_lengths, ids, rates[:, 1], mask_seed, keys[1])
+    vision_out, keep_vision, real_vision = _mask_frames(vision, vision_lengths, ids, rates[:, 2], mask_seed, keys[2])
     return Masked(
         text_bert=text_out,
         audio=audio_out,
@@ -584,7 +693,7 @@ def mask_split(
         rows = np.asarray(indices, dtype=np.int64)
         arrays = tuple(array[rows] for array in arrays)
     draw = setting.draw(arrays[-1], present, epoch)
-    return apply_missingness(*arrays, draw.rates, draw.mask_seed, special_ids)
+    return apply_missingness(*arrays, draw.rates, draw.mask_seed, special_ids, shared_noise=draw.shared_noise)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -645,6 +754,7 @@ def apply_missingness_torch(
     rates,
     mask_seed: int,
     special_ids: SpecialIds = SpecialIds(),
+    shared_noise: bool = False,
 ) -> MaskedBatch:
     """Whole-batch masking with torch ops; bit-identical masks to :func:`apply_missingness`.
 
@@ -661,12 +771,13 @@ def apply_missingness_torch(
 
     tokens, attention = text_bert[:, 0], text_bert[:, 1]
     width = tokens.shape[1]
+    keys = noise_modalities((width, audio.shape[1], vision.shape[1]), shared_noise)
     zero = attention == 0
     lengths = torch.where(zero.any(dim=1), zero.to(torch.int64).argmax(dim=1), torch.full_like(zero[:, 0], width, dtype=torch.int64))
     positions = torch.arange(width, device=device)[None, :]
     real = attention != 0
     erasable = real & (positions != 0) & (positions != (lengths - 1)[:, None])
-    dropped = erasable & ~(_torch_position_uniforms(mask_seed, ids, 0, width) > rates_t[:, 0:1])
+    dropped = erasable & ~(_torch_position_uniforms(mask_seed, ids, keys[0], width) > rates_t[:, 0:1])
     text_out = text_bert.clone()
     text_out[:, 0] = torch.where(dropped, torch.full_like(tokens, special_ids.unk), tokens)
     keep_text = real & ~dropped
@@ -679,8 +790,8 @@ def apply_missingness_torch(
         realised = torch.where(lens > 0, keep.sum(1) / lens.clamp(min=1), 1.0 - rate)
         return x * keep.unsqueeze(-1).to(x.dtype), keep, realised
 
-    audio_out, keep_audio, real_audio = frames(audio, audio_lengths, 1, rates_t[:, 1])
-    vision_out, keep_vision, real_vision = frames(vision, vision_lengths, 2, rates_t[:, 2])
+    audio_out, keep_audio, real_audio = frames(audio, audio_lengths, keys[1], rates_t[:, 1])
+    vision_out, keep_vision, real_vision = frames(vision, vision_lengths, keys[2], rates_t[:, 2])
     n_erasable = erasable.sum(1)
     real_text = torch.where(n_erasable > 0, (erasable & ~dropped).sum(1) / n_erasable.clamp(min=1), 1.0 - rates_t[:, 0])
     return MaskedBatch(

@@ -123,6 +123,7 @@ def make_batch(
         draw.rates[index],
         draw.mask_seed,
         special_ids,
+        shared_noise=draw.shared_noise,
     )
     return ModelInput(
         text=masked.text_bert,
