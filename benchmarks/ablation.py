@@ -112,7 +112,7 @@ def measure(path: Path, synthetic: bool) -> dict:
     figures["drop_0.5"] = metrics(DroprateSetting(droprate=0.5))
     figures["modes"] = {m: metrics(ModeSetting(mode=m)) for m in range(6)}
     _, preds = probe.predict_split(RateSetting(rate=0.9))
-    figures["std_r0.9"] = float(np.std(preds[0].predictions))
+    figures["std_r0.9"] = float(np.std(preds[0].prediction))
     if any(info.estimates_integrity):
         valid = Probe.open([str(path)], split="valid")
         own = setting_from_dict(load_checkpoint(path).protocol["eval"])
@@ -129,8 +129,8 @@ def row(model: str, variant: str, f: dict, wall: float) -> str:
     cells = [model, variant, mc(f["all_r0"])]
     if "text_only" in f:
         cells += [mc(f["text_only"]), mc(f["text_gone"]), mc(f["drop_0.5"]), f"{f['std_r0.9']:.3f}"]
-        cells.append(" / ".join(f"{r:.2f}" for r in f["r2_own"]) if "r2_own" in f else "")
-        cells.append(" / ".join(f"{r:.2f}" for r in f["r2_uniform"]) if "r2_uniform" in f else "")
+        for key in ("r2_own", "r2_uniform"):
+            cells.append(" / ".join("–" if r is None else f"{r:.2f}" for r in f[key]) if key in f else "")
     else:
         first = f.get("stage2_first_corr")
         cells.append("" if first is None else f"{first:.3f}")
@@ -149,7 +149,12 @@ def main() -> None:
     parser.add_argument("--jobs", type=int, default=1)
     parser.add_argument("--threads", type=int, default=2, help="OMP threads per run")
     parser.add_argument("--out", type=Path, default=ROOT / "runs" / "ablation")
+    parser.add_argument("--measure", type=Path, nargs="*", help="measure these checkpoints (e.g. the shipped demo) instead of training")
     args = parser.parse_args()
+    if args.measure:
+        for path in args.measure:
+            print(row(args.model, path.name, measure(path, args.data == "synthetic"), 0.0), flush=True)
+        return
     names = list(VARIANTS[args.model]) if args.variants == "all" else args.variants.split(",")
     unknown = [n for n in names if n not in VARIANTS[args.model]]
     if unknown:

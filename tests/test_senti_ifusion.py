@@ -1,4 +1,4 @@
-"""Senti-iFusion (models.md §3): losses, stages, integrity, dominant selection, budget."""
+"""Senti-iFusion (docs/models.md §3): losses, stages, integrity, dominant selection, budget."""
 
 from __future__ import annotations
 

@@ -13,6 +13,7 @@ import numpy as np
 import pytest
 
 from core.data.dataset import SPLITS, SpecialIds
+from core.data.linear_probe import features, probe_r2
 from core.data.synthetic import (
     DOWNTONERS,
     INTENSIFIERS,
@@ -155,41 +156,6 @@ def test_covariance_shares_are_about_60_20_20(result, data):
 # ---------------------------------------------------------------------------------------------
 # The least-squares probe
 # ---------------------------------------------------------------------------------------------
-
-
-def text_features(split, vocab_size):
-    ids, attention = split.text_bert[:, 0], split.text_bert[:, 1]
-    bag = np.zeros((len(split), vocab_size))
-    np.add.at(bag, (np.repeat(np.arange(len(split)), ids.shape[1]), ids.reshape(-1)), attention.reshape(-1))
-    return bag
-
-
-def frame_features(x, lengths):
-    real = (np.arange(x.shape[1])[None, :] < lengths[:, None])[..., None]
-    mean = (x * real).sum(axis=1) / lengths[:, None]
-    top = np.where(real, x, -np.inf).max(axis=1)
-    bottom = np.where(real, x, np.inf).min(axis=1)
-    return np.concatenate([mean, top, bottom], axis=1)
-
-
-def features(split, vocab_size):
-    return {
-        "text": text_features(split, vocab_size),
-        "audio": frame_features(split.audio, split.audio_lengths),
-        "vision": frame_features(split.vision, split.vision_lengths),
-    }
-
-
-def probe_r2(train_x, train_y, test_x, test_y, ridge=10.0):
-    """Ridge least squares on standardised features (fit on train), R² on test."""
-    mu, sd = train_x.mean(axis=0), train_x.std(axis=0) + 1e-8
-    a = np.c_[np.ones(len(train_x)), (train_x - mu) / sd]
-    b = np.c_[np.ones(len(test_x)), (test_x - mu) / sd]
-    penalty = ridge * np.eye(a.shape[1])
-    penalty[0, 0] = 0.0
-    w = np.linalg.solve(a.T @ a + penalty, a.T @ train_y)
-    residual = test_y - b @ w
-    return 1.0 - residual @ residual / np.sum((test_y - test_y.mean()) ** 2)
 
 
 @pytest.mark.parametrize("seed", [0, 1])

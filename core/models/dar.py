@@ -1,5 +1,5 @@
 """DAR, Decoupled-Adaptive Reconstruction (Yang et al., IJCAI'25), reconstructed from the paper
-(models.md §4; the resolutions of [A20]-[A33] are the defaults).
+(docs/models.md §4; the resolutions of [A20]-[A33] are the defaults).
 
 1. *Decouple*: alignment convolutions bring every modality to t x d; per-modality common and
    specific encoders split it; InfoNCE pulls common features of one sample together and specific

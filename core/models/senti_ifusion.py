@@ -1,6 +1,6 @@
-"""Senti-iFusion, reconstructed from its paper (models.md §3, resolutions [A7]-[A19]).
+"""Senti-iFusion, reconstructed from its paper (docs/models.md §3, resolutions [A7]-[A19]).
 
-Three modules on top of LNLN's embeddings (models.md §2.1):
+Three modules on top of LNLN's embeddings (docs/models.md §2.1):
 
 - **Integrity Estimation (IE):** one completeness head per modality estimates the integrity
   Î_m in [0, 1] of each embedded modality (eq. 2, LNLN's head with a sigmoid [A8]).
@@ -52,7 +52,7 @@ from core.models.blocks import (
 )
 
 # Prediction cross-transformer depth per data set family: as LNLN's configs, 2 for MOSI and 4 for
-# MOSEI/SIMS (models.md §3.4); small data sets follow MOSI.
+# MOSEI/SIMS (docs/models.md §3.4); small data sets follow MOSI.
 PREDICTION_DEPTH = {"mosi": 2, "synthetic": 2, "text-only": 2, "mosei": 4, "sims": 4}
 DOMINANT_SELECTIONS = ("batch", "sample")
 # The three cross-modal pairs of the similarity loss (eq. 5): (l, a), (l, v), (a, v).

@@ -3,7 +3,7 @@
 A preset fills every setting the user did not give. ``demo`` trains on the embedded synthetic
 set with the scratch text encoder and is sized for a 2-core CPU (each model well within five
 minutes and 2 GB). ``mosi-paper``, ``mosei-paper`` and ``sims-paper`` are the papers'
-hyper-parameters per model (models.md §2.4, §3.5, §4, [A19], [A31]); they need ``--data``.
+hyper-parameters per model (docs/models.md §2.4, §3.5, §4, [A19], [A31]); they need ``--data``.
 ``tiny`` is for tests and smoke checks: a few dozen synthetic samples, two epochs.
 
 Without a preset: no ``--data`` (or ``--data synthetic``) means ``demo``; a data file means the

@@ -1,4 +1,4 @@
-"""Staged training (Senti-iFusion: integrity estimation first, models.md §3.5 / [A18]).
+"""Staged training (Senti-iFusion: integrity estimation first, docs/models.md §3.5 / [A18]).
 
 How a frozen parameter stays *exactly* unchanged, weight decay included: entering a stage sets
 ``requires_grad`` to True only on the parameters the model lists for that stage
