@@ -16,11 +16,12 @@ from __future__ import annotations
 
 import dataclasses
 import logging
+import math
+import os
 import threading
 import traceback
 from pathlib import Path
 from typing import Iterable
-
 
 from core.data.dataset import MSADataset
 from core.data.sources import SYNTHETIC, first_samples, load_with_encoder
@@ -36,7 +37,7 @@ from core.training.events import Callback, Event, Failed, Finished
 from core.training.options import TrainOptions
 from core.training.presets import TrainConfig, resolve_config
 from core.training.rng import seed_everything
-from core.training.run_folder import LAST_NAME, RunFolder, default_run_dir
+from core.training.run_folder import LAST_NAME, RunFolder, default_run_dir, holds_run, run_files, run_is_active
 from core.training.trainer import TrainingRun, train
 
 log = logging.getLogger("senti_tui.training")
@@ -105,12 +106,21 @@ class TrainingSession:
 
 def prepare_training(options: TrainOptions) -> TrainingSession:
     """Resolve, validate and build everything; raise :class:`SentiError` (one line) on a mistake."""
+    overwrite = bool(getattr(options, "overwrite", False))
+    if options.resume and overwrite:
+        raise ConfigError(f"--overwrite starts a new run and --resume {options.resume} continues one: pass only one of them")
+    if options.out and not options.resume:
+        check_out_folder(Path(options.out), overwrite)
     ctx = distributed.context_from_environment()
     device = resolve_device(options.device, ctx.local_rank)
     resume = _resume_checkpoint(options) if options.resume else None
     config = TrainConfig.from_dict({**resume.training, "device": options.device}) if resume else resolve_config(options)
 
+    _check_config(config)
     dataset, spec = _load_data(config)
+    if config.selection == "paper" and "test" not in dataset.splits:
+        raise ConfigError(f"{config.data}: has no test split, and --selection paper selects on test: "
+                          "use --selection valid, or data with a test split")
     if resume is not None:  # the stored spec: the encoder the weights belong to
         spec = TextEncoderSpec.from_dict(resume.text_encoder)
     seed_everything(config.seed)  # before building: same seed, same initial weights
@@ -127,6 +137,7 @@ def prepare_training(options: TrainOptions) -> TrainingSession:
         run_dir = Path(options.out)
     else:
         run_dir = default_run_dir(config.model, dataset.name)
+        check_out_folder(run_dir, overwrite=False)
     distributed.init_process_group(ctx, device.device)
     resolved = {
         "training": config.to_dict(),
@@ -151,13 +162,57 @@ def prepare_training(options: TrainOptions) -> TrainingSession:
         run_dir=run_dir,
         train_protocol=train_protocol,
         eval_setting=eval_setting,
-        folder=RunFolder(run_dir) if ctx.is_main else None,
+        folder=RunFolder(run_dir, replace=overwrite and not resume) if ctx.is_main else None,
         resume=resume,
     )
     return TrainingSession(run)
 
 
 # -- helpers --------------------------------------------------------------------------------
+
+_SYSTEM_FOLDERS = ("/proc", "/sys", "/dev")
+
+
+def check_out_folder(folder: Path, overwrite: bool) -> None:
+    """A folder a new run can write: not a file, not a system folder, not through a file, writable,
+    and not holding a run already (unless ``overwrite``). One line naming the remedy otherwise."""
+    again = "choose another --out folder"
+    try:
+        resolved = folder.expanduser().resolve()
+    except (OSError, RuntimeError) as error:  # a symlink loop
+        raise ConfigError(f"{folder}: not a usable folder ({getattr(error, 'strerror', None) or error}): {again}") from None
+    for root in _SYSTEM_FOLDERS:
+        if str(resolved) == root or str(resolved).startswith(root + "/"):
+            raise ConfigError(f"{folder}: is under {root}, a system folder, not a place for a run: {again}")
+    if folder.exists() and not folder.is_dir():
+        raise ConfigError(f"{folder}: is a file, not a folder: {again} (a run folder holds config.json, events.jsonl and the checkpoints)")
+    existing = resolved
+    while not existing.exists() and existing != existing.parent:
+        existing = existing.parent
+    if not existing.is_dir():
+        raise ConfigError(f"{folder}: {existing} is a file, so no folder can be made there: {again}")
+    if not os.access(existing, os.W_OK | os.X_OK):
+        raise ConfigError(f"{folder}: cannot write in {existing} (permission denied or a read-only disk): {again}")
+    if folder.is_dir() and holds_run(folder):
+        if run_is_active(folder):
+            raise ConfigError(f"{folder}: a senti-tui run is writing this folder now: {again}, or wait for it to end")
+        if not overwrite:
+            found = ", ".join(path.name for path in run_files(folder)[:4])
+            raise ConfigError(
+                f"{folder}: already holds a run ({found}): resume it with --resume {folder}, "
+                f"or {again} (--overwrite replaces it)"
+            )
+
+
+MAX_EPOCHS = 100_000  # a typo guard: the schedule and the stage plan loop over every epoch
+
+
+def _check_config(config: TrainConfig) -> None:
+    """Values the presets let through but the loop cannot use: one line each."""
+    if not isinstance(config.lr, (int, float)) or not math.isfinite(config.lr) or config.lr <= 0:
+        raise ConfigError(f"--lr must be a finite positive number, not {config.lr}")
+    if config.epochs > MAX_EPOCHS:
+        raise ConfigError(f"--epochs {config.epochs} is more than {MAX_EPOCHS:,}: pass a number of epochs a run can finish")
 
 
 def _load_data(config: TrainConfig) -> tuple[MSADataset, TextEncoderSpec]:
@@ -187,8 +242,15 @@ def _resume_checkpoint(options: TrainOptions) -> Checkpoint:
     folder = Path(options.resume)
     if not folder.is_dir():
         raise ConfigError(f"{folder}: no such run folder to resume: pass a folder written by senti-tui train")
+    if run_is_active(folder):
+        raise ConfigError(f"{folder}: a senti-tui run is writing this folder now: wait for it to end before resuming it")
     if not (folder / LAST_NAME).is_file():
-        raise ConfigError(f"{folder}: no {LAST_NAME} to resume from (the run ended before its first epoch, or this is not a run folder): start a new run")
+        if not holds_run(folder):
+            raise ConfigError(f"{folder}: no {LAST_NAME} to resume from: it is not a run folder (no config.json or events.jsonl either): "
+                              "pass a folder written by senti-tui train")
+        # last.pt is the first file written at an epoch end, so without it no epoch ever finished
+        raise ConfigError(f"{folder}: no {LAST_NAME} to resume from: the run ended before it finished its first epoch, "
+                          f"so there is nothing to resume: start it again with --out {folder} --overwrite")
     checkpoint = load_checkpoint(folder / LAST_NAME)
     if checkpoint.training_state is None:
         raise ConfigError(f"{folder / LAST_NAME}: holds no training state: it is not a last.pt written by senti-tui train")
