@@ -42,6 +42,8 @@ VARIANTS: dict[str, dict[str, dict[str, object]]] = {
         "projections-completion": {"model.stage1_completion": True},
         "projections-detach": {"model.detach_targets": True},
         "projections-extra-token": {"model.prediction_readout": "extra_token"},
+        "nonverbal": {"model.stage1_trainable": "nonverbal"},
+        "nonverbal-detach": {"model.stage1_trainable": "nonverbal", "model.detach_targets": True},
         "embeddings": {"model.stage1_trainable": "embeddings"},
         "embeddings-detach": {"model.stage1_trainable": "embeddings", "model.detach_targets": True},
         "first-resolution": {"model.stage1_trainable": "text_encoder"},

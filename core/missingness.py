@@ -1,6 +1,6 @@
 """Missingness: the ONE module that erases inputs, for training, evaluation and the explorer alike.
 
-Two kinds of missingness (product.md -> Missingness, models.md §1.2 and §3.1):
+Two kinds of missingness (product.md -> Missingness, docs/models.md §1.2 and §3.1):
 
 - **Intra-modality**: each sample and modality has a rate ``r``; a real position (a text token
   with attention mask 1, an audio/vision frame before its length) is kept iff ``u > r``. Text:
@@ -519,7 +519,9 @@ class DarProtocol(MaskSetting):
         return MaskDraw(_finish(rates, present_vector(present)), epoch_seed)
 
     def validation_setting(self) -> MaskSetting:
-        return RateSetting(0.5)  # DAR follows LNLN's evaluation
+        # [A32]: DAR keeps the checkpoint with the smallest overall loss on the validation split
+        # at its training rate k (its robust evaluation afterwards is LNLN's).
+        return RateSetting(float(self.k))
 
 
 SETTING_KINDS: dict[str, type[MaskSetting]] = {

@@ -107,6 +107,7 @@ def test_every_loss_term_finite_and_differentiable():
 STAGE1_PREFIXES = {
     # [A18] revised: the paper's "projection layers and the integrity estimation module".
     "projections": ("embeddings.0.proj.", "embeddings.1.proj.", "embeddings.2.proj.", "integrity_heads."),
+    "nonverbal": ("embeddings.0.proj.", "embeddings.1.", "embeddings.2.", "integrity_heads."),
     "embeddings": ("embeddings.", "integrity_heads."),
     "text_encoder": ("text_encoder.", "embeddings.", "integrity_heads."),
 }

@@ -60,12 +60,14 @@ PAIRS = ((0, 1), (0, 2), (1, 2))
 # Reconstruction terms that need the complete inputs, with their config weight names (eq. 14, [A15]).
 # What trains in stage 1 besides E^ie ([A18], revised; docs/models.md has the ablation):
 # "projections" = the per-modality linear projections of E^emb (the paper's words, the default);
+# "nonverbal" = those and the audio and vision embedding transformers (not the text's);
 # "embeddings" = all of E^emb except the text encoder; "text_encoder" = the text encoder and all of
 # E^emb (the first resolution, measured to collapse the text pathway).
 STAGE1_TRAINABLE = {
     "projections": ("projection", "integrity"),
-    "embeddings": ("projection", "embedding_encoder", "integrity"),
-    "text_encoder": ("text_encoder", "projection", "embedding_encoder", "integrity"),
+    "nonverbal": ("projection", "nonverbal_encoder", "integrity"),
+    "embeddings": ("projection", "text_embedding_encoder", "nonverbal_encoder", "integrity"),
+    "text_encoder": ("text_encoder", "projection", "text_embedding_encoder", "nonverbal_encoder", "integrity"),
 }
 PREDICTION_READOUTS = ("extra_token", "target_mean")
 DECODER_TERMS = {
@@ -268,7 +270,8 @@ class SentiIFusion(MSAModel):
         modules: dict[str, list[nn.Module]] = {
             "text_encoder": [self.text_encoder],
             "projection": [e.proj for e in self.embeddings],
-            "embedding_encoder": [e.encoder for e in self.embeddings],
+            "text_embedding_encoder": [self.embeddings[0].encoder],
+            "nonverbal_encoder": [e.encoder for e in self.embeddings[1:]],
             "integrity": [self.integrity_heads],
             "completion": [self.semantic_encoders, self.private_encoders, self.decoders, self.mi_feature, self.mi_semantic],
             "fusion": [self.dominant_encoder, self.fusion_layers, self.predictor, self.head],
@@ -298,7 +301,8 @@ class SentiIFusion(MSAModel):
         cfg = self.config
         parts = STAGE1_TRAINABLE[cfg.stage1_trainable] + (("completion",) if cfg.stage1_completion else ())
         loss = "α L_ie + β L_rec" if cfg.stage1_reconstruction else "α L_ie"
-        names = {"text_encoder": "text encoder", "projection": "projections", "embedding_encoder": "embedding transformers",
+        names = {"text_encoder": "text encoder", "projection": "projections", "text_embedding_encoder": "text embedding transformer",
+                 "nonverbal_encoder": "audio/vision embedding transformers",
                  "integrity": "IE heads", "completion": "completion modules"}
         return f"stage 1: integrity estimation ({', '.join(names[p] for p in parts)}; {loss})"
 
