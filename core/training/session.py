@@ -31,13 +31,23 @@ from core.models.base import MSAModel
 from core.models.registry import build_model, config_to_dict
 from core.text_encoders import TextEncoderSpec, build_text_encoder
 from core.training import distributed
-from core.training.checkpoint import Checkpoint, check_dims, load_checkpoint
+from core.training.checkpoint import Checkpoint, check_dims, load_checkpoint, save_checkpoint
 from core.training.device import resolve_device
-from core.training.events import Callback, Event, Failed, Finished
+from core.training.events import Callback, CheckpointSaved, EpochEnd, Event, Failed, Finished
 from core.training.options import TrainOptions
 from core.training.presets import TrainConfig, resolve_config
 from core.training.rng import seed_everything
-from core.training.run_folder import LAST_NAME, RunFolder, default_run_dir, holds_run, run_files, run_is_active
+from core.training.run_folder import (
+    EVENTS_NAME,
+    LAST_NAME,
+    RunFolder,
+    best_name,
+    default_run_dir,
+    holds_run,
+    run_files,
+    run_is_active,
+)
+from core.training.selection import Selector
 from core.training.trainer import TrainingRun, train
 
 log = logging.getLogger("senti_tui.training")
@@ -88,6 +98,9 @@ class TrainingSession:
         try:
             if run.folder is not None:
                 run.folder.open(run.resolved)
+                if run.resume is not None:
+                    for event in _complete_epoch_end(run):
+                        emit(event)
             return train(run, emit, self._stop.is_set)
         except Exception as error:  # noqa: BLE001 - a crash is reported, never raised (contract)
             log.exception("training failed")
@@ -106,7 +119,7 @@ class TrainingSession:
 
 def prepare_training(options: TrainOptions) -> TrainingSession:
     """Resolve, validate and build everything; raise :class:`SentiError` (one line) on a mistake."""
-    overwrite = bool(getattr(options, "overwrite", False))
+    overwrite = bool(options.overwrite)
     if options.resume and overwrite:
         raise ConfigError(f"--overwrite starts a new run and --resume {options.resume} continues one: pass only one of them")
     if options.out and not options.resume:
@@ -272,6 +285,67 @@ def _check_resume_data(checkpoint: Checkpoint, dataset: MSADataset) -> None:
             f"{dataset.source}: not the data the run in {checkpoint.path.parent} was trained on "
             f"(fingerprint {dataset.fingerprint} vs {checkpoint.data.get('fingerprint')}): resume with the same data"
         )
+
+
+def _complete_epoch_end(run: TrainingRun) -> list[Event]:
+    """Finish the epoch end a killed run left half done.
+
+    ``last.pt`` is written first at an epoch end and names the best checkpoints still to come
+    (``pending_saves``); those not on disk for its epoch are written now from ``last.pt`` itself --
+    the same weights, epoch and history. ``metrics.csv`` is rewritten, and the epoch's ``EpochEnd``
+    is added to ``events.jsonl`` if the run died before reporting it. Returns the events to emit."""
+    resume, folder = run.resume, run.folder
+    state = resume.training_state or {}
+    selector = Selector.from_state_dict(state["selection"])
+    events: list[Event] = []
+    entry = resume.history[-1] if resume.history else None
+    if entry is not None and entry.get("epoch") == resume.epoch and state.get("next_step") == 0:
+        if not _reported_epoch_end(run.run_dir / EVENTS_NAME, resume.epoch):
+            active = selector.mode == "valid" and selector.patience is not None and entry["stage"] >= selector.patience_stage
+            events.append(EpochEnd(
+                epoch=entry["epoch"], stage=entry["stage"], train_losses=dict(entry["train_losses"]),
+                metrics=dict(entry["metrics"]), val_loss=entry["val_loss"], lr=entry["lr"], is_best=bool(entry["is_best"]),
+                best_epoch=selector.best_epoch, best_metrics=dict(selector.best_metrics),
+                patience_left=selector.patience - selector.bad_epochs if active else None,
+                elapsed_s=entry["elapsed_s"], integrity_r2=dict(entry.get("integrity_r2", {})),
+            ))
+    for kind in state.get("pending_saves") or []:
+        path = run.run_dir / (best_name(run.dataset.name) if kind == "best" else f"{kind}.pt")
+        if _saved_epoch(path) == resume.epoch:
+            continue
+        best = resume.best if kind == "best" else selector.paper_summary(kind[len("best_"):], entry["metrics"]["test"])
+        save_checkpoint(dataclasses.replace(resume, kind=kind, best=best, training_state=None), path)
+        events.append(CheckpointSaved(epoch=resume.epoch, path=str(path), kind=kind))
+    if folder is not None:
+        folder.write_metrics(list(resume.history))
+    return events
+
+
+def _saved_epoch(path: Path) -> int | None:
+    """The epoch of the checkpoint at ``path`` (None when there is none, or it is unreadable)."""
+    if not path.is_file():
+        return None
+    try:
+        return load_checkpoint(path).epoch
+    except SentiError:
+        return None
+
+
+def _reported_epoch_end(events: Path, epoch: int) -> bool:
+    import json
+
+    try:
+        lines = events.read_text(encoding="utf-8", errors="replace").splitlines()
+    except OSError:
+        return False
+    for line in reversed(lines):
+        try:
+            payload = json.loads(line)
+        except ValueError:
+            continue
+        if isinstance(payload, dict) and payload.get("type") == "EpochEnd" and payload.get("epoch") == epoch:
+            return True
+    return False
 
 
 def _one_line(error: BaseException) -> str:

@@ -47,6 +47,7 @@ def train(
     out: Optional[str] = typer.Option(None, "--out", help="Run folder (default: a new folder under checkpoints/)."),
     resume: Optional[str] = typer.Option(None, "--resume", help="Continue the run in this folder from its last.pt."),
     headless: bool = typer.Option(False, "--headless", help="Print progress as text (the default without a terminal)."),
+    overwrite: bool = typer.Option(False, "--overwrite", help="Train into --out even if it already holds a run (its files are replaced)."),
     set_: Optional[list[str]] = typer.Option(
         None, "--set", help="Override one setting, repeatable: model.<option>=V, protocol.<option>=V or train.<setting>=V (e.g. model.stage1_epochs=3)."
     ),
@@ -54,7 +55,7 @@ def train(
     options = TrainOptions(
         data=data, preset=preset, text_encoder=text_encoder, freeze_text=freeze_text, epochs=epochs,
         batch_size=batch_size, lr=lr, seed=seed, device=device, selection=selection, out=out, resume=resume,
-        overrides=parse_overrides(set_ or []),
+        overrides=parse_overrides(set_ or []), overwrite=overwrite,
     )
     if model is not None:
         options.model = model
