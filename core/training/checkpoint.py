@@ -34,14 +34,13 @@ Public API (the explorer, eval and probe use these)::
 
 from __future__ import annotations
 
-import os
-import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import torch
 
+from core.atomic_write import write_atomic
 from core.data.dataset import FeatureDims
 from core.errors import CheckpointError
 from core.models.base import MSAModel
@@ -116,24 +115,55 @@ class Checkpoint:
 
 
 def save_checkpoint(checkpoint: Checkpoint, path: str | Path) -> Path:
-    """Write atomically: a temporary file in the same folder, then ``os.replace``.
-
-    A crash or a SIGKILL mid-write leaves the previous file intact (never a truncated one).
+    """Write atomically (:func:`core.atomic_write.write_atomic`): a temporary file in the same
+    folder, then ``os.replace``. A crash or a SIGKILL mid-write leaves the previous file intact
+    (never a truncated one); a full disk is one line naming the folder and the space needed.
     """
     path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    handle, temporary = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(handle, "wb") as stream:
-            torch.save(checkpoint.to_payload(), stream)
-            stream.flush()
-            os.fsync(stream.fileno())
-        os.replace(temporary, path)
-    except BaseException:
-        Path(temporary).unlink(missing_ok=True)
-        raise
+    payload = checkpoint.to_payload()
+
+    def write(stream) -> None:
+        recording = _RecordingStream(stream)
+        try:
+            torch.save(payload, recording)
+        except RuntimeError:  # torch's zip writer reports a failed write as its own error
+            if recording.failure is not None:
+                raise recording.failure from None
+            raise
+
+    write_atomic(path, write, error=CheckpointError, size_hint=_tensor_bytes(payload),
+                 remedy="free some space, or write the run to another disk (--out)")
     checkpoint.path = path
     return path
+
+
+class _RecordingStream:
+    """A binary stream that remembers the OS error of a failed write (torch hides it)."""
+
+    def __init__(self, stream) -> None:
+        self._stream = stream
+        self.failure: OSError | None = None
+
+    def write(self, data) -> int:
+        try:
+            return self._stream.write(data)
+        except OSError as error:
+            self.failure = error
+            raise
+
+    def flush(self) -> None:
+        self._stream.flush()
+
+
+def _tensor_bytes(value: Any) -> int:
+    """Bytes of the tensors in ``value`` (the bulk of a checkpoint file)."""
+    if isinstance(value, torch.Tensor):
+        return value.numel() * value.element_size()
+    if isinstance(value, dict):
+        return sum(_tensor_bytes(v) for v in value.values())
+    if isinstance(value, (list, tuple)):
+        return sum(_tensor_bytes(v) for v in value)
+    return 0
 
 
 def load_checkpoint(path: str | Path) -> Checkpoint:

@@ -16,11 +16,11 @@ from __future__ import annotations
 import csv
 import io
 import json
-import os
 import time
 from pathlib import Path
 from typing import IO
 
+from core.atomic_write import remove_stale_temporaries, write_atomic
 from core.errors import SentiError
 from core.training.events import Event, event_to_json
 
@@ -89,9 +89,7 @@ def default_run_dir(model: str, dataset: str, root: str | Path = "checkpoints") 
 
 
 def write_text_atomic(path: Path, text: str) -> None:
-    temporary = path.with_name(f".{path.name}.tmp")
-    temporary.write_text(text, encoding="utf-8")
-    os.replace(temporary, path)
+    write_atomic(path, text, remedy="free some space, or resume the run from a folder on another disk")
 
 
 def read_config(run_dir: Path) -> dict:
@@ -117,6 +115,8 @@ class RunFolder:
                 events.close()
                 raise SentiError(f"{self.path}: another senti-tui run is writing this folder now; "
                                  "wait for it to end, or choose another --out folder") from None
+        # what a killed writer of this folder left (only now: the lock says no one writes it)
+        remove_stale_temporaries(self.path, is_run_file)
         if self.replace:  # the old run goes only now, when the new one really starts
             events.truncate(0)
             for path in run_files(self.path):

@@ -103,6 +103,8 @@ def train(run: TrainingRun, emit: Callable[[Event], None], stop_requested: Calla
         start_epoch, start_step = state["next_epoch"], state["next_step"]
         sums, global_step, elapsed_before = dict(state["epoch_sums"]), state["global_step"], state["elapsed_s"]
         restore_rng(state["rng"])
+    # a run that stopped early is over: resuming it only reports the end
+    last_epoch = start_epoch - 1 if run.resume is not None and run.resume.training_state.get("early_stop") else cfg.epochs
 
     def elapsed() -> float:
         return elapsed_before + time.perf_counter() - started
@@ -127,8 +129,13 @@ def train(run: TrainingRun, emit: Callable[[Event], None], stop_requested: Calla
             versions={"torch": str(torch.__version__), "senti_tui": _version()},
         )
 
-    def save_last(epoch_done: int, next_epoch: int, next_step: int) -> None:
-        """``last.pt``: everything needed to continue at (next_epoch, next_step) exactly."""
+    def save_last(epoch_done: int, next_epoch: int, next_step: int, pending: list[str] = (),
+                  early_stop: bool = False, announce: bool = True) -> CheckpointSaved | None:
+        """``last.pt``: everything needed to continue at (next_epoch, next_step) exactly.
+
+        ``pending``: the best checkpoints of this epoch end, written after it; a run killed before
+        they are all written gets them from this ``last.pt`` on resume (same weights, same epoch).
+        ``early_stop``: the run is over; a resume only finishes it."""
         state = {
             "optimizer": optimizer.state_dict(),
             "aux_optimizer": aux_optimizer.state_dict() if aux_optimizer is not None else None,
@@ -140,10 +147,16 @@ def train(run: TrainingRun, emit: Callable[[Event], None], stop_requested: Calla
             "epoch_sums": dict(sums),
             "global_step": global_step,
             "elapsed_s": elapsed(),
+            "pending_saves": list(pending),
+            "early_stop": early_stop,
         }
-        if ctx.is_main:
-            path = save_checkpoint(checkpoint("last", epoch_done, selector.summary(), state), run.run_dir / LAST_NAME)
-            emit(CheckpointSaved(epoch=epoch_done, path=str(path), kind="last"))
+        if not ctx.is_main:
+            return None
+        path = save_checkpoint(checkpoint("last", epoch_done, selector.summary(), state), run.run_dir / LAST_NAME)
+        event = CheckpointSaved(epoch=epoch_done, path=str(path), kind="last")
+        if announce:
+            emit(event)
+        return event
 
     # ------------------------------------------------------------------ go
     emit(
@@ -168,7 +181,7 @@ def train(run: TrainingRun, emit: Callable[[Event], None], stop_requested: Calla
     stage = 0
     steps_this_session = 0
     last_epoch_done = start_epoch - 1
-    for epoch in range(start_epoch, cfg.epochs + 1):
+    for epoch in range(start_epoch, last_epoch + 1):
         # -- stage: (re)freeze parameters and (re)wrap DDP, which fixes its parameters when built
         if raw_model.stage_of_epoch(epoch) != stage:
             stage = raw_model.stage_of_epoch(epoch)
@@ -246,8 +259,12 @@ def train(run: TrainingRun, emit: Callable[[Event], None], stop_requested: Calla
         )
         last_epoch_done = epoch
 
-        # -- save: best (or one per metric under paper selection), then last; then report
+        # -- save: last.pt first (it names the best checkpoints still to write, so a run killed in
+        #    between completes them on resume), then the best ones, metrics.csv; then report
+        sums = {}
+        pending = (["best"] if decision.is_best else []) + [f"best_{key}" for key in decision.improved_paper_keys]
         saved: list[CheckpointSaved] = []
+        last_saved = save_last(epoch, epoch + 1, 0, pending=pending, early_stop=decision.stop, announce=False)
         if ctx.is_main:
             if decision.is_best:
                 path = save_checkpoint(checkpoint("best", epoch, selector.summary()), run.run_dir / best_name(dataset.name))
@@ -274,10 +291,8 @@ def train(run: TrainingRun, emit: Callable[[Event], None], stop_requested: Calla
                 integrity_r2=r2,
             )
         )
-        for event in saved:
+        for event in saved + ([last_saved] if last_saved is not None else []):
             emit(event)
-        sums = {}
-        save_last(epoch, epoch + 1, 0)
         if decision.stop:
             emit(EarlyStop(epoch=epoch, best_epoch=selector.best_epoch, patience=cfg.patience))
             break
