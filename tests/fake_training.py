@@ -197,6 +197,7 @@ class FakeSession:
         self.stop_requested = threading.Event()
         self.release_on_stop = True  # a paused trainer reaches its next stop check at once
         self.events_emitted: list[Event] = []
+        self.notes: list[str] = []
 
     def request_stop(self) -> None:
         self.stop_requested.set()

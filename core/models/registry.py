@@ -30,6 +30,11 @@ def model_names() -> list[str]:
     return list(MODELS)
 
 
+def config_class(name: str) -> type:
+    """The config dataclass of model ``name``."""
+    return _classes(name)[1]
+
+
 def _classes(name: str) -> tuple[type[MSAModel], type]:
     if name not in MODELS:
         raise ConfigError(f"unknown model {name!r}: choose one of {', '.join(MODELS)}")

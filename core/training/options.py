@@ -26,6 +26,7 @@ class TrainOptions:
     selection: str = "valid"  # valid | paper
     out: str | None = None
     resume: str | None = None
+    config: str | None = None  # a YAML run configuration (core/training/config_file.py)
     overwrite: bool = False  # train into a folder that already holds a run
     # ``--set section.name=value``: "model.<option>" (the model's config), "protocol.<option>" (the
     # training missingness protocol) or "train.<setting>" (a TrainConfig field); values parsed.

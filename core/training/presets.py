@@ -48,6 +48,8 @@ class TrainConfig:
     model_overrides: dict = field(default_factory=dict)
     protocol: dict = field(default_factory=dict)  # training missingness options, e.g. {"droprate": 0.5}
     max_samples: int | None = None  # keep only the first N samples of each split (tiny)
+    allow_incomplete_stages: bool = False  # train even when a stage gets no epoch (e.g. stage 1 only)
+    notes: list[str] = field(default_factory=list)  # what the resolution changed, said at start
 
     def to_dict(self) -> dict:
         return asdict(self)
@@ -157,7 +159,7 @@ def infer_family_from_path(data: str) -> str:
 
 OVERRIDE_SECTIONS = ("model", "protocol", "train")
 # TrainConfig fields a "train." override may not set: they come from their own options.
-NOT_OVERRIDABLE = {"model", "data", "preset", "device", "selection", "model_overrides", "protocol"}
+NOT_OVERRIDABLE = {"model", "data", "preset", "device", "selection", "model_overrides", "protocol", "notes"}
 
 
 def apply_overrides(values: dict, overrides: dict) -> None:
@@ -180,9 +182,16 @@ def apply_overrides(values: dict, overrides: dict) -> None:
 
 
 def resolve_config(options: TrainOptions) -> TrainConfig:
-    """Merge a preset with the user's options; unknown names are one-line errors."""
-    from core.models.registry import model_names
+    """Merge, lowest first: the preset, the ``--config`` file, the command-line options, ``--set``
+    (core/training/config_file.py). Unknown names and wrong types are one-line errors."""
+    from core.models.registry import config_class, model_names
+    from core.training.config_file import OPTION_KEYS, check_types, read_config_file
 
+    from_file = read_config_file(options.config) if options.config else {}
+    from_set = dict(options.overrides)
+    named = {attr: merged for key, attr in OPTION_KEYS.items() if (merged := from_set.pop(key, from_file.pop(key, None))) is not None}
+    chosen = {attr: value for attr, value in named.items() if getattr(options, attr) in (None, getattr(TrainOptions, attr))}
+    options = replace(options, **{k: str(v) for k, v in chosen.items()})
     if options.model is None:
         options = replace(options, model=DEFAULT_MODEL)
     if options.model not in model_names():
@@ -212,6 +221,8 @@ def resolve_config(options: TrainOptions) -> TrainConfig:
 
     data = options.data if options.data is not None else values.pop("data")
     values.pop("data", None)
+    preset_epochs = values["epochs"]
+    apply_overrides(values, from_file)
     for name in ("text_encoder", "epochs", "batch_size", "lr", "seed"):
         given = getattr(options, name)
         if given is not None:
@@ -220,13 +231,41 @@ def resolve_config(options: TrainOptions) -> TrainConfig:
         values["warmup_epochs"] = scaled_warmup(options.epochs)
     if options.selection == "paper":
         values["patience"] = None  # LNLN's paper protocol runs every epoch ([A5])
-    apply_overrides(values, options.overrides)
+    values["freeze_text"] = bool(options.freeze_text or values.get("freeze_text", False))
+    apply_overrides(values, from_set)
+    check_types(TrainConfig, values, "train")
+    model_config = config_class(options.model)
+    check_types(model_config, values.get("model_overrides", {}), "model")
+    stage1_given = any(key == "model.stage1_epochs" for key in (*from_file, *from_set))
+    values["notes"] = schedule_stages(values, model_config, preset_epochs, scale=options.epochs is not None and not stage1_given)
     return TrainConfig(
         model=options.model,
         data=str(data),
         preset=preset,
-        freeze_text=bool(options.freeze_text),
         device=options.device,
         selection=options.selection,
         **values,
     )
+
+
+def schedule_stages(values: dict, model_config: type, preset_epochs: int, scale: bool) -> list[str]:
+    """A staged model's stage-1 length (a ``stage1_epochs`` option): scaled with ``--epochs``
+    when the user did not set it (the preset's share, e.g. the paper's 40 of 150), and refused
+    when it leaves no epoch for stage 2 unless ``train.allow_incomplete_stages``. Returns the
+    notes to print at start."""
+    field_default = {f.name: f.default for f in fields(model_config)}.get("stage1_epochs")
+    if field_default is None:
+        return []
+    overrides = values.setdefault("model_overrides", {})
+    stage1, epochs = int(overrides.get("stage1_epochs", field_default)), int(values["epochs"])
+    notes = []
+    if scale and stage1 > 0 and epochs != preset_epochs:
+        scaled = min(max(1, round(stage1 * epochs / preset_epochs)), epochs - 1) if epochs > 1 else 0
+        notes.append(f"stage 1 scaled with --epochs: {scaled} of {epochs} epochs (the preset's {stage1} of {preset_epochs}); set it with --set model.stage1_epochs=N")
+        overrides["stage1_epochs"] = stage1 = scaled
+    if stage1 >= epochs and not values.get("allow_incomplete_stages"):
+        raise ConfigError(
+            f"model.stage1_epochs={stage1} leaves no stage-2 epoch in train.epochs={epochs}, so the model would never learn to predict: "
+            "lower it (--set model.stage1_epochs=N), raise --epochs, or --set train.allow_incomplete_stages=true"
+        )
+    return notes

@@ -72,6 +72,18 @@ class TrainingSession:
         return self._run.resolved
 
     @property
+    def notes(self) -> list[str]:
+        """What resolving the configuration changed on its own (e.g. a scaled stage 1), to say at start."""
+        return list(self._run.config.notes)
+
+    @property
+    def config_yaml(self) -> str:
+        """The resolved configuration as the YAML ``--config`` reads (``config.yaml``)."""
+        from core.training.config_file import to_yaml
+
+        return to_yaml(self._run.resolved["training"], self._run.resolved["model_config"])
+
+    @property
     def model(self) -> MSAModel:
         """The model being trained (unwrapped; on its device). For tools and tests."""
         return self._run.model

@@ -48,14 +48,18 @@ def train(
     resume: Optional[str] = typer.Option(None, "--resume", help="Continue the run in this folder from its last.pt."),
     headless: bool = typer.Option(False, "--headless", help="Print progress as text (the default without a terminal)."),
     overwrite: bool = typer.Option(False, "--overwrite", help="Train into --out even if it already holds a run (its files are replaced)."),
+    config: Optional[str] = typer.Option(None, "--config", help="A YAML run configuration (a run folder's config.yaml repeats that run)."),
     set_: Optional[list[str]] = typer.Option(
         None, "--set", help="Override one setting, repeatable: model.<option>=V, protocol.<option>=V or train.<setting>=V (e.g. model.stage1_epochs=3)."
     ),
+    print_config: bool = typer.Option(False, "--print-config", help="Print the resolved configuration as YAML and exit."),
 ) -> None:
+    from core.training.config_file import parse_set
+
     options = TrainOptions(
         data=data, preset=preset, text_encoder=text_encoder, freeze_text=freeze_text, epochs=epochs,
         batch_size=batch_size, lr=lr, seed=seed, device=device, selection=selection, out=out, resume=resume,
-        overrides=parse_overrides(set_ or []), overwrite=overwrite,
+        overrides=parse_set(set_ or []), overwrite=overwrite, config=config,
     )
     if model is not None:
         options.model = model
@@ -65,6 +69,11 @@ def train(
     from core.training.session import prepare_training  # torch is imported here, not before
 
     session = prepare_training(options)  # SentiError -> one line, exit 2 (cli.main)
+    if print_config:
+        typer.echo(session.config_yaml, nl=False)
+        raise typer.Exit(0)
+    for note in session.notes:
+        typer.echo(f"note: {note}", err=True)
     history = _resume_history(resume)
     if not getattr(session, "is_main_process", _rank() == 0):
         result = session.run([])  # other ranks compute; rank 0 shows and writes
@@ -76,23 +85,6 @@ def train(
     else:
         result = _run_app(session, history)
     raise typer.Exit(_exit_code(result))
-
-
-def parse_overrides(items: list[str]) -> dict:
-    """``key=value`` pairs; values are read as YAML scalars (3, 1e-4, true, a string)."""
-    import yaml
-
-    overrides = {}
-    for item in items:
-        key, sep, text = item.partition("=")
-        if not sep or not key.strip():
-            raise SentiError(f"--set {item}: expected key=value, e.g. --set model.stage1_epochs=3")
-        try:
-            value = yaml.safe_load(text) if text.strip() else ""
-        except yaml.YAMLError:
-            value = text
-        overrides[key.strip()] = value
-    return overrides
 
 
 def watch(
