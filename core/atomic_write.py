@@ -60,14 +60,20 @@ def write_atomic(
         os.replace(temporary, path)
         temporary = None
     except OSError as failure:
-        raise error(_describe(path, failure, size_hint, remedy)) from None
+        _remove(temporary)
+        temporary = None
+        raise error(_describe(path, failure, size_hint, remedy)) from None  # free space counted without it
     finally:
-        if temporary is not None:  # also on KeyboardInterrupt and on errors of ``content``
-            try:
-                os.unlink(temporary)
-            except OSError:
-                pass
+        _remove(temporary)  # also on KeyboardInterrupt and on errors of ``content``
     return path
+
+
+def _remove(temporary: str | None) -> None:
+    if temporary is not None:
+        try:
+            os.unlink(temporary)
+        except OSError:
+            pass
 
 
 def _describe(path: Path, failure: OSError, size_hint: int | None, remedy: str) -> str:

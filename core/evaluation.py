@@ -499,9 +499,9 @@ def check_writable(path: str | Path) -> Path:
 
 
 def _write(path: Path, text: str) -> None:
+    """Atomically: a full disk or a crash leaves the previous results file whole."""
+    from core.atomic_write import write_atomic
+
     check_writable(path)
-    try:
-        path.write_text(text, encoding="utf-8")
-    except OSError as error:
-        raise SentiError(f"{path}: cannot write the results ({error.strerror or error}): choose another --out path") from None
+    write_atomic(path, text, error=SentiError, remedy="choose another --out path, or free some space")
 

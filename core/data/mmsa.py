@@ -13,9 +13,7 @@ A pickle with a top-level ``"synthetic_meta"`` dict is the synthetic set written
 
 from __future__ import annotations
 
-import os
 import re
-import tempfile
 import warnings
 from dataclasses import asdict
 from pathlib import Path
@@ -23,6 +21,7 @@ from typing import Any
 
 import numpy as np
 
+from core.atomic_write import write_atomic
 from core.data.dataset import LABEL_RANGES, SPLITS, FeatureDims, MSADataset, SpecialIds, Split
 from core.data.fingerprint import fingerprint_splits
 from core.data.safe_pickle import safe_load
@@ -307,18 +306,9 @@ def write_mmsa_pickle(dataset: MSADataset, path: str | Path) -> Path:
             "special_ids": asdict(dataset.special_ids),
             "generated_from": dataset.source,
         }
-    try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-        with os.fdopen(handle, "wb") as out:
-            pickle.dump(payload, out, protocol=4)
-        umask = os.umask(0)
-        os.umask(umask)
-        os.chmod(temporary, 0o666 & ~umask)  # mkstemp makes it private; a data file is not
-        os.replace(temporary, path)
-    except OSError as error:
-        raise DataError(f"{path}: cannot write the file ({error.strerror or error}); choose another --out") from None
-    return path
+    size = sum(array.nbytes for split in payload.values() for array in split.values() if isinstance(array, np.ndarray))
+    return write_atomic(path, lambda out: pickle.dump(payload, out, protocol=4), error=DataError,
+                        remedy="choose another --out", size_hint=size)
 
 
 def _split_payload(split: Split) -> dict[str, np.ndarray]:

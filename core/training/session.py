@@ -115,13 +115,15 @@ class TrainingSession:
                         emit(event)
             return train(run, emit, self._stop.is_set)
         except Exception as error:  # noqa: BLE001 - a crash is reported, never raised (contract)
-            log.exception("training failed")
-            failed = Failed(error=_one_line(error), traceback=traceback.format_exc())
+            # Not printed (the caller shows the one line): a user's problem (a full disk) has no
+            # traceback worth keeping; a bug's goes into the Failed event, i.e. events.jsonl.
+            log.debug("training failed", exc_info=True)
+            failed = Failed(error=_one_line(error), traceback="" if isinstance(error, SentiError) else traceback.format_exc())
             for listener in (run.folder, *callbacks) if run.folder is not None else tuple(callbacks):
                 try:
                     listener(failed)
-                except Exception:  # noqa: BLE001 - a broken listener must not hide the failure
-                    log.exception("a training callback failed while reporting a failure")
+                except Exception:  # noqa: BLE001 - a broken listener (a full disk) must not hide the failure
+                    log.debug("a training callback failed while reporting a failure", exc_info=True)
             return failed
         finally:
             if run.folder is not None:

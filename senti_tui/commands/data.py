@@ -30,7 +30,10 @@ def synth(
     """Write the embedded synthetic data set as an MMSA pickle (readable like MOSI's unaligned_50.pkl)."""
     from core.data.mmsa import write_mmsa_pickle
     from core.data.synthetic import generate_synthetic
+    from core.errors import ConfigError
 
+    if seed < 0:
+        raise ConfigError(f"--seed {seed} is negative: the generator takes a seed >= 0")
     dataset = generate_synthetic(seed)
     path = write_mmsa_pickle(dataset, out)
     sizes = ", ".join(f"{name} {len(split)}" for name, split in dataset.splits.items())
