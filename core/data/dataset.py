@@ -15,6 +15,7 @@ import numpy as np
 
 MODALITIES: tuple[str, str, str] = ("text", "audio", "vision")
 SPLITS: tuple[str, str, str] = ("train", "valid", "test")
+FINGERPRINT_VERSION = 2  # the rule of core.data.fingerprint.fingerprint_splits, recorded with it
 LABEL_RANGES: dict[str, tuple[float, float]] = {
     "mosi": (-3.0, 3.0),
     "mosei": (-3.0, 3.0),
@@ -119,6 +120,7 @@ class MSADataset:
             "dims": self.dims.as_dict(),
             "present": dict(self.present),
             "fingerprint": self.fingerprint,
+            "fingerprint_version": FINGERPRINT_VERSION,
             "sizes": {k: len(v) for k, v in self.splits.items()},
         }
 

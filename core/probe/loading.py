@@ -20,6 +20,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from core.data.dataset import MSADataset, Split
+from core.data.fingerprint import fingerprint_matches, fingerprint_of, recorded_version
 from core.data.sources import SYNTHETIC, first_samples, load_dataset
 from core.errors import CheckpointError, DataError
 from core.models.base import MSAModel
@@ -110,9 +111,11 @@ def check_data(checkpoint: Checkpoint, dataset: MSADataset) -> None:
     """Same dims and the same arrays (fingerprint) as the checkpoint was trained on."""
     check_dims(checkpoint, dataset.dims, dataset.source)
     recorded = checkpoint.data.get("fingerprint")
-    if recorded and dataset.fingerprint and recorded != dataset.fingerprint:
+    if recorded and dataset.fingerprint and not fingerprint_matches(checkpoint.data, dataset):
+        # by the rule the checkpoint was written with (version 1 left out lengths and raw text)
+        ours = fingerprint_of(dataset, recorded_version(checkpoint.data)) or dataset.fingerprint
         raise DataError(
-            f"{dataset.source}: not the data {checkpoint.path} was trained on (fingerprint {dataset.fingerprint} "
+            f"{dataset.source}: not the data {checkpoint.path} was trained on (fingerprint {ours} "
             f"vs {recorded}): pass --data with the data it was trained on"
         )
 
@@ -136,7 +139,9 @@ def load_shared_dataset(checkpoints: list[Checkpoint], override: str | None = No
     key = data_key(first, override)
     for other in checkpoints[1:]:
         other_key = data_key(other, override)
-        same_arrays = other.data.get("fingerprint") == first.data.get("fingerprint")
+        # fingerprints of different versions are not comparable: check_data compares each with the data
+        same_arrays = (other.data.get("fingerprint") == first.data.get("fingerprint")
+                       or recorded_version(other.data) != recorded_version(first.data))
         if other_key != key or not same_arrays:
             raise CheckpointError(
                 f"{other.path}: trained on other data than {first.path} ({_describe(other)} vs {_describe(first)}): "

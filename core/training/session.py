@@ -24,6 +24,7 @@ from pathlib import Path
 from typing import Iterable
 
 from core.data.dataset import MSADataset
+from core.data.fingerprint import fingerprint_matches, fingerprint_of, recorded_version
 from core.data.sources import SYNTHETIC, first_samples, load_with_encoder
 from core.errors import ConfigError, DataError, SentiError
 from core.missingness import MaskSetting, default_training_protocol
@@ -294,10 +295,11 @@ def _resume_checkpoint(options: TrainOptions) -> Checkpoint:
 
 def _check_resume_data(checkpoint: Checkpoint, dataset: MSADataset) -> None:
     check_dims(checkpoint, dataset.dims, dataset.source)
-    if checkpoint.data.get("fingerprint") != dataset.fingerprint:
+    if not fingerprint_matches(checkpoint.data, dataset):
+        ours = fingerprint_of(dataset, recorded_version(checkpoint.data)) or dataset.fingerprint
         raise DataError(
             f"{dataset.source}: not the data the run in {checkpoint.path.parent} was trained on "
-            f"(fingerprint {dataset.fingerprint} vs {checkpoint.data.get('fingerprint')}): resume with the same data"
+            f"(fingerprint {ours} vs {checkpoint.data.get('fingerprint')}): resume with the same data"
         )
 
 
