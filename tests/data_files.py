@@ -201,3 +201,97 @@ def bad_csv_corpus(root: Path) -> list[BadCase]:
     case("csv_not_utf8", b"video_id,clip_id,text,label,mode\n\xff\xfe\x00\x81 binary\n",
          "{path}: not a UTF-8 CSV file; expected a label.csv with columns " + columns)
     return cases
+
+
+# --- pickles that would exhaust memory, recurse, hang, or trip a codec (issue 11) ------------------
+
+BOMB_SIZE = 3_000_000_000  # what a 60-byte file asks for: 3 GB
+
+
+class Reduce:
+    """Pickles as ``function(*args)`` (with ``state`` for BUILD): a file that names only allowed
+    globals but asks them for something the file does not hold."""
+
+    def __init__(self, function, args, state=None) -> None:
+        self.function, self.args, self.state = function, args, state
+
+    def __reduce__(self):
+        return (self.function, self.args) if self.state is None else (self.function, self.args, self.state)
+
+
+def _reconstruct():
+    from numpy._core.multiarray import _reconstruct
+
+    return _reconstruct
+
+
+def deep_list_pickle(depth: int) -> bytes:
+    """``[[[...]]]`` ``depth`` levels deep, built with APPEND only (no MARK)."""
+    return b"\x80\x02" + b"]" * depth + b"a" * (depth - 1) + b"."
+
+
+def bomb_corpus(root: Path) -> list[BadCase]:
+    """Each case names only allowed globals (or none) and must be refused in one line, fast and
+    without allocating what it asks for."""
+    import _codecs
+    import struct
+
+    root = root / "mosi_bombs"
+    root.mkdir(parents=True, exist_ok=True)
+    cases: list[BadCase] = []
+    damaged = "refusing to load it: not an MMSA pickle, or a damaged one"
+
+    def case(name: str, obj, message: str, raw: bytes | None = None, protocol: int = 4) -> None:
+        path = root / f"{name}.pkl"
+        path.write_bytes(raw if raw is not None else pickle.dumps(obj, protocol=protocol))
+        cases.append(BadCase(name, path, message.replace("{path}", str(path))))
+
+    case("bytearray_of_a_size", Reduce(bytearray, (BOMB_SIZE,)),
+         "{path}: asks for a bytearray from a int (only bytes are stored that way); " + damaged)
+    case("set_over_range", Reduce(set, (range(BOMB_SIZE),)),
+         "{path}: asks to fill a set from a range, whose size the file does not hold; " + damaged)
+    case("frozenset_over_range", Reduce(frozenset, (range(BOMB_SIZE),)),
+         "{path}: asks to fill a frozenset from a range, whose size the file does not hold; " + damaged)
+    case("ndarray_constructor", Reduce(np.ndarray, ((BOMB_SIZE,), np.dtype("u1"))),
+         "{path}: asks for an empty numpy array of 3.0 GB, more than its 93 bytes could fill; " + damaged)
+    case("reconstruct_of_a_size", Reduce(_reconstruct(), (np.ndarray, (BOMB_SIZE // 8,), np.dtype("f8"))),
+         "{path}: asks for an empty numpy array of 3.0 GB, more than its 133 bytes could fill; " + damaged)
+    case("object_array_state_of_a_size", Reduce(_reconstruct(), (np.ndarray, (0,), b"b"), (1, (BOMB_SIZE // 8,), np.dtype("O"), False, [1, 2])),
+         "{path}: holds a numpy array whose data does not fit its shape (the shape [375000000] (375,000,000 objects) "
+         "with 2 stored); the file is damaged: get a good copy")
+    case("impossible_array_shape", Reduce(_reconstruct(), (np.ndarray, (0,), b"b"), (1, (4, 5), np.dtype("f4"), False, b"\0" * 12)),
+         "{path}: holds a numpy array whose data does not fit its shape (the shape [4, 5] of float32 (80 bytes) with 12 bytes "
+         "of data); the file is damaged: get a good copy")
+    case("bytearray8_declares_3gb", None,
+         "{path}: not a pickle, or a truncated one (it ends early); expected an MMSA pickle such as unaligned_50.pkl",
+         raw=b"\x80\x05\x96" + struct.pack("<Q", BOMB_SIZE) + b"abc.")
+    case("binbytes8_declares_3gb", None,
+         "{path}: not a pickle, or a truncated one (it ends early); expected an MMSA pickle such as unaligned_50.pkl",
+         raw=b"\x80\x04\x8e" + struct.pack("<Q", BOMB_SIZE) + b"abc.")
+    case("unknown_codec", Reduce(_codecs.encode, ("a", "no-such-codec")),
+         "{path}: asks to encode with the codec 'no-such-codec' (pickles only use latin1); " + damaged, protocol=2)
+    case("expanding_codec", Reduce(_codecs.encode, (Reduce(_codecs.encode, ("a", "latin1")), "hex")),
+         "{path}: asks to encode with the codec 'hex' (pickles only use latin1); " + damaged, protocol=2)
+    case("nested_50000_marks", None,
+         "{path}: nests containers more than 1000 levels deep; " + damaged,
+         raw=b"\x80\x02" + b"(" * 50_000 + b"l" * 50_000 + b".")
+    case("nested_50000_appends", None,
+         "{path}: holds a list, not a dict of splits; expected an MMSA pickle with train, valid and test",
+         raw=deep_list_pickle(50_000))
+    # a valid file whose first raw_text is that list: written with a placeholder, then spliced
+    data = small_mmsa()
+    placeholder = "NESTED_PLACEHOLDER"
+    data["train"]["raw_text"] = np.array([placeholder] + ["x"] * (SIZES["train"] - 1), dtype=object)
+    raw = pickle.dumps(data, protocol=2)  # protocol 2: no frames whose lengths the splice would break
+    marker = b"X" + len(placeholder).to_bytes(4, "little") + placeholder.encode()
+    assert raw.count(marker) == 1
+    case("nested_raw_text", None, "{path}: split 'train' key 'raw_text' holds a list at sample 0; expected a list of strings",
+         raw=raw.replace(marker, deep_list_pickle(50_000)[2:-1]))
+    return cases
+
+
+def fifo_case(root: Path) -> BadCase:
+    """A FIFO given as data: opening it would block until someone writes."""
+    path = root / "mosi_fifo.pkl"
+    os.mkfifo(path)
+    return BadCase("fifo", path, f"{path}: is not a regular file (a FIFO, device or socket); pass the .pkl file itself")

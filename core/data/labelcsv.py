@@ -136,6 +136,8 @@ def _open(path: Path):
         raise DataError(f"{path}: no such file; check the path")
     if path.is_dir():
         raise DataError(f"{path}: is a directory, not a label.csv; pass the file inside it")
+    if not path.is_file():  # a FIFO would block forever, a device never end
+        raise DataError(f"{path}: is not a regular file (a FIFO, device or socket); pass the label.csv file itself")
     try:
         return path.open("r", encoding="utf-8-sig", newline="")
     except PermissionError:

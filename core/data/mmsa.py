@@ -261,9 +261,13 @@ def _strings(where: str, data: dict, key: str, n: int, default: list[str]) -> li
         return default
     values = data[key]
     try:
-        items = [str(v) for v in np.asarray(values, dtype=object).reshape(-1)]
-    except (TypeError, ValueError):
+        elements = np.asarray(values, dtype=object).reshape(-1)
+    except (TypeError, ValueError, RecursionError):
         raise DataError(f"{where} key '{key}' is not a list of strings") from None
+    for index, value in enumerate(elements):  # str() of a nested container could recurse without end
+        if not isinstance(value, (str, bytes, int, float, np.generic)):
+            raise DataError(f"{where} key '{key}' holds a {type(value).__name__} at sample {index}; expected a list of strings")
+    items = [value.decode("utf-8", "replace") if isinstance(value, bytes) else str(value) for value in elements]
     if len(items) != n:
         raise DataError(f"{where} key '{key}' has {len(items)} samples but 'text_bert' has {n}; "
                         "every key of a split must have the same number of samples")
