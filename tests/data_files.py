@@ -295,3 +295,73 @@ def fifo_case(root: Path) -> BadCase:
     path = root / "mosi_fifo.pkl"
     os.mkfifo(path)
     return BadCase("fifo", path, f"{path}: is not a regular file (a FIFO, device or socket); pass the .pkl file itself")
+
+
+# --- tampered checkpoints (issue 11) ---------------------------------------------------------------
+
+REMEDY = "the file was edited or damaged; retrain it with senti-tui train"
+
+
+def tampered_checkpoints(good: Path, root: Path) -> list[BadCase]:
+    """Copies of the valid checkpoint ``good`` (an LNLN of the synthetic set, scratch BERT of
+    width 128 with 4 heads), each edited in one way, with the exact one-line error."""
+    import torch
+
+    root.mkdir(parents=True, exist_ok=True)
+    cases: list[BadCase] = []
+
+    def case(name: str, edit, message: str) -> None:
+        payload = torch.load(good, map_location="cpu", weights_only=True)
+        edit(payload)
+        path = root / f"{name}.pt"
+        torch.save(payload, path)
+        cases.append(BadCase(name, path, message.replace("{path}", str(path))))
+
+    def both_dims(key: str, value):
+        def edit(p):
+            p["data"]["dims"][key] = value
+            p["model_config"]["dims"][key] = value
+        return edit
+
+    schema = "{path}: checkpoint {problem}: " + REMEDY
+
+    def bad(problem: str) -> str:
+        return schema.replace("{problem}", problem)
+
+    case("negative_dim", both_dims("audio_dim", -5), bad("'data.dims' audio_dim is -5; it must be a whole number from 1 to 100,000"))
+    case("huge_dim", both_dims("vision_len", 10**9), bad("'data.dims' vision_len is 1000000000; it must be a whole number from 1 to 100,000"))
+    case("huge_synthetic_frames", both_dims("audio_len", 5000),
+         bad("records synthetic data of 5,000 frames (the generator makes at most 1,000)"))
+    case("dim_as_text", both_dims("text_len", "50"), bad("'data.dims' text_len is '50'; it must be a whole number from 1 to 4,096"))
+    case("extra_dims_key", lambda p: p["data"]["dims"].__setitem__("depth_len", 3), bad("'data.dims' has unknown keys depth_len"))
+    case("missing_dims_key", lambda p: p["data"]["dims"].pop("vision_dim"), bad("'data.dims' has no vision_dim"))
+    case("model_dims_differ", lambda p: p["data"]["dims"].__setitem__("audio_len", 40), bad("'model_config.dims' differ from 'data.dims'"))
+    case("extra_model_config_key", lambda p: p["model_config"].__setitem__("bogus", 1),
+         bad("'model_config' has options this senti-tui's lnln does not have (bogus)"))
+    case("missing_model_config_dims", lambda p: p["model_config"].pop("dims"), bad("'model_config' has no dims"))
+    case("negative_width", lambda p: p["model_config"].__setitem__("d", -64),
+         bad("'model_config.d' is -64; this senti-tui expects a whole number from 0 to 1,000,000"))
+    case("float_as_text", lambda p: p["model_config"].__setitem__("weight_cc", "0.9"),
+         bad("'model_config.weight_cc' is '0.9'; this senti-tui expects a finite number"))
+    case("training_not_a_dict", lambda p: p.__setitem__("training", ["lnln"]), bad("'training' is a list, not a dict"))
+    case("best_not_a_dict", lambda p: p.__setitem__("best", "epoch 1"), bad("'best' is a str, not a dict"))
+    case("epoch_as_text", lambda p: p.__setitem__("epoch", "1"), bad("'epoch' is '1', not a whole number >= 0"))
+    case("heads_do_not_divide", lambda p: p["text_encoder_config"].__setitem__("num_attention_heads", 3),
+         bad("text encoder config has 3 attention heads, which do not divide its width 128"))
+    case("bert_vocab_huge", lambda p: p["text_encoder_config"].__setitem__("vocab_size", 10**9),
+         bad("text encoder config vocab_size is 1000000000; it must be a whole number from 1 to 1,000,000"))
+    case("text_hidden_differs", lambda p: p["model_config"].__setitem__("text_hidden", 64),
+         bad("'model_config.text_hidden' is 64 but the text encoder's width is 128"))
+    case("state_dict_not_tensors", lambda p: p["state_dict"].__setitem__("x", [1, 2]), bad("'state_dict' holds something that is not a named tensor"))
+    case("weights_do_not_fit", lambda p: p["text_encoder_config"].__setitem__("intermediate_size", 256),
+         "{path}: the weights do not fit the lnln model its config describes (text_encoder.bert.encoder.layer.0.intermediate"
+         ".dense.bias is [512], the config makes [256]): " + REMEDY)
+    case("version_as_text", lambda p: p.__setitem__("format_version", "1"),
+         "{path}: checkpoint format_version is '1', a str, not a number: " + REMEDY)
+    case("newer_version", lambda p: p.__setitem__("format_version", 2),
+         "{path}: checkpoint format version 2, but this senti-tui reads version 1: retrain it with senti-tui train or use "
+         "the senti-tui version that wrote it")
+    case("unknown_model", lambda p: p.__setitem__("model", "bert"),
+         "{path}: is a checkpoint of the model 'bert', which this senti-tui does not build (it builds senti-ifusion, lnln, "
+         "dar): open it with the senti-tui version that wrote it")
+    return cases

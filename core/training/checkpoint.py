@@ -34,6 +34,7 @@ Public API (the explorer, eval and probe use these)::
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -181,6 +182,9 @@ def load_checkpoint(path: str | Path) -> Checkpoint:
     if not isinstance(payload, dict) or "format_version" not in payload:
         raise CheckpointError(f"{path}: not a senti-tui checkpoint (no format_version): it must be a file written by senti-tui train")
     version = payload["format_version"]
+    if not isinstance(version, int) or isinstance(version, bool):
+        raise CheckpointError(f"{path}: checkpoint format_version is {version!r}, a {type(version).__name__}, not a number: "
+                              f"the file was edited or damaged; retrain it with senti-tui train")
     if version != FORMAT_VERSION:
         raise CheckpointError(
             f"{path}: checkpoint format version {version}, but this senti-tui reads version {FORMAT_VERSION}: "
@@ -189,12 +193,180 @@ def load_checkpoint(path: str | Path) -> Checkpoint:
     missing = [key for key in REQUIRED_KEYS if key not in payload]
     if missing:
         raise CheckpointError(f"{path}: checkpoint lacks {', '.join(missing)}: the file is damaged; retrain it with senti-tui train")
-    return Checkpoint(
+    from core.models.registry import MODELS
+
+    if isinstance(payload["model"], str) and payload["model"] not in MODELS:
+        raise CheckpointError(f"{path}: is a checkpoint of the model {payload['model']!r}, which this senti-tui does not build "
+                              f"(it builds {', '.join(MODELS)}): open it with the senti-tui version that wrote it")
+    problem = _schema_problem(payload)
+    if problem is not None:
+        raise CheckpointError(f"{path}: checkpoint {problem}: the file was edited or damaged; retrain it with senti-tui train")
+    checkpoint = Checkpoint(
         path=path,
         training_state=payload.get("training_state"),
-        versions=payload.get("versions", {}),
+        versions=payload.get("versions") or {},
         **{key: payload[key] for key in REQUIRED_KEYS},
     )
+    _check_weights_fit(checkpoint)
+    return checkpoint
+
+
+# -- the schema: checked before anything is built from a checkpoint ---------------------------
+
+DIM_KEYS = ("text_len", "audio_len", "audio_dim", "vision_len", "vision_dim")
+MAX_DIM = {"text_len": 4096, "audio_len": 100_000, "audio_dim": 100_000, "vision_len": 100_000, "vision_dim": 100_000}
+MAX_SYNTHETIC_FRAMES = 1000  # the explorer regenerates synthetic data at the recorded lengths (50 by default)
+MAX_CONFIG_INT = 1_000_000
+BERT_LIMITS = {"vocab_size": 1_000_000, "hidden_size": 16_384, "num_hidden_layers": 128, "num_attention_heads": 256,
+               "intermediate_size": 65_536, "max_position_embeddings": 100_000, "type_vocab_size": 1024}
+
+
+def _is_int(value: Any) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool)
+
+
+def _dims_problem(where: str, dims: Any) -> str | None:
+    if not isinstance(dims, dict):
+        return f"{where} is a {type(dims).__name__}, not a dict"
+    extra, missing = sorted(set(map(str, dims)) - set(DIM_KEYS)), [k for k in DIM_KEYS if k not in dims]
+    if extra or missing:
+        return f"{where} has " + "; ".join(filter(None, [extra and f"unknown keys {', '.join(extra)}",
+                                                        missing and f"no {', '.join(missing)}"]))
+    for key in DIM_KEYS:
+        value = dims[key]
+        if not _is_int(value) or not 1 <= value <= MAX_DIM[key]:
+            return f"{where} {key} is {value!r}; it must be a whole number from 1 to {MAX_DIM[key]:,}"
+    return None
+
+
+def _schema_problem(payload: dict) -> str | None:
+    """What is wrong with a checkpoint's metadata (None when it is well-formed)."""
+    for key, kind in (("kind", str), ("model", str), ("model_config", dict), ("data", dict), ("text_encoder", dict),
+                      ("text_encoder_config", dict), ("training", dict), ("protocol", dict), ("history", list),
+                      ("best", dict), ("state_dict", dict)):
+        if not isinstance(payload[key], kind):
+            return f"'{key}' is a {type(payload[key]).__name__}, not a {kind.__name__}"
+    if not _is_int(payload["epoch"]) or payload["epoch"] < 0:
+        return f"'epoch' is {payload['epoch']!r}, not a whole number >= 0"
+    for key, kind in (("training_state", dict), ("versions", dict)):
+        if payload.get(key) is not None and not isinstance(payload[key], kind):
+            return f"'{key}' is a {type(payload[key]).__name__}, not a {kind.__name__}"
+    model = payload["model"]
+    data = payload["data"]
+    problem = _dims_problem("'data.dims'", data.get("dims"))
+    if problem:
+        return problem
+    for key, kind in (("name", str), ("source", str), ("fingerprint", str), ("synthetic", bool), ("present", dict)):
+        if key in data and not isinstance(data[key], kind):
+            return f"'data.{key}' is a {type(data[key]).__name__}, not a {kind.__name__}"
+    if data.get("synthetic") or str(data.get("source", "")).startswith("synthetic"):
+        frames = max(data["dims"]["audio_len"], data["dims"]["vision_len"])
+        if frames > MAX_SYNTHETIC_FRAMES:
+            return f"records synthetic data of {frames:,} frames (the generator makes at most {MAX_SYNTHETIC_FRAMES:,})"
+    problem = _model_config_problem(model, payload["model_config"], data["dims"])
+    if problem:
+        return problem
+    problem = _bert_problem(payload["text_encoder_config"], data["dims"]["text_len"], payload["model_config"].get("text_hidden"))
+    if problem:
+        return problem
+    training = payload["training"]
+    if training.get("data") is not None and not isinstance(training["data"], str):
+        return f"'training.data' is a {type(training['data']).__name__}, not a path"
+    samples = training.get("max_samples")
+    if samples is not None and (not _is_int(samples) or samples < 1):
+        return f"'training.max_samples' is {samples!r}, not a whole number >= 1"
+    best = payload["best"]
+    if "metrics" in best and not isinstance(best["metrics"], dict):
+        return f"'best.metrics' is a {type(best['metrics']).__name__}, not a dict"
+    if "epoch" in best and not _is_int(best["epoch"]):
+        return f"'best.epoch' is {best['epoch']!r}, not a whole number"
+    if any(not isinstance(entry, dict) for entry in payload["history"]):
+        return "'history' holds something that is not a dict"
+    if any(not isinstance(k, str) or not isinstance(v, torch.Tensor) for k, v in payload["state_dict"].items()):
+        return "'state_dict' holds something that is not a named tensor"
+    return None
+
+
+def _model_config_problem(model: str, config: dict, dims: dict) -> str | None:
+    import dataclasses
+
+    from core.models.registry import _classes
+
+    _, config_cls = _classes(model)
+    fields = {f.name: f for f in dataclasses.fields(config_cls)}
+    extra = sorted(str(k) for k in config if k not in fields)
+    if extra:
+        return f"'model_config' has options this senti-tui's {model} does not have ({', '.join(extra)})"
+    required = [name for name, f in fields.items() if f.default is dataclasses.MISSING and f.default_factory is dataclasses.MISSING]
+    missing = [name for name in required if name not in config]
+    if missing:
+        return f"'model_config' has no {', '.join(missing)}"
+    problem = _dims_problem("'model_config.dims'", config.get("dims"))
+    if problem:
+        return problem
+    if config["dims"] != dims:
+        return "'model_config.dims' differ from 'data.dims'"
+    for name, value in config.items():
+        default = fields[name].default
+        if name == "dims" or default is dataclasses.MISSING or default is None:
+            continue
+        expected = type(default)
+        if expected is int:  # sizes, counts and epochs
+            if not _is_int(value) or not 0 <= value <= MAX_CONFIG_INT:
+                return f"'model_config.{name}' is {value!r}; this senti-tui expects a whole number from 0 to {MAX_CONFIG_INT:,}"
+        elif expected is float:
+            if not (_is_int(value) or isinstance(value, float)) or not math.isfinite(value) or abs(value) > MAX_CONFIG_INT:
+                return f"'model_config.{name}' is {value!r}; this senti-tui expects a finite number"
+        elif not isinstance(value, expected):
+            return f"'model_config.{name}' is {value!r}; this senti-tui expects a {expected.__name__}"
+    return None
+
+
+def _bert_problem(config: dict, text_len: int, text_hidden: Any) -> str | None:
+    for key, limit in BERT_LIMITS.items():
+        value = config.get(key)
+        if not _is_int(value) or not 1 <= value <= limit:
+            return f"text encoder config {key} is {value!r}; it must be a whole number from 1 to {limit:,}"
+    width, heads = config["hidden_size"], config["num_attention_heads"]
+    if width % heads:
+        return f"text encoder config has {heads} attention heads, which do not divide its width {width}"
+    if config["max_position_embeddings"] < text_len:
+        return (f"text encoder config has {config['max_position_embeddings']} positions, fewer than the data's text length "
+                f"{text_len}")
+    if text_hidden is not None and text_hidden != width:
+        return f"'model_config.text_hidden' is {text_hidden!r} but the text encoder's width is {width}"
+    return None
+
+
+def _check_weights_fit(checkpoint: Checkpoint) -> None:
+    """Build the model on torch's meta device (no memory) and compare every parameter's shape
+    with the stored weights, so a real build never allocates what the file does not hold."""
+    try:
+        with torch.device("meta"):
+            model = _build(checkpoint)
+    except Exception as error:  # noqa: BLE001 - a config that builds no model is the file's fault
+        reason = " ".join(str(error).split())[:160] or type(error).__name__
+        raise CheckpointError(f"{checkpoint.path}: checkpoint's model_config does not build a {checkpoint.model} model "
+                              f"({reason}): the file was edited or damaged; retrain it with senti-tui train") from None
+    expected = {name: tuple(value.shape) for name, value in model.state_dict().items()}
+    stored = {name: tuple(value.shape) for name, value in checkpoint.state_dict.items()}
+    missing = sorted(set(expected) - set(stored))
+    extra = sorted(set(stored) - set(expected))
+    wrong = sorted(name for name in set(expected) & set(stored) if expected[name] != stored[name])
+    if missing or extra or wrong:
+        detail = "; ".join(filter(None, [
+            missing and f"missing {missing[0]}" + (f" and {len(missing) - 1} more" if len(missing) > 1 else ""),
+            extra and f"unexpected {extra[0]}" + (f" and {len(extra) - 1} more" if len(extra) > 1 else ""),
+            wrong and f"{wrong[0]} is {list(stored[wrong[0]])}, the config makes {list(expected[wrong[0]])}",
+        ]))
+        raise CheckpointError(f"{checkpoint.path}: the weights do not fit the {checkpoint.model} model its config describes "
+                              f"({detail}): the file was edited or damaged; retrain it with senti-tui train")
+
+
+def _build(checkpoint: Checkpoint) -> MSAModel:
+    from core.models.registry import build_model_from_config
+
+    return build_model_from_config(checkpoint.model, checkpoint.model_config, build_text_encoder_from_checkpoint(checkpoint))
 
 
 def dims_mismatch(expected: FeatureDims, actual: FeatureDims) -> list[str]:
@@ -237,9 +409,7 @@ def build_text_encoder_from_checkpoint(checkpoint: Checkpoint) -> torch.nn.Modul
 
 def build_model_from_checkpoint(checkpoint: Checkpoint, device: str | torch.device = "cpu") -> MSAModel:
     """The trained model in eval mode, weights loaded (strictly: every key must match)."""
-    from core.models.registry import build_model_from_config
-
-    model = build_model_from_config(checkpoint.model, checkpoint.model_config, build_text_encoder_from_checkpoint(checkpoint))
+    model = _build(checkpoint)
     try:
         model.load_state_dict(checkpoint.state_dict, strict=True)
     except RuntimeError as error:
