@@ -93,3 +93,17 @@ def test_cli_refuses_unknown_keys_in_one_line(run_cli):
     code, _, err = run_cli("train", "--preset", "tiny", "--set", "model.foo=1", "--print-config")
     assert code == 2
     assert err.strip().splitlines() == [err.strip()] and "has no option foo" in err
+
+
+@pytest.mark.slow
+def test_a_run_folders_config_yaml_repeats_the_run_bit_for_bit(run_cli, tmp_path):
+    import torch
+
+    first, second = tmp_path / "first", tmp_path / "second"
+    code, _, err = run_cli("train", "--headless", "--preset", "tiny", "--model", "lnln", "--set", "model.d=32", "--out", str(first))
+    assert code == 0, err
+    code, _, err = run_cli("train", "--headless", "--config", str(first / "config.yaml"), "--out", str(second))
+    assert code == 0, err
+    a = torch.load(first / "last.pt", weights_only=True)["state_dict"]
+    b = torch.load(second / "last.pt", weights_only=True)["state_dict"]
+    assert a.keys() == b.keys() and all(torch.equal(a[k], b[k]) for k in a)

@@ -30,14 +30,15 @@ except ImportError:  # pragma: no cover - not on Windows: no lock, no liveness c
     fcntl = None  # type: ignore[assignment]
 
 CONFIG_NAME = "config.json"
+CONFIG_YAML_NAME = "config.yaml"  # the resolved settings as `train --config` reads them
 EVENTS_NAME = "events.jsonl"
 METRICS_NAME = "metrics.csv"
 LAST_NAME = "last.pt"
 
 
 def is_run_file(name: str) -> bool:
-    """A file a run writes: config.json, events.jsonl, metrics.csv, last.pt, *_best.pt, best_*.pt."""
-    return name in (CONFIG_NAME, EVENTS_NAME, METRICS_NAME, LAST_NAME) or (
+    """A file a run writes: config.json/.yaml, events.jsonl, metrics.csv, last.pt, *_best.pt, best_*.pt."""
+    return name in (CONFIG_NAME, CONFIG_YAML_NAME, EVENTS_NAME, METRICS_NAME, LAST_NAME) or (
         name.endswith(".pt") and (name.endswith("_best.pt") or name.startswith("best_"))
     )
 
@@ -124,6 +125,10 @@ class RunFolder:
                     path.unlink(missing_ok=True)
         self._events = events
         write_text_atomic(self.path / CONFIG_NAME, json.dumps(config, indent=2, sort_keys=True) + "\n")
+        if "training" in config and "model_config" in config:
+            from core.training.config_file import to_yaml
+
+            write_text_atomic(self.path / CONFIG_YAML_NAME, to_yaml(config["training"], config["model_config"]))
 
     def __call__(self, event: Event) -> None:
         """A callback: append the event and flush, so a follower sees it at once."""
