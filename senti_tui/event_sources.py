@@ -14,11 +14,13 @@ sink in lists, so that replaying a long history costs one redraw per batch, not 
 from __future__ import annotations
 
 import threading
+import time
 from pathlib import Path
 from typing import Iterable, Protocol
 
 from core.errors import SentiError
 from core.training.events import Event, Failed, Finished, RunStarted, event_from_json
+from core.training.run_folder import run_is_active
 
 EVENTS_FILE = "events.jsonl"
 
@@ -79,20 +81,27 @@ class FileSource(EventSource):
 
     A line that is not an event is skipped with a warning (the first few named, then counted).
     A last line without its newline is a line still being written, unless it parses already.
+
+    A run that will never end its file (killed, crashed, the machine rebooted) is not followed
+    forever: a live run holds a lock on ``events.jsonl``, so once nobody holds it and the file
+    has not grown for ``idle_s`` seconds, the source says so (a warning) and returns.
     """
 
     can_stop = False
     MAX_NAMED_WARNINGS = 5
 
-    def __init__(self, run_dir: str | Path, follow: bool = True, poll_s: float = 0.25, batch: int = 2000) -> None:
+    def __init__(self, run_dir: str | Path, follow: bool = True, poll_s: float = 0.25, batch: int = 2000,
+                 idle_s: float = 10.0) -> None:
         self.path = events_path(run_dir)
         self.label = str(Path(run_dir))
         self.follow = follow
         self.poll_s = poll_s
         self.batch = batch
+        self.idle_s = idle_s
         self._stop = threading.Event()
         self._bad_lines = 0
         self.over = False  # the last event read ends the run (Finished or Failed)
+        self.abandoned = False  # followed until it was clear that no run writes the file any more
 
     def request_stop(self) -> None:
         self._stop.set()
@@ -101,6 +110,7 @@ class FileSource(EventSource):
         last: Event | None = None
         line_no = 0
         pending = ""
+        quiet_since = time.monotonic()
         with self.path.open("r", encoding="utf-8", errors="replace") as handle:
             while not self._stop.is_set():
                 chunk = handle.read(1 << 20)
@@ -108,11 +118,18 @@ class FileSource(EventSource):
                     *lines, pending = (pending + chunk).split("\n")
                     last = self._deliver(lines, line_no, sink) or last
                     line_no += len(lines)
+                    quiet_since = time.monotonic()
                     continue
                 if pending.strip() and _parses(pending):  # a complete last line without "\n"
                     last = self._deliver([pending], line_no, sink) or last
                     line_no, pending = line_no + 1, ""
                 if self.over or not self.follow:
+                    break
+                if time.monotonic() - quiet_since >= self.idle_s and not run_is_active(self.path.parent):
+                    self.abandoned = True
+                    folder = self.path.parent
+                    sink.warning(f"{folder}: the run is not running (no process writes it and it has not ended; it was "
+                                 f"killed or crashed): resume it with senti-tui train --resume {folder}")
                     break
                 self._stop.wait(self.poll_s)
         if self._bad_lines > self.MAX_NAMED_WARNINGS:
@@ -126,8 +143,8 @@ class FileSource(EventSource):
             if not line.strip():
                 continue
             try:
-                event = event_from_json(line)
-            except (ValueError, TypeError) as error:  # bad JSON, unknown type, wrong fields
+                event = parse_event(line)
+            except (ValueError, TypeError) as error:  # bad JSON, not an object, unknown type, wrong fields
                 self._warn_bad_line(first_no + offset, error, sink)
                 continue
             batch.append(event)
@@ -150,9 +167,22 @@ class FileSource(EventSource):
             sink.warning(f"{self.path.name} line {line_no} skipped: {reason}")
 
 
+def parse_event(line: str) -> Event:
+    """One line of ``events.jsonl`` as an event; ValueError/TypeError for anything else, including
+    valid JSON that is not an object (``null``, ``0``, ``[]``)."""
+    stripped = line.lstrip()
+    if not stripped.startswith("{"):
+        import json
+
+        value = json.loads(line)  # ValueError for bad JSON
+        kind = {list: "array", str: "string", bool: "boolean", int: "number", float: "number"}.get(type(value), "null")
+        raise ValueError(f"JSON {kind}, not an event object")
+    return event_from_json(line)
+
+
 def _parses(line: str) -> bool:
     try:
-        event_from_json(line)
+        parse_event(line)
     except (ValueError, TypeError):
         return False
     return True

@@ -365,3 +365,66 @@ def tampered_checkpoints(good: Path, root: Path) -> list[BadCase]:
          "{path}: is a checkpoint of the model 'bert', which this senti-tui does not build (it builds senti-ifusion, lnln, "
          "dar): open it with the senti-tui version that wrote it")
     return cases
+
+
+# --- what training would crash on: data check refuses it (issue 11) ------------------------------
+
+
+def contract_corpus(root: Path) -> list[BadCase]:
+    """Files that loaded before but crashed training; ``data check`` is the contract."""
+    root = root / "mosi_contract"
+    root.mkdir(parents=True, exist_ok=True)
+    cases: list[BadCase] = []
+
+    def case(name: str, data, message: str) -> None:
+        path = write(root / f"{name}.pkl", data)
+        cases.append(BadCase(name, path, message.replace("{path}", str(path))))
+
+    def variant(mutate) -> dict:
+        data = copy.deepcopy(small_mmsa())
+        mutate(data)
+        return data
+
+    def empty_text(d):
+        d["valid"]["text_bert"][2, :, :] = 0
+
+    case("empty_text", variant(empty_text),
+         "{path}: split 'valid' key 'text_bert' has an empty text at sample 2 (attention mask all 0); "
+         "every sample needs at least one token, e.g. [CLS]")
+    case("token_id_2_to_the_40", variant(lambda d: d["train"]["text_bert"].__setitem__((3, 0, 1), 2.0**40)),
+         "{path}: split 'train' key 'text_bert' holds token id 1,099,511,627,776 at sample 3, beyond any vocabulary "
+         "(ids go up to 262,143); row 0 of text_bert must hold the tokenizer's ids")
+    case("token_id_2_to_the_70", variant(lambda d: d["train"]["text_bert"].__setitem__((3, 0, 1), 2.0**70)),
+         "{path}: split 'train' key 'text_bert' holds values beyond 2**62; token ids must be whole numbers below 262,144")
+    case("attention_mask_of_2", variant(lambda d: d["test"]["text_bert"].__setitem__((1, 1, 0), 2.0)),
+         "{path}: split 'test' key 'text_bert' attention mask (row 1) holds 2; it must be 0 or 1")
+    case("complex_labels", variant(lambda d: d["train"].__setitem__("regression_labels", d["train"]["regression_labels"] + 1j)),
+         "{path}: split 'train' key 'regression_labels' holds complex numbers; expected real numbers")
+
+    vocab = ["[PAD]"] + [f"[unused{i}]" for i in range(99)] + ["[UNK]", "[CLS]", "[SEP]", "[MASK]", "good", "bad"]
+
+    def with_meta(special=None, largest=None):
+        def mutate(d):
+            d["synthetic_meta"] = {"vocab": vocab, "special_ids": special or {"pad": 0, "unk": 100, "cls": 101, "sep": 102}}
+            for split in SIZES:
+                ids = d[split]["text_bert"][:, 0]
+                ids[ids >= 1000] = 104  # within the vocabulary
+            if largest is not None:
+                d["valid"]["text_bert"][1, 0, 1] = largest
+        return mutate
+
+    case("token_id_beyond_the_vocab", variant(with_meta(largest=500)),
+         "{path}: split 'valid' key 'text_bert' holds token id 500 at sample 1, beyond the file's vocabulary of 106 tokens; "
+         "row 0 of text_bert must hold the tokenizer's ids")
+    case("special_id_1e9", variant(with_meta(special={"pad": 0, "unk": 1e9, "cls": 101, "sep": 102})),
+         "{path}: key 'synthetic_meta' entry 'special_ids' has unk = 1000000000.0; special ids are token ids, whole numbers "
+         "from 0 to 105")
+    return cases
+
+
+def big_field_csv(root: Path) -> BadCase:
+    """A 15 MB text field (an unclosed quote does the same)."""
+    path = root / "big_field.csv"
+    path.write_text(CSV_HEADER + 'v1,1,"' + "x" * 15_000_000 + '",1.0,x,train\n')
+    return BadCase("csv_15mb_field", path, f"{path}: line 2: a field is longer than 131,072 characters; check the quoting "
+                                           "(an unclosed quote makes the rest of the file one field) or shorten the text")

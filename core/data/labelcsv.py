@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import csv
 import math
+import warnings
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -27,7 +28,7 @@ import numpy as np
 from core.data.dataset import LABEL_RANGES, MODALITIES, SPLITS, FeatureDims, MSADataset, Split
 from core.data.fingerprint import fingerprint_splits
 from core.data.mmsa import infer_family
-from core.errors import DataError
+from core.errors import DataError, DataWarning
 from core.text_encoders import Tokenizer, WordTokenizer, build_vocab
 
 COLUMNS = ("video_id", "clip_id", "text", "label", "mode")
@@ -52,8 +53,8 @@ def read_label_csv(path: str | Path) -> tuple[str, dict[str, list[LabelRow]]]:
         reader = csv.DictReader(handle)
         try:
             header = reader.fieldnames or []
-        except (csv.Error, UnicodeDecodeError):
-            raise _not_csv(path) from None
+        except (csv.Error, UnicodeDecodeError) as error:
+            raise _not_csv(path, reader, error) from None
         missing = [c for c in COLUMNS if c not in header]
         if missing:
             found = ", ".join(h for h in header if h) or "nothing"
@@ -69,8 +70,8 @@ def read_label_csv(path: str | Path) -> tuple[str, dict[str, list[LabelRow]]]:
                 rows.setdefault(mode, []).append(
                     LabelRow(str(record["video_id"] or ""), str(record["clip_id"] or ""), str(record["text"] or ""), label)
                 )
-        except (csv.Error, UnicodeDecodeError):
-            raise _not_csv(path) from None
+        except (csv.Error, UnicodeDecodeError) as error:
+            raise _not_csv(path, reader, error) from None
     if not rows:
         raise DataError(f"{path}: no rows after the header; a label.csv needs train and valid rows")
     for split in REQUIRED_SPLITS:
@@ -88,10 +89,13 @@ def load_label_csv(path: str | Path, tokenizer: Tokenizer | None, max_len: int =
     become [UNK]) and recorded as the data set's ``vocab``.
     """
     family, rows = read_label_csv(path)
+    given = tokenizer is not None
     if tokenizer is None:
         tokenizer = WordTokenizer(vocab=build_vocab([row.text for row in rows["train"]]))
     splits = {name: _split(name, split_rows, tokenizer, max_len) for name, split_rows in rows.items()}
     splits = {name: splits[name] for name in SPLITS if name in splits}
+    if given:  # a vocabulary not made from this file may not know its language
+        _warn_unknown_tokens(path, splits, tokenizer)
     return MSADataset(
         name=family,
         source=str(path),
@@ -121,6 +125,19 @@ def _split(name: str, rows: list[LabelRow], tokenizer: Tokenizer, max_len: int) 
     )
 
 
+UNK_WARNING = 0.10  # English text loses a few rare words to [UNK]; text in another script, most tokens
+
+
+def _warn_unknown_tokens(path: Path, splits: dict[str, Split], tokenizer: Tokenizer) -> None:
+    special = tokenizer.special_ids
+    ids = np.concatenate([split.text_bert[:, 0][split.text_bert[:, 1] > 0] for split in splits.values()])
+    words = ids[(ids != special.cls) & (ids != special.sep) & (ids != special.pad)]
+    if words.size and (fraction := float(np.mean(words == special.unk))) > UNK_WARNING:
+        warnings.warn(f"{path}: {fraction:.0%} of the text's tokens are [UNK] for this tokenizer (text in a language its "
+                      "vocabulary lacks, e.g. Chinese for an English one?): the models see little of the text; use a "
+                      "tokenizer for that language (--text-encoder FOLDER) or --text-encoder scratch", DataWarning, stacklevel=3)
+
+
 def _label(path: Path, line: int, value: str | None, family: str, low: float, high: float) -> float:
     try:
         label = float(value)  # type: ignore[arg-type]
@@ -146,5 +163,9 @@ def _open(path: Path):
         raise DataError(f"{path}: cannot read the file ({error.strerror or error}); check the path") from None
 
 
-def _not_csv(path: Path) -> DataError:
+def _not_csv(path: Path, reader=None, error: Exception | None = None) -> DataError:
+    if isinstance(error, csv.Error) and "field larger than field limit" in str(error):
+        line = f"line {reader.line_num + 1}: " if reader is not None else ""  # the line the field starts on
+        return DataError(f"{path}: {line}a field is longer than {csv.field_size_limit():,} characters; check the quoting "
+                         "(an unclosed quote makes the rest of the file one field) or shorten the text")
     return DataError(f"{path}: not a UTF-8 CSV file; expected a label.csv with columns {', '.join(COLUMNS)}")

@@ -33,6 +33,7 @@ REQUIRED_KEYS = ("text_bert", "audio", "audio_lengths", "vision", "vision_length
 META_KEY = "synthetic_meta"
 _CHUNK = 1024  # samples cleaned at a time, so MOSEI's 2.4 GB audio needs no second full-size mask
 _LABEL_TOLERANCE = 1e-5  # float32 rounding of the range ends
+MAX_TOKEN_ID = 2**18 - 1  # 262,143: above every BERT-family vocabulary (XLM-R has 250,002 tokens)
 
 
 def infer_family(path: str | Path) -> str | None:
@@ -60,8 +61,17 @@ def load_mmsa_pickle(path: str | Path, name: str | None = None) -> MSADataset:
         raise DataError(f"{source}: split '{missing[0]}' is missing (found: {found}); "
                         "an MMSA pickle holds train, valid and test")
     cleaned: dict[str, int] = {}
-    splits = {split: _read_split(source, split, raw[split], family, cleaned) for split in SPLITS}
+    complex_keys: list[str] = []
+    vocab_size = len(meta["vocab"]) if meta.get("vocab") else None
+    try:
+        splits = {split: _read_split(source, split, raw[split], family, cleaned, vocab_size, complex_keys) for split in SPLITS}
+    except RecursionError:
+        raise DataError(f"{source}: nests objects too deeply to be an MMSA pickle; "
+                        "expected an MMSA pickle such as unaligned_50.pkl") from None
     dims = _shared_dims(source, splits)
+    if complex_keys:
+        warnings.warn(f"{source}: {', '.join(complex_keys)} hold complex numbers; kept their real part "
+                      "(the imaginary part is dropped): store real features to silence this", DataWarning, stacklevel=2)
     if cleaned:
         detail = ", ".join(f"{key}: {count}" for key, count in cleaned.items())
         warnings.warn(f"{source}: set {sum(cleaned.values())} non-finite feature values (-inf/NaN) to 0 ({detail})",
@@ -96,9 +106,15 @@ def _read_meta(source: str, meta: Any) -> dict[str, Any]:
     special = meta.get("special_ids")
     if special is not None:
         try:
-            result["special_ids"] = SpecialIds(**{k: int(v) for k, v in dict(special).items()})
-        except (TypeError, ValueError):
+            values = dict(special)
+            result["special_ids"] = SpecialIds(**{k: int(v) for k, v in values.items()})
+        except (TypeError, ValueError, OverflowError):
             raise DataError(f"{source}: key '{META_KEY}' entry 'special_ids' must map pad/unk/cls/sep to ints") from None
+        limit = len(result["vocab"]) - 1 if result.get("vocab") else MAX_TOKEN_ID
+        for name, value in values.items():
+            if not float(value) == int(value) or not 0 <= int(value) <= limit:
+                raise DataError(f"{source}: key '{META_KEY}' entry 'special_ids' has {name} = {value}; special ids are "
+                                f"token ids, whole numbers from 0 to {limit:,}")
     return result
 
 
@@ -121,18 +137,19 @@ def _resolve_family(source: str, name: str | None, meta: dict[str, Any]) -> str:
 # --- one split ----------------------------------------------------------------------------------
 
 
-def _read_split(source: str, split: str, data: Any, family: str, cleaned: dict[str, int]) -> Split:
+def _read_split(source: str, split: str, data: Any, family: str, cleaned: dict[str, int],
+                vocab_size: int | None = None, complex_keys: list[str] | None = None) -> Split:
     where = f"{source}: split '{split}'"
     if not isinstance(data, dict):
         raise DataError(f"{where} is a {type(data).__name__}, expected a dict of arrays")
-    text_bert = _text_bert(where, data)
+    text_bert = _text_bert(where, data, vocab_size)
     n = text_bert.shape[0]
     if n == 0:
         raise DataError(f"{where} is empty (0 samples); every split needs at least one")
     features: dict[str, np.ndarray] = {}
     lengths: dict[str, np.ndarray] = {}
     for modality in FEATURE_KEYS:
-        features[modality] = _features(where, data, modality, n)
+        features[modality] = _features(where, data, modality, n, complex_keys if complex_keys is not None else [], split)
         lengths[modality] = _lengths(where, data, modality, features[modality], text_bert.shape[2])
         count = _clean(features[modality])
         if count:
@@ -162,6 +179,8 @@ def _array(where: str, data: dict, key: str) -> np.ndarray:
     if array is None or not (np.issubdtype(array.dtype, np.number) or array.dtype == np.bool_):
         raise DataError(f"{where} key '{key}' is not a numeric array ({type(value).__name__}); "
                         "expected a numpy array of numbers")
+    if np.iscomplexobj(array) and key not in FEATURE_KEYS:
+        raise DataError(f"{where} key '{key}' holds complex numbers; expected real numbers")
     return array
 
 
@@ -172,24 +191,45 @@ def _same_n(where: str, key: str, array: np.ndarray, n: int) -> None:
                         "every key of a split must have the same number of samples")
 
 
-def _text_bert(where: str, data: dict) -> np.ndarray:
+def _text_bert(where: str, data: dict, vocab_size: int | None = None) -> np.ndarray:
     array = _array(where, data, "text_bert")
     if array.ndim != 3 or array.shape[1] != 3:
         raise DataError(f"{where} key 'text_bert' has shape {list(array.shape)}, expected [N,3,L] "
                         "(token ids, attention mask, segment ids)")
     if array.size and not np.isfinite(array).all():
         raise DataError(f"{where} key 'text_bert' holds NaN or infinite values; token ids must be whole numbers")
+    if array.size and np.abs(array).max() >= 2**62:
+        raise DataError(f"{where} key 'text_bert' holds values beyond 2**62; token ids must be whole numbers below {MAX_TOKEN_ID + 1:,}")
     as_int = array.astype(np.int64)
     if array.size and (np.any(as_int != array) or as_int.min() < 0):
         raise DataError(f"{where} key 'text_bert' holds negative or fractional values; token ids must be whole numbers >= 0")
+    if not array.size:
+        return as_int
+    ids, mask = as_int[:, 0], as_int[:, 1]
+    limit, what = (vocab_size, f"the file's vocabulary of {vocab_size:,} tokens") if vocab_size else (
+        MAX_TOKEN_ID + 1, f"any vocabulary (ids go up to {MAX_TOKEN_ID:,})")
+    if ids.max() >= limit:
+        sample = int(np.argmax(ids.max(axis=1)))
+        raise DataError(f"{where} key 'text_bert' holds token id {int(ids.max()):,} at sample {sample}, beyond {what}; "
+                        "row 0 of text_bert must hold the tokenizer's ids")
+    if mask.max() > 1:
+        raise DataError(f"{where} key 'text_bert' attention mask (row 1) holds {int(mask.max())}; it must be 0 or 1")
+    empty = mask.sum(axis=1) == 0
+    if empty.any():
+        raise DataError(f"{where} key 'text_bert' has an empty text at sample {int(np.argmax(empty))} (attention mask all 0); "
+                        "every sample needs at least one token, e.g. [CLS]")
     return as_int
 
 
-def _features(where: str, data: dict, key: str, n: int) -> np.ndarray:
+def _features(where: str, data: dict, key: str, n: int, complex_keys: list[str] | None = None, split: str = "") -> np.ndarray:
     array = _array(where, data, key)
     if array.ndim != 3:
         raise DataError(f"{where} key '{key}' has shape {list(array.shape)}, expected [N,T,d] (samples, frames, features)")
     _same_n(where, key, array, n)
+    if np.iscomplexobj(array):  # one DataWarning for the file (load_mmsa_pickle), not numpy's ComplexWarning
+        if complex_keys is not None:
+            complex_keys.append(f"{split}/{key}")
+        array = array.real
     # A copy only when the dtype differs; cleaning then writes into the array we return.
     return np.array(array, dtype=np.float32, copy=array.dtype != np.float32 or not array.flags.writeable)
 

@@ -82,6 +82,22 @@ def _load_csv(path: Path, spec: "TextEncoderSpec | None") -> MSADataset:
     return load_label_csv(path, tokenizer, max_len=LABEL_CSV_MAX_LEN)
 
 
+def check_token_ids(dataset: MSADataset, vocab_size: int, encoder: str, remedy: str) -> None:
+    """Refuse data whose token ids (or special ids) the text encoder's embedding has no row for:
+    one line naming the split, the sample, the id and ``remedy``, instead of an index error."""
+    special = dataset.special_ids
+    for name, value in (("pad", special.pad), ("unk", special.unk), ("cls", special.cls), ("sep", special.sep)):
+        if not 0 <= value < vocab_size:
+            raise DataError(f"{dataset.source}: special id {name} = {value} is beyond the {vocab_size:,}-token vocabulary "
+                            f"of the text encoder {encoder}: {remedy}")
+    for split_name, split in dataset.splits.items():
+        ids = split.text_bert[:, 0]
+        if ids.size and int(ids.max()) >= vocab_size:
+            sample = int(np.argmax(ids.max(axis=1)))
+            raise DataError(f"{dataset.source}: split '{split_name}' holds token id {int(ids.max()):,} at sample {sample}, "
+                            f"beyond the {vocab_size:,}-token vocabulary of the text encoder {encoder}: {remedy}")
+
+
 def summarize(dataset: MSADataset) -> dict[str, Any]:
     """Everything ``data check`` shows, as plain values (no numpy types)."""
     splits: dict[str, Any] = {}

@@ -21,7 +21,7 @@ from pathlib import Path
 
 from core.data.dataset import MSADataset, Split
 from core.data.fingerprint import fingerprint_matches, fingerprint_of, recorded_version
-from core.data.sources import SYNTHETIC, first_samples, load_dataset
+from core.data.sources import SYNTHETIC, check_token_ids, first_samples, load_dataset
 from core.errors import CheckpointError, DataError
 from core.models.base import MSAModel
 from core.probe.types import ModelInfo
@@ -150,6 +150,8 @@ def load_shared_dataset(checkpoints: list[Checkpoint], override: str | None = No
     dataset = rebuild_dataset(first, override)
     for checkpoint in checkpoints:
         check_data(checkpoint, dataset)
+        check_token_ids(dataset, int(checkpoint.text_encoder_config["vocab_size"]), f"of {checkpoint.path.name}",
+                        "pass --data with the data it was trained on")
     return dataset
 
 

@@ -25,7 +25,7 @@ from typing import Iterable
 
 from core.data.dataset import MSADataset
 from core.data.fingerprint import fingerprint_matches, fingerprint_of, recorded_version
-from core.data.sources import SYNTHETIC, first_samples, load_with_encoder
+from core.data.sources import SYNTHETIC, check_token_ids, first_samples, load_with_encoder
 from core.errors import ConfigError, DataError, SentiError
 from core.missingness import MaskSetting, default_training_protocol
 from core.models.base import MSAModel
@@ -153,6 +153,8 @@ def prepare_training(options: TrainOptions) -> TrainingSession:
         spec = TextEncoderSpec.from_dict(resume.text_encoder)
     seed_everything(config.seed)  # before building: same seed, same initial weights
     text_encoder = build_text_encoder(spec)
+    check_token_ids(dataset, int(text_encoder.bert.config.vocab_size), spec.label,
+                    "tokenize the data with this encoder's tokenizer, or train with --text-encoder scratch")
     model = build_model(config.model, dataset.name, dataset.dims, text_encoder, config.model_overrides)
     if resume is not None:
         _check_resume_data(resume, dataset)
