@@ -158,3 +158,29 @@ def test_killed_while_writing_the_first_last_pt_resume_says_so_truly(tmp_path):
     assert result.returncode == 2
     assert result.stderr == (f"error: {out}: no last.pt to resume from: the run ended before it finished its first epoch, "
                              f"so there is nothing to resume: start it again with --out {out} --overwrite\n")
+
+
+def test_a_run_that_stopped_early_stays_stopped_on_resume(tmp_path):
+    """last.pt of the stopping epoch says the run is over: a run killed right after it (or
+    resumed by mistake) does not train the epochs early stopping skipped."""
+    from core.training.events import EarlyStop, Step
+
+    out = tmp_path / "run"
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    try:
+        seen: list = []
+        first = prepare_training(TrainOptions(model="lnln", preset="tiny", epochs=8, out=str(out),
+                                              overrides={"train.patience": 1})).run([seen.append])
+        stopped = [e for e in seen if isinstance(e, EarlyStop)]
+        assert isinstance(first, Finished) and stopped and first.epoch == stopped[0].epoch < 8
+        before = load_checkpoint(out / "last.pt")
+        assert before.training_state["early_stop"] is True
+        seen = []
+        again = prepare_training(TrainOptions(resume=str(out))).run([seen.append])
+    finally:
+        torch.set_num_threads(threads)
+    assert isinstance(again, Finished) and again.epoch == first.epoch
+    assert not any(isinstance(e, Step) for e in seen)
+    after = load_checkpoint(out / "last.pt")
+    assert after.epoch == before.epoch and same_weights(after.state_dict, before.state_dict)
