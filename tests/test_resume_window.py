@@ -117,7 +117,9 @@ def assert_same_as_reference(out: Path, reference: Path) -> None:
     assert sorted(e["epoch"] for e in events if e["type"] == "EpochEnd") == list(range(1, EPOCHS + 1))
     rows = (out / "metrics.csv").read_text().splitlines()
     assert [row.split(",")[0] for row in rows[1:]] == [str(e) for e in range(1, EPOCHS + 1)]
-    assert sorted(p.name for p in out.iterdir()) == ["config.json", "events.jsonl", "last.pt", "metrics.csv", "synthetic_best.pt"]
+    assert sorted(p.name for p in out.iterdir()) == [
+        "config.json", "config.yaml", "events.jsonl", "last.pt", "metrics.csv", "synthetic_best.pt",
+    ]  # no temporary file left
 
 
 @pytest.mark.slow

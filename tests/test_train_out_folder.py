@@ -128,7 +128,7 @@ def test_overwrite_replaces_the_old_run(tmp_path):
         torch.set_num_threads(threads)
     assert isinstance(result, Finished)
     assert sorted(p.name for p in out.iterdir()) == [
-        "config.json", "events.jsonl", "last.pt", "metrics.csv", "notes.txt", "synthetic_best.pt",
+        "config.json", "config.yaml", "events.jsonl", "last.pt", "metrics.csv", "notes.txt", "synthetic_best.pt",
     ]
     events = [json.loads(line) for line in (out / "events.jsonl").read_text().splitlines()]
     assert events[0]["type"] == "RunStarted" and [e["type"] for e in events].count("RunStarted") == 1
