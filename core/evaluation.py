@@ -57,6 +57,8 @@ DEFINITIONS = {
     "auc": "rates only: per seed, trapezoid of the metric over r in [0, 0.9] divided by 0.9 (the curve's average height, "
     "metric units); then mean and std over seeds",
     "evaluation": "whole split, batches of 64 in fixed order, the checkpoint's own dominant selection, identical masks for every checkpoint",
+    "precision": "fp32: float32 throughout; bf16: forward passes under torch.autocast(bfloat16), predictions converted to "
+    "float32 before the metrics",
 }
 
 Metrics = dict[str, float]
@@ -177,6 +179,7 @@ class EvaluationReport:
                 "selected_for": c.selected_for or "",
                 "senti_tui_version": self.metadata.get("senti_tui_version", ""),
                 "torch_version": self.metadata.get("torch_version", ""),
+                "precision": self.metadata.get("precision", ""),
             }
             for name, result in c.protocols.items():
                 blocks = [(s.label, s.value, s.result) for s in result.settings] + [("overall", "", result.overall)]
@@ -209,7 +212,7 @@ class EvaluationReport:
 CSV_LEADING = ["checkpoint_key", "model", "protocol", "setting", "value", "stat"]
 CSV_TRAILING = [
     "checkpoint", "kind", "epoch", "split", "seeds", "dataset", "data_source", "data_fingerprint", "synthetic",
-    "selected_on", "test_selected", "selected_for", "senti_tui_version", "torch_version",
+    "selected_on", "test_selected", "selected_for", "senti_tui_version", "torch_version", "precision",
 ]
 
 
@@ -240,12 +243,14 @@ def evaluate_checkpoints(
     split: str = "test",
     device: str = "cpu",
     progress: Callable[[int, int, str], None] | None = None,
+    precision: str = "auto",
 ) -> EvaluationReport:
     """Evaluate every checkpoint under every protocol setting and mask seed.
 
     Checkpoints of the same data are evaluated together (one data set, identical masks);
     checkpoints of different data each get their own. ``progress(done, total, label)`` is called
-    after every (setting, seed) of a group.
+    after every (setting, seed) of a group. ``precision``: ``fp32``, ``bf16`` (autocast) or
+    ``auto`` (fp32 on CPU; :mod:`core.training.device`), recorded in the metadata.
     """
     from core.probe.loading import data_key, load_checkpoints, model_keys
     from core.probe.session import Probe
@@ -259,12 +264,14 @@ def evaluate_checkpoints(
         groups.setdefault((data_key(checkpoint, data), checkpoint.data.get("fingerprint")), []).append(i)
 
     results: dict[int, CheckpointResult] = {}
-    family = "mosi"
+    family, used_precision = "mosi", precision
     sweeps = {name: [evaluation_sweep(name, seed) for seed in seeds] for name in protocols}
     total = sum(len(s[0]) for s in sweeps.values()) * len(seeds) * len(groups)
     done = 0
     for members in groups.values():
-        probe = Probe.from_checkpoints([checkpoints[i] for i in members], data, split, device, keys=[keys[i] for i in members])
+        probe = Probe.from_checkpoints([checkpoints[i] for i in members], data, split, device, keys=[keys[i] for i in members],
+                                       precision=precision)
+        used_precision = probe.precision
         family = probe.metric_family
         description = probe.data_description
         per_protocol: dict[str, dict[str, list[dict[int, Metrics]]]] = {}
@@ -292,7 +299,7 @@ def evaluate_checkpoints(
         seeds=list(seeds),
         split=split,
         metric_keys=list(metric_keys("sims" if family == "sims" else "mosi")),
-        metadata=_metadata(ordered, split, seeds, protocols),
+        metadata=_metadata(ordered, split, seeds, protocols, used_precision),
     )
 
 
@@ -395,13 +402,14 @@ def senti_tui_version() -> str:
         return "unknown"
 
 
-def _metadata(results: list[CheckpointResult], split: str, seeds: Sequence[int], protocols: Sequence[str]) -> dict:
+def _metadata(results: list[CheckpointResult], split: str, seeds: Sequence[int], protocols: Sequence[str], precision: str) -> dict:
     import torch
 
     return {
         "created": datetime.now(timezone.utc).isoformat(timespec="seconds"),
         "senti_tui_version": senti_tui_version(),
         "torch_version": str(torch.__version__),
+        "precision": precision,  # "fp32" or "bf16" (autocast): the predictions' compute precision
         "split": split,
         "seeds": list(seeds),
         "protocols": list(protocols),

@@ -87,6 +87,7 @@ class FakeProbe:
     fail_split: bool = False
     split_delay: float = 0.0
     dataset_label: str = ""
+    precision: str = "fp32"  # as Probe.precision: "fp32" or "bf16"
     runs: list[tuple[int, ProbeSettings]] = field(default_factory=list)
     split_calls: list[str] = field(default_factory=list)
 

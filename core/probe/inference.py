@@ -24,6 +24,7 @@ import copy
 import dataclasses
 import functools
 import os
+from contextlib import AbstractContextManager, nullcontext
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Callable
@@ -67,12 +68,13 @@ def model_inputs(masked: Masked, audio_lengths: np.ndarray, vision_lengths: np.n
     )
 
 
-def forward(model: MSAModel, inputs: ModelInput) -> SplitPredictions:
-    """One forward pass (any batch size) as numpy."""
-    with torch.inference_mode():
+def forward(model: MSAModel, inputs: ModelInput, autocast: Callable[[], AbstractContextManager] = nullcontext) -> SplitPredictions:
+    """One forward pass (any batch size) as numpy; ``autocast`` is the precision's context
+    (:meth:`core.training.device.DeviceChoice.autocast`)."""
+    with torch.inference_mode(), autocast():
         output = model(inputs)
     n = inputs.batch_size
-    # float32, the model's own precision: MMSA computes its metrics on float32 arrays
+    # float32 (also under bf16 autocast): MMSA computes its metrics on float32 arrays
     prediction = output.prediction.float().reshape(-1).cpu().numpy()
     if output.integrity is not None:
         estimate = output.integrity.float().reshape(n, 3).cpu().numpy().astype(np.float64)
@@ -113,6 +115,7 @@ def predict(
     before_batch: Callable[[], None] | None = None,
     workers: int = 1,
     batch_size: int = EVAL_BATCH_SIZE,
+    autocast: Callable[[], AbstractContextManager] = nullcontext,
 ) -> tuple[np.ndarray, list[SplitPredictions]]:
     """Rows 0..n-1 in the trainer's evaluation batches: (true integrity [n,3], one
     :class:`SplitPredictions` per model), in row order.
@@ -130,7 +133,7 @@ def predict(
         if before_batch is not None:
             before_batch()
         batch = batch_of(*span)
-        return batch.integrity_true, [forward(model, batch.inputs) for model in models]
+        return batch.integrity_true, [forward(model, batch.inputs, autocast) for model in models]
 
     if workers > 1 and len(spans) > 1:
         parts = list(_pool(workers).map(one, spans))

@@ -76,7 +76,7 @@ from core.probe.types import (
     Utterance,
 )
 from core.training.checkpoint import Checkpoint
-from core.training.device import resolve_device
+from core.training.device import DeviceChoice, resolve_device
 
 __all__ = ["Probe", "ProbeCancelled", "DEFAULT_CURVE_RATES"]
 
@@ -116,6 +116,7 @@ class Probe:
         device: torch.device,
         split_dominant: str = "checkpoint",
         workers: int = 1,
+        autocast_dtype: torch.dtype | None = None,
     ) -> None:
         if split_dominant not in SPLIT_DOMINANT:
             raise ValueError(f"split_dominant must be one of {SPLIT_DOMINANT}, not {split_dominant!r}")
@@ -123,6 +124,8 @@ class Probe:
         self._dataset = dataset
         self._split: Split = dataset.splits[split]
         self._device = device
+        self._precision = DeviceChoice(device, autocast_dtype)
+        self.precision: str = self._precision.precision  # "fp32" | "bf16" (autocast)
         self.split_name = split
         self.split_dominant = split_dominant
         self.workers = 1 if device.type == "cuda" else max(1, int(workers))
@@ -157,10 +160,12 @@ class Probe:
         split: str = "test",
         device: str = "cpu",
         split_dominant: str = "checkpoint",
+        precision: str = "auto",
     ) -> "Probe":
         """Load every checkpoint and its data split. ``data`` replaces the recorded data path
-        (the file must still be the same data: same dims and fingerprint)."""
-        return cls.from_checkpoints(load_checkpoints([str(p) for p in paths]), data, split, device, split_dominant)
+        (the file must still be the same data: same dims and fingerprint). ``precision``:
+        ``fp32``, ``bf16`` (autocast) or ``auto`` (:mod:`core.training.device`)."""
+        return cls.from_checkpoints(load_checkpoints([str(p) for p in paths]), data, split, device, split_dominant, precision=precision)
 
     @classmethod
     def from_checkpoints(
@@ -171,15 +176,16 @@ class Probe:
         device: str = "cpu",
         split_dominant: str = "checkpoint",
         keys: list[str] | None = None,
+        precision: str = "auto",
     ) -> "Probe":
         """As :meth:`open`, for checkpoints already loaded; ``keys`` overrides the model keys."""
+        choice = resolve_device(device, precision=precision)
         workers = configure_threads()
-        choice = resolve_device(device)
         dataset = load_shared_dataset(checkpoints, data)
         check_split(dataset, split)
         keys = list(keys) if keys is not None else model_keys(checkpoints)
         opened = [open_model(c, k, choice.device) for c, k in zip(checkpoints, keys)]
-        return cls(opened, dataset, split, choice.device, split_dominant, workers)
+        return cls(opened, dataset, split, choice.device, split_dominant, workers, choice.autocast_dtype)
 
     # ----- plain facts -----------------------------------------------------------------------
 
@@ -228,7 +234,7 @@ class Probe:
         label = float(self._labels32[index])
         predictions = []
         for info, model in zip(self.models, self._sample_models):
-            out = forward(model, inputs)
+            out = forward(model, inputs, self._precision.autocast)
             value = float(out.prediction[0])
             predictions.append(
                 ModelPrediction(
@@ -300,7 +306,8 @@ class Probe:
             inputs = model_inputs(masked, split.audio_lengths[start:stop], split.vision_lengths[start:stop], self._device)
             return Batch(inputs=inputs, integrity_true=masked.integrity)
 
-        result = predict(self._split_models, len(split), batch_of, lambda: self._before_batch(cancelled), self.workers)
+        result = predict(self._split_models, len(split), batch_of, lambda: self._before_batch(cancelled), self.workers,
+                         autocast=self._precision.autocast)
         with self._lock:
             self._predictions.put(key, result)
         return result

@@ -30,7 +30,27 @@ from core.errors import ConfigError
 
 SECTIONS = ("model", "data", "train", "protocol")
 # Keys of the file that name what the command line names with its own options.
-OPTION_KEYS = {"model.name": "model", "data.path": "data", "train.preset": "preset", "train.selection": "selection", "train.device": "device"}
+OPTION_KEYS = {"model.name": "model", "data.path": "data", "train.preset": "preset", "train.selection": "selection", "train.device": "device",
+               "train.precision": "precision"}
+
+
+def named_option(options, attr: str) -> Any:
+    """The value of an option the command line, ``--set`` and a ``--config`` file can all give
+    (:data:`OPTION_KEYS`), with :func:`~core.training.presets.resolve_config`'s precedence: the
+    command line when it is not the default, else ``--set``, else the file, else the default."""
+    from core.training.options import TrainOptions
+
+    given = getattr(options, attr)
+    if given not in (None, getattr(TrainOptions, attr)):
+        return given
+    key = next(k for k, a in OPTION_KEYS.items() if a == attr)
+    if key in options.overrides:
+        return options.overrides[key]
+    if options.config:
+        value = read_config_file(options.config).get(key)
+        if value is not None:
+            return value
+    return given
 
 
 def parse_set(items: list[str]) -> dict[str, Any]:

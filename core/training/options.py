@@ -23,6 +23,7 @@ class TrainOptions:
     lr: float | None = None
     seed: int | None = None
     device: str = "auto"  # auto | cpu | cuda
+    precision: str = "auto"  # auto | fp32 | bf16 (auto: bf16 on a CUDA GPU that supports it, else fp32)
     selection: str = "valid"  # valid | paper
     out: str | None = None
     resume: str | None = None

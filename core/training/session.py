@@ -33,6 +33,7 @@ from core.models.registry import build_model, config_to_dict
 from core.text_encoders import TextEncoderSpec, build_text_encoder
 from core.training import distributed
 from core.training.checkpoint import Checkpoint, check_dims, load_checkpoint, save_checkpoint
+from core.training.config_file import named_option
 from core.training.device import resolve_device
 from core.training.events import Callback, CheckpointSaved, EpochEnd, Event, Failed, Finished
 from core.training.options import TrainOptions
@@ -140,8 +141,12 @@ def prepare_training(options: TrainOptions) -> TrainingSession:
     if options.out and not options.resume:
         check_out_folder(Path(options.out), overwrite)
     ctx = distributed.context_from_environment()
-    device = resolve_device(options.device, ctx.local_rank)
+    precision = str(named_option(options, "precision"))
+    device = resolve_device(options.device, ctx.local_rank, precision)
     resume = _resume_checkpoint(options) if options.resume else None
+    recorded = resume.training.get("precision") if resume is not None else None
+    if recorded in ("fp32", "bf16") and precision == "auto":  # a resumed run keeps its precision
+        device = resolve_device(options.device, ctx.local_rank, recorded)
     config = TrainConfig.from_dict({**resume.training, "device": options.device}) if resume else resolve_config(options)
 
     _check_config(config)
@@ -170,13 +175,14 @@ def prepare_training(options: TrainOptions) -> TrainingSession:
         check_out_folder(run_dir, overwrite=False)
     distributed.init_process_group(ctx, device.device)
     resolved = {
-        "training": config.to_dict(),
+        "training": {**config.to_dict(), "precision": device.precision},
         "model": config.model,
         "model_config": config_to_dict(model.config),
         "protocol": {"train": train_protocol.to_dict(), "eval": eval_setting.to_dict()},
         "data": dataset.describe(),
         "text_encoder": {**spec.to_dict(), "vocab": None, "vocab_entries": len(spec.vocab or [])},
         "device": device.describe(),
+        "precision": device.precision,
         "world_size": ctx.world_size,
         "run_dir": str(run_dir),
     }

@@ -1,7 +1,7 @@
 """The training loop, top to bottom; the machinery lives in small helper modules.
 
     data      batches.py     whole split tensors, seeded (seed, epoch) order, masks per batch
-    device    device.py      auto = CUDA with bf16 autocast, else CPU in fp32
+    device    device.py      auto = CUDA, else CPU; precision fp32 (CPU default) or bf16 autocast
     schedule  schedule.py    LNLN's per-epoch warm-up + cosine
     stages    stages.py      which parameters train in which stage (Senti-iFusion)
     validate  validation.py  whole-split predictions at the evaluation setting
@@ -119,7 +119,7 @@ def train(run: TrainingRun, emit: Callable[[Event], None], stop_requested: Calla
             data=dataset.describe(),
             text_encoder=run.text_encoder_spec,
             text_encoder_config=run.text_encoder_config,
-            training=cfg.to_dict(),
+            training={**cfg.to_dict(), "precision": dev.precision},  # "fp32" | "bf16", as resolved
             protocol={"train": run.train_protocol.to_dict(), "eval": run.eval_setting.to_dict()},
             history=history,
             best=best,

@@ -53,6 +53,7 @@ def evaluate(
     split: str = typer.Option("test", "--split", help="Split to evaluate."),
     out: Optional[str] = typer.Option(None, "--out", help="Write results.json or results.csv with full metadata."),
     device: str = typer.Option("cpu", "--device", help="cpu | cuda | auto"),
+    precision: str = typer.Option("auto", "--precision", help="fp32 | bf16 | auto (auto: bf16 on a CUDA GPU that supports it, else fp32)."),
     plot: bool = typer.Option(True, "--plot/--no-plot", help="Draw the curves in the terminal."),
 ) -> None:
     """Evaluate checkpoints under the robustness protocols; mean ± std over mask seeds."""
@@ -68,7 +69,7 @@ def evaluate(
     with _progress() as advance:
         report = evaluate_checkpoints(
             checkpoints, protocols=protocols, seeds=seed_list, data=data, split=split,
-            device=device, progress=advance,
+            device=device, progress=advance, precision=precision,
         )
     show_report(report, plot=plot)
     if out is not None:
@@ -246,6 +247,8 @@ def show_report(report: "EvaluationReport", plot: bool = True) -> None:
     tag = labels(report)
     if tag:
         console.print(f"[bold yellow]{tag}[/]: " + _tag_explanation(report))
+    if report.metadata.get("precision") == "bf16":
+        console.print("[bold]bf16[/]: predictions computed under bfloat16 autocast (fp32 figures may differ slightly)")
     for c in report.checkpoints:
         if c.note:
             console.print(f"[bold red]{c.key}[/]: {c.note}")

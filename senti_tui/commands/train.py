@@ -43,6 +43,7 @@ def train(
     lr: Optional[float] = typer.Option(None, "--lr", help="Learning rate (default: the preset's)."),
     seed: Optional[int] = typer.Option(None, "--seed", help="Random seed (default: the paper's)."),
     device: str = typer.Option("auto", "--device", help="auto | cpu | cuda (auto: CUDA when present)."),
+    precision: str = typer.Option("auto", "--precision", help="fp32 | bf16 | auto (auto: bf16 on a CUDA GPU that supports it, else fp32)."),
     selection: str = typer.Option("valid", "--selection", help="valid, or paper: LNLN's test-split selection (labelled TEST-SELECTED)."),
     out: Optional[str] = typer.Option(None, "--out", help="Run folder (default: a new folder under checkpoints/)."),
     resume: Optional[str] = typer.Option(None, "--resume", help="Continue the run in this folder from its last.pt."),
@@ -58,7 +59,7 @@ def train(
 
     options = TrainOptions(
         data=data, preset=preset, text_encoder=text_encoder, freeze_text=freeze_text, epochs=epochs,
-        batch_size=batch_size, lr=lr, seed=seed, device=device, selection=selection, out=out, resume=resume,
+        batch_size=batch_size, lr=lr, seed=seed, device=device, precision=precision, selection=selection, out=out, resume=resume,
         overrides=parse_set(set_ or []), overwrite=overwrite, config=config,
     )
     if model is not None:

@@ -41,6 +41,9 @@ class ProbeBackend(Protocol):
     @property
     def synthetic(self) -> bool: ...
 
+    @property
+    def precision(self) -> str: ...  # "fp32" or "bf16" (autocast)
+
     def run(self, index: int, settings: ProbeSettings) -> ProbeResult: ...
 
     def evaluate(self, settings: ProbeSettings, cancelled: Cancelled = None) -> list[SplitEvaluation]: ...
@@ -54,8 +57,8 @@ class ProbeBackend(Protocol):
     def calibration(self, settings: ProbeSettings, cancelled: Cancelled = None) -> list[Calibration]: ...
 
 
-def open_probe(paths: Sequence[str], data: str | None = None, split: str = "test") -> ProbeBackend:
+def open_probe(paths: Sequence[str], data: str | None = None, split: str = "test", precision: str = "auto") -> ProbeBackend:
     """Open the real probe (imports torch; a bad checkpoint or data file raises SentiError)."""
     from core.probe.session import Probe
 
-    return Probe.open(list(paths), data=data, split=split)
+    return Probe.open(list(paths), data=data, split=split, precision=precision)
