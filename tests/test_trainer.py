@@ -100,7 +100,7 @@ def test_event_sequence_and_run_folder(ifusion):
     rows = list(csv.DictReader((out / "metrics.csv").open()))
     assert [int(r["epoch"]) for r in rows] == [1, 2]
     assert float(rows[1]["valid_MAE"]) == ends[1].metrics["valid"]["MAE"]
-    assert sorted(p.name for p in out.iterdir()) == ["config.json", "events.jsonl", "last.pt", "metrics.csv", "synthetic_best.pt"]
+    assert sorted(p.name for p in out.iterdir()) == ["config.json", "config.yaml", "events.jsonl", "last.pt", "metrics.csv", "synthetic_best.pt"]
 
 
 def test_stage_one_keeps_frozen_parameters_bit_identical(ifusion):
