@@ -49,11 +49,11 @@ class DARConfig:
     text_hidden: int = 768
     d: int = D_MODEL
     tokens: int = 8  # t, the aligned length ([A21]; 50 as an ablation)
-    # [A21] How the alignment treats padding: "conv" mixes every position, [PAD] tokens' BERT
-    # outputs and padding frames included (the spec's first reading); "masked" zeroes padding
-    # positions before and after the time convolution, so the length-mixing weights see only
-    # the utterance (docs/models.md has the ablation).
-    alignment: str = "conv"
+    # [A21] How the alignment treats padding: "masked" (default) zeroes padding positions before
+    # and after the time convolution, so the length-mixing weights see only the utterance;
+    # "conv" mixes every position, [PAD] tokens' BERT outputs and padding frames included (the
+    # spec's first reading, measured to make DAR ignore text: docs/models.md §8).
+    alignment: str = "masked"
     heads: int = 8
     dim_head: int = 64  # as the shared blocks (LNLN/ALMT): 8 x 64
     encoder_depth: int = 2  # E_c and E_s
