@@ -62,14 +62,19 @@ def make_checkpoint(
     selection: str = "valid",
     kind: str = "best",
     data: str | None = None,
+    train_seed: int | None = None,
 ) -> Path:
     """A checkpoint of ``model_name`` for the first ``max_samples`` of the synthetic set, or for
-    the data file ``data`` (e.g. a label.csv, read with the scratch tokenizer, all of it)."""
+    the data file ``data`` (e.g. a label.csv, read with the scratch tokenizer, all of it).
+    ``train_seed`` records that training seed (as ``train --seeds`` runs do); the weights still
+    come from ``seed``."""
     torch.manual_seed(seed)
     config = dataclasses.replace(
         resolve_config(TrainOptions(model=model_name, preset="tiny", device="cpu", selection=selection, data=data)),
         max_samples=None if data else max_samples,
     )
+    if train_seed is not None:
+        config = dataclasses.replace(config, seed=int(train_seed))
     if data:
         dataset = load_dataset(data, TextEncoderSpec(kind="scratch"))
     else:

@@ -52,8 +52,8 @@ def test_rates_with_curves_summary_and_csv(run_cli, paths, tmp_path):
         assert label in out
     assert "\x1b[" not in out  # not a terminal: plain text
     rows = read_csv(out_path)
-    assert {r["setting"] for r in rows} >= {"r=0.0", "r=0.5", "overall", "auc"}
-    assert all(r["synthetic"] is True and r["seeds"] == "1111 1112" for r in rows)
+    assert set(rows.setting) >= {"r=0.0", "r=0.5", "overall", "auc"}
+    assert rows.synthetic.all() and (rows.n_seeds == 2).all() and set(rows.seed.dropna()) == {1111, 1112}
 
 
 def test_no_plot_and_comma_separated_protocols(run_cli, paths):
@@ -67,7 +67,7 @@ def test_no_plot_and_comma_separated_protocols(run_cli, paths):
     [
         (("--seeds", "a,b"), "error: --seeds 'a,b' is not a list of integers: use e.g. --seeds 1111,1112,1113"),
         (("--seeds", ","), "error: --seeds ',' is not a list of integers: use e.g. --seeds 1111,1112,1113"),
-        (("--protocol", "rate"), "error: evaluation protocol 'rate' is unknown: use rates, droprates or modes"),
+        (("--protocol", "rate"), "error: evaluation protocol 'rate' is unknown: use rates, droprates, modes or lnln-paper"),
         (("--out", "results.txt"), "error: results.txt: --out must end in .json or .csv"),
         (("--device", "gpu"), "error: unknown device 'gpu': choose one of auto, cpu, cuda"),
     ],

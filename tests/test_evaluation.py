@@ -7,6 +7,7 @@ import json
 import math
 
 import numpy as np
+import pandas as pd
 import pytest
 
 from core.errors import ConfigError
@@ -145,28 +146,46 @@ def test_json_is_strict_even_with_nan(report, tmp_path):
 def test_csv_round_trip_with_metadata(report, modes_report, tmp_path):
     path = report.to_csv(tmp_path / "results.csv")
     rows = read_csv(path)
-    per_setting = len(SEEDS) + 2  # seed=..., mean, std
+    per_setting = len(SEEDS) + 2  # one row per seed, mean, std
     assert len(rows) == 2 * (10 + 2) * per_setting  # 10 rates, overall, auc; two checkpoints
-    row = next(r for r in rows if r["checkpoint_key"] == "lnln" and r["protocol"] == "rates"
-               and r["setting"] == "r=0.3" and r["stat"] == "mean")
-    assert row["value"] == 0.3
-    assert row["MAE"] == report.checkpoints[1].protocols["rates"].settings[3].result.mean["MAE"]
-    assert row["synthetic"] is True and row["test_selected"] is True and row["selected_on"] == "test"
-    assert row["selected_for"] == "MAE" and row["seeds"] == "1111 1112" and row["split"] == "test"
+    assert set(rows.level) == {"checkpoint"} and str(rows.seed.dtype) == "Int64" and str(rows.train_seed.dtype) == "Int64"
+    assert set(rows.row) == {"seed", "mean", "std", "overall", "auc"}
+    assert "seeds" not in rows and "stat" in rows
+    row = rows[(rows.checkpoint_key == "lnln") & (rows.protocol == "rates") & (rows.setting == "r=0.3") & (rows.row == "mean")].iloc[0]
+    assert row["value"] == 0.3 and row["stat"] == "mean" and row["seed"] is pd.NA
+    assert row["MAE"] == pytest.approx(report.checkpoints[1].protocols["rates"].settings[3].result.mean["MAE"], rel=1e-9)
+    assert row["synthetic"] and row["test_selected"] and row["selected_on"] == "test"
+    assert row["selected_for"] == "MAE" and row["n_seeds"] == 2 and row["split"] == "test"
     assert row["data_fingerprint"] == report.checkpoints[1].data_fingerprint and row["torch_version"]
-    auc = next(r for r in rows if r["checkpoint_key"] == "senti-ifusion" and r["setting"] == "auc" and r["stat"] == "std")
-    assert auc["MAE"] == report.checkpoints[0].protocols["rates"].auc.std["MAE"] and math.isnan(auc["Corr"])
+    assert len(row["checkpoint_sha256"]) == 64 and row["train_seed"] == report.checkpoints[1].train_seed
+    seeds = rows[(rows.checkpoint_key == "lnln") & (rows.setting == "r=0.3") & (rows.row == "seed")]
+    assert list(seeds.seed) == list(SEEDS) and all(seeds.stat == "seed")
+    auc = rows[(rows.checkpoint_key == "senti-ifusion") & (rows.row == "auc") & (rows.stat == "std")].iloc[0]
+    assert auc["MAE"] == pytest.approx(report.checkpoints[0].protocols["rates"].auc.std["MAE"], rel=1e-9) and math.isnan(auc["Corr"])
     rows = read_csv(modes_report.to_csv(tmp_path / "modes.csv"))
-    assert len(rows) == 2 * (6 + 1) * 3  # 6 modes and overall; seed=1112, mean, std; two checkpoints
-    seed_row = next(r for r in rows if r["checkpoint_key"] == "dar" and r["setting"] == "mode 2 {l,a}" and r["stat"] == "seed=1112")
-    assert seed_row["value"] == 2.0 and seed_row["synthetic"] is True and seed_row["test_selected"] is False
-    assert seed_row["Non0_acc_2"] == modes_report.checkpoints[1].protocols["modes"].settings[2].result.per_seed[1112]["Non0_acc_2"]
+    assert len(rows) == 2 * (6 + 1) * 3  # 6 modes and overall; seed 1112, mean, std; two checkpoints
+    seed_row = rows[(rows.checkpoint_key == "dar") & (rows.setting == "mode 2 {l,a}") & (rows.row == "seed")].iloc[0]
+    assert seed_row["seed"] == 1112 and seed_row["value"] == 2.0 and seed_row["synthetic"] and not seed_row["test_selected"]
+    expected = modes_report.checkpoints[1].protocols["modes"].settings[2].result.per_seed[1112]["Non0_acc_2"]
+    assert seed_row["Non0_acc_2"] == pytest.approx(expected, rel=1e-9)
+
+
+def test_csv_fractions_have_no_float_noise(report, tmp_path):
+    """Ten significant digits: 0.1 + 0.2 is written 0.3, every metric within 1e-9 of the report's."""
+    from core.evaluation import tidy_float
+
+    assert tidy_float(0.1 + 0.2) == 0.3 and tidy_float(2 / 3) == 0.6666666667 and math.isnan(tidy_float(None))
+    text = report.to_csv(tmp_path / "r.csv").read_text()
+    assert "0000000000" not in text and "9999999999" not in text
+    for cell in text.replace("\n", ",").split(","):
+        if cell.replace(".", "", 1).isdigit() and "." in cell:
+            assert len(cell.replace("0.", "", 1).lstrip("0").replace(".", "")) <= 10, cell
 
 
 def test_bad_protocol_and_seeds(paths):
     with pytest.raises(ConfigError) as error:
         evaluate_checkpoints([str(paths[0])], protocols=("rate",))
-    assert str(error.value) == "evaluation protocol 'rate' is unknown: use rates, droprates or modes"
+    assert str(error.value) == "evaluation protocol 'rate' is unknown: use rates, droprates, modes or lnln-paper"
     with pytest.raises(ConfigError) as error:
         evaluate_checkpoints([str(paths[0])], seeds=())
     assert str(error.value) == "no mask seed given: pass e.g. --seeds 1111,1112,1113"

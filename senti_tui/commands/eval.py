@@ -30,8 +30,9 @@ KEY_METRICS = {
     "sims": ("MAE", "Corr", "Mult_acc_5", "Mult_acc_2", "F1_score"),
 }
 PLOT_METRICS = {"mosi": ("MAE", "Mult_acc_7", "Non0_acc_2"), "sims": ("MAE", "Mult_acc_5", "Mult_acc_2")}
-SWEPT = {"rates": "missing rate r", "droprates": "droprate", "modes": "mode"}
+SWEPT = {"rates": "missing rate r", "droprates": "droprate", "modes": "mode", "lnln-paper": "missing rate r"}
 MARKERS = ("dot", "x", "+", "o", "*", "#", "@", "%")
+DEFAULT_SEEDS_TEXT = "1111,1112,1113"
 CELL_WIDTH = 15  # "1.903 ± 0.004" plus padding
 PIPE_WIDTH = 180
 _ANSI = re.compile(r"\x1b\[[0-9;]*m")
@@ -46,35 +47,54 @@ def register(app: typer.Typer) -> None:
 def evaluate(
     checkpoints: list[str] = typer.Argument(..., metavar="CKPT...", help="Checkpoints written by senti-tui train."),
     protocol: Optional[list[str]] = typer.Option(
-        None, "--protocol", help="rates | droprates | modes (repeatable, or comma-separated)  [default: rates]"
+        None, "--protocol",
+        help="rates | droprates | modes (repeatable, or comma-separated), or lnln-paper (LNLN's robust evaluation: rates at mask seed 1111 "
+        "over training seeds)  [default: rates]",
     ),
-    seeds: str = typer.Option("1111,1112,1113", "--seeds", help="Mask seeds, comma-separated."),
+    seeds: str = typer.Option(DEFAULT_SEEDS_TEXT, "--seeds", help="Mask seeds, comma-separated."),
     data: Optional[str] = typer.Option(None, "--data", help="The data file, when it moved since training (same data)."),
     split: str = typer.Option("test", "--split", help="Split to evaluate."),
     out: Optional[str] = typer.Option(None, "--out", help="Write results.json or results.csv with full metadata."),
+    per_utterance: Optional[str] = typer.Option(
+        None, "--per-utterance", help="Write every prediction (one row per checkpoint, setting, mask seed and utterance) to FILE.csv or FILE.parquet."
+    ),
     device: str = typer.Option("cpu", "--device", help="cpu | cuda | auto"),
     precision: str = typer.Option("auto", "--precision", help="fp32 | bf16 | auto (auto: bf16 on a CUDA GPU that supports it, else fp32)."),
     plot: bool = typer.Option(True, "--plot/--no-plot", help="Draw the curves in the terminal."),
 ) -> None:
-    """Evaluate checkpoints under the robustness protocols; mean ± std over mask seeds."""
+    """Evaluate checkpoints under the robustness protocols. Checkpoints differing only in their
+    training seed are one model: mean ± std over training seeds (the mask-seed spread beside it);
+    any other checkpoint: mean ± std over mask seeds. A run folder (or a folder of seed-* runs)
+    stands for its best checkpoints."""
     seed_list = parse_seeds(seeds)
     if out is not None and Path(out).suffix.lower() not in (".json", ".csv"):
         raise ConfigError(f"{out}: --out must end in .json or .csv")
-    from core.evaluation import check_writable, evaluate_checkpoints
+    from core.evaluation import check_writable, evaluate_checkpoints, expand_checkpoints
 
     if out is not None:
         check_writable(out)  # before the sweep, not after it
+    if per_utterance is not None:
+        from core.per_utterance import check_path
+
+        check_writable(check_path(per_utterance))
 
     protocols = tuple(name.strip() for item in (protocol or ["rates"]) for name in item.split(",") if name.strip())
+    if "lnln-paper" in protocols and seeds == DEFAULT_SEEDS_TEXT:
+        seed_list = [1111]
     with _progress() as advance:
         report = evaluate_checkpoints(
-            checkpoints, protocols=protocols, seeds=seed_list, data=data, split=split,
-            device=device, progress=advance, precision=precision,
+            expand_checkpoints(checkpoints, paper="lnln-paper" in protocols), protocols=protocols, seeds=seed_list, data=data,
+            split=split, device=device, progress=advance, precision=precision, per_utterance=per_utterance is not None,
         )
     show_report(report, plot=plot)
     if out is not None:
         path = report.to_json(out) if Path(out).suffix.lower() == ".json" else report.to_csv(out)
         typer.echo(f"wrote {path}")
+    if per_utterance is not None:
+        from core.per_utterance import write
+
+        path = write(report.utterances, per_utterance, provenance=report.metadata.get("provenance"))
+        typer.echo(f"wrote {path} ({len(report.utterances):,} rows)")
 
 
 def parse_seeds(text: str) -> list[int]:
@@ -128,10 +148,13 @@ def labels(report: "EvaluationReport") -> str:
     return " · ".join(tags)
 
 
+def _entry(report: "EvaluationReport", key: str):
+    return next(e for e in report.entries if e.key == key)
+
+
 def _model_header(report: "EvaluationReport", key: str) -> str:
-    """The checkpoint key, with a dagger when it was selected on the test split."""
-    result = next(c for c in report.checkpoints if c.key == key)
-    return f"{key} [bold red]†[/]" if result.test_selected else key
+    """The model key, with a dagger when it was selected on the test split."""
+    return f"{key} [bold red]†[/]" if _entry(report, key).test_selected else key
 
 
 def _test_selected_caption(members: list) -> str | None:
@@ -143,13 +166,30 @@ def _cell(key: str, mean: float, std: float) -> str:
     return f"{format_metric(key, mean)} ± {format_metric(key, std)}"
 
 
+def _is_group(entry) -> bool:
+    return hasattr(entry, "train_seeds")
+
+
+def _over(report: "EvaluationReport", members: list) -> str:
+    """What the ± of a table is over."""
+    mask = ", ".join(str(s) for s in report.seeds)
+    if members and _is_group(members[0]):
+        seeds = sorted({s for m in members for s in m.train_seeds})
+        return f"mean ± std over training seeds {', '.join(str(s) for s in seeds)} (mask seeds {mask})"
+    return f"mean ± std over mask seeds {mask}"
+
+
 def protocol_tables(report: "EvaluationReport", name: str, width: int) -> list:
-    """Rows = settings, columns = checkpoints x key metrics; as many checkpoints per table as
-    fit in ``width`` (one table per checkpoint on a narrow terminal)."""
+    """Rows = settings, columns = models x key metrics: first the model groups (over training
+    seeds), then the checkpoints in no group (over mask seeds); as many per table as fit in
+    ``width`` (one per table on a narrow terminal)."""
     keys = KEY_METRICS[_family(report)]
     per_table = max(1, (width - 16) // (len(keys) * CELL_WIDTH))
-    members = report.checkpoints
-    return [protocol_table(report, name, members[i : i + per_table]) for i in range(0, len(members), per_table)]
+    tables = []
+    for members in (report.groups, [c for c in report.checkpoints if not c.group]):
+        members = [m for m in members if name in m.protocols]
+        tables += [protocol_table(report, name, members[i : i + per_table]) for i in range(0, len(members), per_table)]
+    return tables
 
 
 def protocol_table(report: "EvaluationReport", name: str, members: list):
@@ -157,9 +197,11 @@ def protocol_table(report: "EvaluationReport", name: str, members: list):
 
     keys = KEY_METRICS[_family(report)]
     tag = labels(report)
-    seeds = ", ".join(str(s) for s in report.seeds)
+    from rich.text import Text
+
+    title = f"{name} · {report.split} · {_over(report, members)}" + (f" · [bold yellow]{tag}[/]" if tag else "")
     table = Table(
-        title=f"{name} · {report.split} · mean ± std over mask seeds {seeds}" + (f" · [bold yellow]{tag}[/]" if tag else ""),
+        title=_no_wrap(Text.from_markup(title, style="table.title")),
         title_justify="left",
         caption=_test_selected_caption(members),
         caption_justify="left",
@@ -183,28 +225,61 @@ def protocol_table(report: "EvaluationReport", name: str, members: list):
     return table
 
 
-def summary_table(report: "EvaluationReport"):
-    """Per checkpoint: LNLN's overall mean over the rates and the AUC robustness score."""
+def _no_wrap(text):
+    text.no_wrap, text.overflow = True, "ignore"
+    return text
+
+
+def spread_table(report: "EvaluationReport", name: str):
+    """Per model group: the mask-seed spread of the overall figure (mean over training seeds of
+    the std over mask seeds), beside the training-seed std of the tables."""
+    from rich.table import Table
+
+    keys = KEY_METRICS[_family(report)]
+    table = Table(
+        title=f"{name} · overall · spread over training seeds vs over mask seeds",
+        caption="train std: std over training seeds of each seed's mean over mask seeds; mask std: mean over training seeds "
+        "of the std over mask seeds" + (" (one mask seed: 0)" if len(report.seeds) == 1 else ""),
+        title_justify="left",
+        caption_justify="left",
+    )
+    table.add_column("model", style="bold", no_wrap=True)
+    table.add_column("seeds", no_wrap=True)
+    table.add_column("spread", no_wrap=True)
+    for key in keys:
+        table.add_column(display_name(key), justify="right", no_wrap=True)
+    for g in report.groups:
+        overall = g.protocols[name].overall
+        seeds = ",".join(str(s) for s in g.train_seeds)
+        table.add_row(_model_header(report, g.key), seeds, "train std", *[format_metric(k, overall.std[k]) for k in keys])
+        table.add_row("", "", "mask std", *[format_metric(k, overall.mask_std.get(k, float("nan"))) for k in keys])
+    return table
+
+
+def summary_table(report: "EvaluationReport", name: str = "rates"):
+    """Per model: LNLN's overall mean over the rates and the AUC robustness score."""
     from rich.table import Table
 
     from core.evaluation import AUC_KEYS
 
     auc_keys = AUC_KEYS[_family(report)]
     tag = labels(report)
+    entries = [e for e in report.entries if name in e.protocols]
+    over = "training seeds (model groups) or mask seeds" if report.groups else "mask seeds"
     table = Table(
-        title="robustness over r = 0.0…0.9 (rates)" + (f" · [bold yellow]{tag}[/]" if tag else ""),
+        title=f"robustness over r = 0.0…0.9 ({name})" + (f" · [bold yellow]{tag}[/]" if tag else ""),
         caption="overall: mean over the 10 rates (LNLN's figure). AUC: area under the metric-vs-rate curve / 0.9 "
-        "(trapezoid, i.e. the curve's mean height; MAE lower is better). Mean ± std over mask seeds."
-        + ("\n" + _test_selected_caption(report.checkpoints) if report.test_selected else ""),
+        f"(trapezoid, i.e. the curve's mean height; MAE lower is better). Mean ± std over {over}."
+        + ("\n" + _test_selected_caption(entries) if any(e.test_selected for e in entries) else ""),
         title_justify="left",
         caption_justify="left",
     )
-    table.add_column("checkpoint", style="bold", no_wrap=True)
+    table.add_column("model", style="bold", no_wrap=True)
     table.add_column("figure", no_wrap=True)
     for key in auc_keys:
         table.add_column(display_name(key), justify="right", no_wrap=True)
-    for c in report.checkpoints:
-        rates = c.protocols["rates"]
+    for c in entries:
+        rates = c.protocols[name]
         table.add_row(_model_header(report, c.key), "overall", *[_cell(k, rates.overall.mean[k], rates.overall.std[k]) for k in auc_keys])
         if rates.auc is not None:
             table.add_row("", "AUC", *[_cell(k, rates.auc.mean[k], rates.auc.std[k]) for k in auc_keys])
@@ -212,10 +287,11 @@ def summary_table(report: "EvaluationReport"):
 
 
 def curves_text(report: "EvaluationReport", name: str, width: int, colour: bool) -> str:
-    """plotext curves of the plot metrics vs the swept value, one line per checkpoint."""
+    """plotext curves of the plot metrics vs the swept value, one line per model."""
     import plotext as plt
 
     keys = PLOT_METRICS[_family(report)]
+    entries = [e for e in report.entries if name in e.protocols]
     plt.clear_figure()
     plt.subplots(1, len(keys))
     plt.limitsize(False, False)  # plotext would clamp to its own idea of the terminal
@@ -224,13 +300,13 @@ def curves_text(report: "EvaluationReport", name: str, width: int, colour: bool)
         plt.theme("clear")
     for column, key in enumerate(keys, start=1):
         plt.subplot(1, column)
-        for i, c in enumerate(report.checkpoints):
+        for i, c in enumerate(entries):
             xs, means, _ = c.protocols[name].curve(key)
             ys = [100.0 * v if key != "MAE" and key != "Corr" else v for v in means]
             plt.plot(xs, ys, label=c.key, marker=MARKERS[i % len(MARKERS)])
         plt.title(display_name(key) + (" (%)" if key not in ("MAE", "Corr") else ""))
         plt.xlabel(SWEPT[name])
-        xs = report.checkpoints[0].protocols[name].curve(key)[0]
+        xs = entries[0].protocols[name].curve(key)[0]
         ticks = xs[:: 3 if len(xs) % 3 == 1 else 2]  # r: 0, .3, .6, .9; droprate: 0, .2, ..., 1
         plt.xticks(ticks, [f"{x:.1f}" for x in ticks])
     text = plt.build()
@@ -249,19 +325,32 @@ def show_report(report: "EvaluationReport", plot: bool = True) -> None:
         console.print(f"[bold yellow]{tag}[/]: " + _tag_explanation(report))
     if report.metadata.get("precision") == "bf16":
         console.print("[bold]bf16[/]: predictions computed under bfloat16 autocast (fp32 figures may differ slightly)")
+    noted = set()
     for c in report.checkpoints:
-        if c.note:
-            console.print(f"[bold red]{c.key}[/]: {c.note}")
+        if c.note and (c.group or c.key) not in noted:  # a model group's members share their note
+            noted.add(c.group or c.key)
+            console.print(f"[bold red]{c.group or c.key}[/]: {c.note}")
+    for g in report.groups:
+        if g.combined:
+            sources = ", ".join(f"{display_name(m)} ← {k}" for m, k in g.sources.items())
+            console.print(f"[bold]{g.key}[/]: LNLN's table, each metric from its own checkpoints over training seeds "
+                          f"{', '.join(str(s) for s in g.train_seeds)} ({sources})")
+        else:
+            console.print(f"[bold]{g.key}[/]: one model over training seeds {', '.join(str(s) for s in g.train_seeds)} "
+                          f"({len(g.checkpoints)} checkpoints)")
     for name in report.protocols:
         for table in protocol_tables(report, name, console.width):
             console.print(table)
-        if plot and name in ("rates", "droprates"):
+        if report.groups:
+            console.print(spread_table(report, name))
+        if plot and name in ("rates", "droprates", "lnln-paper"):
             colour = console.is_terminal
             text = curves_text(report, name, console.width, colour)
             sys.stdout.write(text.rstrip("\n") + "\n")
             sys.stdout.flush()
-    if "rates" in report.protocols:
-        console.print(summary_table(report))
+    for name in ("rates", "lnln-paper"):
+        if name in report.protocols:
+            console.print(summary_table(report, name))
 
 
 def _tag_explanation(report: "EvaluationReport") -> str:

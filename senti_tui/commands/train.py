@@ -42,6 +42,9 @@ def train(
     batch_size: Optional[int] = typer.Option(None, "--batch-size", help="Batch size (default: the preset's)."),
     lr: Optional[float] = typer.Option(None, "--lr", help="Learning rate (default: the preset's)."),
     seed: Optional[int] = typer.Option(None, "--seed", help="Random seed (default: the paper's)."),
+    seeds: Optional[str] = typer.Option(
+        None, "--seeds", help="Train one run per seed, one after the other, into <out>/seed-<N> (e.g. 1111,1112,1113); eval takes them as one model."
+    ),
     device: str = typer.Option("auto", "--device", help="auto | cpu | cuda (auto: CUDA when present)."),
     precision: str = typer.Option("auto", "--precision", help="fp32 | bf16 | auto (auto: bf16 on a CUDA GPU that supports it, else fp32)."),
     selection: str = typer.Option("valid", "--selection", help="valid, or paper: LNLN's test-split selection (labelled TEST-SELECTED)."),
@@ -57,6 +60,7 @@ def train(
 ) -> None:
     from core.training.config_file import parse_set
 
+    seed_list = _parse_train_seeds(seeds, seed, resume) if seeds is not None else None
     options = TrainOptions(
         data=data, preset=preset, text_encoder=text_encoder, freeze_text=freeze_text, epochs=epochs,
         batch_size=batch_size, lr=lr, seed=seed, device=device, precision=precision, selection=selection, out=out, resume=resume,
@@ -65,6 +69,8 @@ def train(
     if model is not None:
         options.model = model
     interactive = not headless and _interactive()
+    if seed_list is not None:
+        raise typer.Exit(_train_seeds(options, seed_list, interactive, print_config))
     if interactive:  # loading data and building the model takes a few seconds before the panes
         typer.echo("preparing the run (data, text encoder, model)…", err=True)
     from core.training.session import prepare_training  # torch is imported here, not before
@@ -86,6 +92,82 @@ def train(
     else:
         result = _run_app(session, history)
     raise typer.Exit(_exit_code(result))
+
+
+def _parse_train_seeds(text: str, seed: int | None, resume: str | None) -> list[int]:
+    from core.errors import ConfigError
+
+    parts = [p.strip() for p in str(text).split(",") if p.strip()]
+    try:
+        values = [int(p) for p in parts]
+    except ValueError:
+        values = []
+    if not values or any(v < 0 for v in values):
+        raise ConfigError(f"--seeds {text!r} is not a list of non-negative integers: use e.g. --seeds 1111,1112,1113")
+    if len(set(values)) != len(values):
+        raise ConfigError(f"--seeds {text}: a seed is repeated: each run needs its own seed")
+    if seed is not None:
+        raise ConfigError("--seed and --seeds both given: pass one (--seeds trains one run per seed)")
+    if resume is not None:
+        raise ConfigError("--seeds starts new runs and --resume continues one: resume each seed's folder (<out>/seed-N) on its own")
+    return values
+
+
+def seed_folder(base: Path, seed: int) -> Path:
+    return base / f"seed-{seed}"
+
+
+def _train_seeds(options: TrainOptions, seeds: list[int], interactive: bool, print_config: bool) -> int:
+    """One run per training seed, sequentially, each a normal run folder ``<out>/seed-<N>``."""
+    import dataclasses
+
+    from core.training.session import check_out_folder, prepare_training
+
+    base = Path(options.out) if options.out else _default_seeds_dir(options)
+    for value in seeds:  # every folder checked before the first run starts
+        check_out_folder(seed_folder(base, value), bool(options.overwrite))
+    code = 0
+    for n, value in enumerate(seeds, start=1):
+        run_options = dataclasses.replace(options, seed=value, out=str(seed_folder(base, value)))
+        if print_config:
+            session = prepare_training(run_options)
+            typer.echo(f"# seed {value}: {seed_folder(base, value)}")
+            typer.echo(session.config_yaml, nl=False)
+            continue
+        typer.echo(f"training seed {value} ({n} of {len(seeds)}) into {seed_folder(base, value)}", err=True)
+        session = prepare_training(run_options)
+        for note in session.notes:
+            typer.echo(f"note: {note}", err=True)
+        if not getattr(session, "is_main_process", _rank() == 0):
+            result = session.run([])
+        elif not interactive:
+            from senti_tui.event_sources import SessionSource
+            from senti_tui.headless import run_headless
+
+            result = run_headless(SessionSource(session))
+        else:
+            result = _run_app(session, [])
+        code = _exit_code(result)
+        if code != 0:
+            typer.echo(f"seed {value} failed: the remaining seeds ({', '.join(str(s) for s in seeds[n:]) or 'none'}) were not trained", err=True)
+            return code
+        if isinstance(result, Finished) and result.stopped_by_user and n < len(seeds):
+            typer.echo(f"stopped at seed {value}: the remaining seeds ({', '.join(str(s) for s in seeds[n:])}) were not trained", err=True)
+            return code
+    if not print_config:
+        typer.echo(f"trained {len(seeds)} runs in {base} (seed-{', seed-'.join(str(s) for s in seeds)}); "
+                   f"evaluate them as one model: senti-tui eval {base}")
+    return code
+
+
+def _default_seeds_dir(options: TrainOptions) -> Path:
+    from core.training.config_file import named_option
+    from core.training.options import DEFAULT_MODEL
+    from core.training.run_folder import default_run_dir
+
+    model = named_option(options, "model") or DEFAULT_MODEL
+    data = named_option(options, "data") or "synthetic"
+    return default_run_dir(str(model), (Path(str(data)).stem if data != "synthetic" else "synthetic") + "-seeds")
 
 
 def watch(
