@@ -153,30 +153,42 @@ def combine(frames: list, report) -> "pd.DataFrame":
     return frame
 
 
-def explorer_frame(probe, settings, evaluations) -> "pd.DataFrame":
-    """The explorer's current split under its current settings (``evaluations``: the
-    :class:`~core.probe.types.SplitEvaluation` list of ``probe.evaluate(settings)``)."""
+def explorer_frame(backend, settings, evaluations) -> "pd.DataFrame":
+    """The explorer's current split under its current settings, from the probe's plain types:
+    ``backend`` is the probe (``models``, ``utterances``; ``split_name``, ``checkpoints`` when it
+    has them), ``evaluations`` the :class:`~core.probe.types.SplitEvaluation` list of
+    ``backend.evaluate(settings)``. The protocol is ``custom``, the setting its status text."""
     import pandas as pd
 
     from core.evaluation import train_seed_of
 
-    ids = [u.id for u in probe.utterances]
-    checkpoints = {info.key: c for info, c in zip(probe.models, probe.checkpoints)}
-    label = f"custom {settings.status()}" if hasattr(settings, "status") else "custom"
+    ids = [u.id for u in backend.utterances]
+    infos = {info.key: info for info in backend.models}
+    checkpoints = dict(zip([info.key for info in backend.models], getattr(backend, "checkpoints", None) or []))
+    split = str(getattr(backend, "split_name", "") or "")
     frames = []
     for e in evaluations:
+        info = infos.get(e.model_key)
         truth = np.array(e.integrity_true, dtype=np.float64)
         estimate = np.array([[np.nan if v is None else v for v in row] for row in e.integrity_est], dtype=np.float64)
         dominant = np.array([-1 if d is None else d for d in e.dominant])
         checkpoint = checkpoints.get(e.model_key)
         frames.append(rows_frame(
-            model_key=e.model_key, checkpoint_key=e.model_key, checkpoint=str(getattr(checkpoint, "path", "")),
-            train_seed=train_seed_of(checkpoint) if checkpoint is not None else None, protocol="custom", setting=label,
-            value=None, seed=int(settings.mask_seed), ids=ids, split=probe.split_name, dataset=probe.dataset_name,
+            model_key=e.model_key, checkpoint_key=e.model_key, checkpoint=str(getattr(info, "path", "")),
+            train_seed=train_seed_of(checkpoint) if checkpoint is not None else None, protocol="custom", setting=settings.status(),
+            value=None, seed=int(settings.mask_seed), ids=ids, split=split, dataset=str(getattr(info, "dataset", "")),
             labels=np.array(e.labels, dtype=np.float32), predictions=np.array(e.predictions, dtype=np.float32),
-            integrity_true=truth, integrity_est=estimate, dominant=dominant,
+            integrity_true=truth.reshape(len(ids), 3), integrity_est=estimate.reshape(len(ids), 3), dominant=dominant,
         ))
     return pd.concat(frames, ignore_index=True) if frames else pd.DataFrame(columns=COLUMNS)
+
+
+def export_name(split: str, when: float | None = None) -> str:
+    """``predictions-<split>-<YYYYmmdd-HHMMSS>.csv``: the explorer's export file name."""
+    import time
+
+    stamp = time.strftime("%Y%m%d-%H%M%S", time.localtime(when))
+    return f"predictions-{split or 'split'}-{stamp}.csv"
 
 
 def write(frame: "pd.DataFrame", path: str | Path, provenance: dict | None = None) -> Path:

@@ -16,6 +16,7 @@ Errors from the probe (a SentiError, or anything else) become notifications, nev
 from __future__ import annotations
 
 import time
+from pathlib import Path
 from typing import Any, Callable, Iterable
 
 from textual import on, work
@@ -78,11 +79,16 @@ class ExploreApp(App[None]):
         Binding("r", "reset", "Reset"),
         Binding("left_square_bracket", "tab(-1)", "Tab", show=False),
         Binding("right_square_bracket", "tab(1)", "Tabs", key_display="[ ]"),
+        Binding("e", "export_predictions", "Export", show=False),
     ]
 
-    def __init__(self, backend: ProbeBackend, index: int = 0, split_debounce_s: float = SPLIT_DEBOUNCE_S) -> None:
+    def __init__(
+        self, backend: ProbeBackend, index: int = 0, split_debounce_s: float = SPLIT_DEBOUNCE_S, export_dir: str | Path | None = None
+    ) -> None:
         super().__init__()
         self.backend = backend
+        self.export_dir = Path(export_dir) if export_dir is not None else Path.cwd()  # where e writes predictions
+        self.exported: list[Path] = []  # every file written by e, newest last (tests read it)
         self.split_debounce_s = split_debounce_s
         self.models = list(backend.models)
         self.utterances = list(backend.utterances)
@@ -379,6 +385,34 @@ class ExploreApp(App[None]):
         position = TABS.index(self.active_tab)
         self.show_tab(TABS[(position + step) % len(TABS)])
 
+    def action_export_predictions(self) -> None:
+        """Write the split's predictions under the current settings (every model; one row per
+        model and utterance, :mod:`core.per_utterance`) to a CSV in the export folder, and say where."""
+        settings = self.settings
+        evaluations = self.evaluations if self.evaluations is not None else None
+        self.notify(f"exporting the predictions under {settings.status()}…", title="Export", timeout=3, markup=False)
+        self._export(settings, evaluations)
+
+    @work(thread=True, group="export", exit_on_error=False)
+    def _export(self, settings: ProbeSettings, evaluations: list[SplitEvaluation] | None) -> None:
+        from core.per_utterance import explorer_frame, export_name, write
+
+        if evaluations is None:
+            evaluations = self.backend.evaluate(settings)
+        frame = explorer_frame(self.backend, settings, evaluations)
+        path = write(frame, self.export_dir / export_name(str(getattr(self.backend, "split_name", "") or "")))
+        self.call_from_thread(self._exported, path.resolve(), len(frame), len(evaluations), settings)
+
+    def _exported(self, path: Path, rows: int, models: int, settings: ProbeSettings) -> None:
+        self.exported.append(path)
+        self.notify(f"wrote {rows:,} rows ({models} model{'s' if models != 1 else ''} × {rows // max(models, 1):,} utterances, "
+                    f"{settings.status()}) to {path}", title="Predictions exported", timeout=10, markup=False)
+
+    @on(Worker.StateChanged)
+    def _export_worker_changed(self, event: Worker.StateChanged) -> None:
+        if event.worker.group == "export" and event.state == WorkerState.ERROR:
+            self.report(event.worker.error)
+
     # --- command palette -------------------------------------------------------------------------
     def get_system_commands(self, screen: Screen) -> Iterable[SystemCommand]:
         yield from super().get_system_commands(screen)
@@ -396,4 +430,5 @@ class ExploreApp(App[None]):
             yield SystemCommand(f"Show {TAB_TITLES[tab]}", f"Switch to the {TAB_TITLES[tab]} tab", lambda t=tab: self.show_tab(t))
         yield SystemCommand("Search utterances", "Filter the table by id or text", self.action_search)
         yield SystemCommand("Sort utterances", "Split order → largest error first → label", self.action_cycle_sort)
+        yield SystemCommand("Export predictions", "Write the split's predictions under the current settings to a CSV", self.action_export_predictions)
         yield SystemCommand("Help", "Keys, retention modes and how to read the panes", self.action_help)

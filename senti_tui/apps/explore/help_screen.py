@@ -25,6 +25,7 @@ KEYS: tuple[tuple[str, str], ...] = (
     ("m", "resample the mask: the next mask seed, so the same rates erase other tokens/frames"),
     ("r", "reset: everything on, nothing erased, mask seed 1111"),
     ("[ ]", "previous / next tab (Probe, Curves, Cases, Confusion, Calibration)"),
+    ("e", "export the split's predictions under the current settings to a CSV file"),
     ("ctrl+p", "command palette: modes, switches, reset, resample, tabs, search, sort"),
     ("? F1", "this help (Escape closes) — q quits"),
 )
