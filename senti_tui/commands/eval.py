@@ -55,6 +55,9 @@ def evaluate(
     data: Optional[str] = typer.Option(None, "--data", help="The data file, when it moved since training (same data)."),
     split: str = typer.Option("test", "--split", help="Split to evaluate."),
     out: Optional[str] = typer.Option(None, "--out", help="Write results.json or results.csv with full metadata."),
+    figure: Optional[str] = typer.Option(
+        None, "--figure", help="Draw each metric against the rate (± std bands; modes as grouped bars) to FILE.pdf, .png or .svg (needs senti-tui[figures])."
+    ),
     per_utterance: Optional[str] = typer.Option(
         None, "--per-utterance", help="Write every prediction (one row per checkpoint, setting, mask seed and utterance) to FILE.csv or FILE.parquet."
     ),
@@ -77,6 +80,10 @@ def evaluate(
         from core.per_utterance import check_path
 
         check_writable(check_path(per_utterance))
+    if figure is not None:
+        from core.figures import check_path as check_figure
+
+        check_writable(check_figure(figure))
 
     protocols = tuple(name.strip() for item in (protocol or ["rates"]) for name in item.split(",") if name.strip())
     if "lnln-paper" in protocols and seeds == DEFAULT_SEEDS_TEXT:
@@ -90,6 +97,10 @@ def evaluate(
     if out is not None:
         path = report.to_json(out) if Path(out).suffix.lower() == ".json" else report.to_csv(out)
         typer.echo(f"wrote {path}")
+    if figure is not None:
+        from core.figures import save_figure
+
+        typer.echo(f"wrote {save_figure(report, figure)}")
     if per_utterance is not None:
         from core.per_utterance import write
 
