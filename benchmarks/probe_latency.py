@@ -1,15 +1,25 @@
-"""How fast the probe answers (product targets, 2-core CPU, demo checkpoint):
+"""How fast the probe answers (issue 12 targets, 2-core CPU, the demo checkpoints):
 
-- settings change -> result, per model: median <= 10 ms, p95 <= 25 ms;
-- the whole test split (686 utterances) re-evaluated under new settings <= 1.5 s;
-- start to first prediction <= 4 s (here: a fresh Python process importing core, opening the
-  checkpoint with its data and probing utterance 0; the explorer adds its UI on top);
+- a slider move (one modality's rate changes by 0.01, the utterance stays): median <= 5 ms and
+  p95 <= 10 ms per model;
+- the whole test split (686 utterances) re-evaluated after a slider move <= 0.5 s;
+- start to first prediction <= 2 s (a fresh Python process importing core, opening the
+  checkpoints with their data and probing utterance 0; the explorer adds its UI on top);
+- ``q`` gives the terminal back <= 0.3 s while a whole-split evaluation runs (``--quit``: the real
+  ``senti-tui explore`` in a pseudo-terminal; Linux);
 - peak memory <= 1 GB.
 
-Run: ``python benchmarks/probe_latency.py [CHECKPOINT ...] [--changes 200] [--threads N]``
-(default ``checkpoints/demo.pt``). Each settings change is new (random rates on a 0.01 grid, a
-switch flipped now and then, a random utterance), so no cached result is ever reused. Reports
-per model (a probe holding that checkpoint alone), then all checkpoints together.
+Run: ``python benchmarks/probe_latency.py [CHECKPOINT ...] [--drags 8] [--steps 25] [--threads N]
+[--quit]`` (default: the three demo checkpoints). Reported per model (a probe holding that
+checkpoint alone), then all together:
+
+- *slider*: drags of ``--steps`` steps of 0.01 on one modality's slider, each drag on a random
+  utterance at random settings; every step is a new setting, but the other two modalities' stages
+  (and the moved one's when the step erases nothing new) come from the cache;
+- *cold*: every change new (random rates on all modalities, a switch flipped now and then, a
+  random utterance): nothing cached can be reused, the worst case;
+- *split after a slider move*: the whole split re-evaluated after one modality's rate moved by
+  0.05 (the other two modalities' embeddings reused), and *split cold* with everything new.
 """
 
 from __future__ import annotations
@@ -24,9 +34,8 @@ import sys
 import time
 from pathlib import Path
 
-DEFAULT = "checkpoints/demo.pt"
-HINT = ("{path} not found: train the demo with `senti-tui train --preset demo --model senti-ifusion --out RUN` "
-        "and pass RUN/synthetic_best.pt (or copy it to checkpoints/demo.pt)")
+DEFAULT = ["checkpoints/demo.pt", "checkpoints/demo_lnln.pt", "checkpoints/demo_dar.pt"]
+HINT = "{path} not found: run from the repository root (the demo checkpoints are in checkpoints/)"
 
 
 def random_settings(rng: random.Random, count: int, seed: int = 1111):
@@ -48,33 +57,59 @@ def percentile(values: list[float], q: float) -> float:
     return ordered[min(len(ordered) - 1, int(round(q * (len(ordered) - 1))))]
 
 
-def probe_latency(probe, changes: int, rng: random.Random) -> list[float]:
-    for settings in random_settings(random.Random(99), 10, seed=7):  # warm-up, other seed: no cache reuse
+def moved(settings, modality: int, rate: float):
+    from dataclasses import replace
+
+    rates = list(settings.rates)
+    rates[modality] = round(min(max(rate, 0.0), 1.0), 4)
+    return replace(settings, rates=tuple(rates), enabled=tuple(True if m == modality else e for m, e in enumerate(settings.enabled)))
+
+
+def slider_latency(probe, drags: int, steps: int, rng: random.Random) -> list[float]:
+    times = []
+    for start in random_settings(rng, drags, seed=rng.randrange(10_000, 20_000)):
+        index, modality = rng.randrange(len(probe)), rng.randrange(3)
+        direction = 1 if start.rates[modality] < 0.5 else -1
+        settings = moved(start, modality, start.rates[modality])
+        probe.run(index, settings)  # the drag starts here: the first frame is not a slider move
+        for step in range(1, steps + 1):
+            settings = moved(settings, modality, start.rates[modality] + direction * 0.01 * step)
+            began = time.perf_counter()
+            probe.run(index, settings)
+            times.append(time.perf_counter() - began)
+    return times
+
+
+def cold_latency(probe, changes: int, rng: random.Random) -> list[float]:
+    for settings in random_settings(random.Random(99), 5, seed=7):  # warm-up, other seed: no cache reuse
         probe.run(rng.randrange(len(probe)), settings)
     times = []
-    for settings in random_settings(rng, changes):
+    for settings in random_settings(rng, changes, seed=rng.randrange(30_000, 40_000)):
         index = rng.randrange(len(probe))
-        start = time.perf_counter()
+        began = time.perf_counter()
         probe.run(index, settings)
-        times.append(time.perf_counter() - start)
+        times.append(time.perf_counter() - began)
     return times
 
 
-def split_times(probe, repeats: int, rng: random.Random) -> list[float]:
-    times = []
-    for settings in random_settings(rng, repeats, seed=4242):
-        start = time.perf_counter()
+def split_times(probe, repeats: int, rng: random.Random) -> tuple[list[float], list[float]]:
+    """(after a slider move, cold) whole-split re-evaluation times."""
+    after_move, cold = [], []
+    for settings in random_settings(rng, repeats, seed=rng.randrange(40_000, 50_000)):
+        began = time.perf_counter()
         probe.evaluate(settings)
-        times.append(time.perf_counter() - start)
-    return times
+        cold.append(time.perf_counter() - began)
+        modality = rng.randrange(3)
+        began = time.perf_counter()
+        probe.evaluate(moved(settings, modality, settings.rates[modality] + (0.05 if settings.rates[modality] < 0.5 else -0.05)))
+        after_move.append(time.perf_counter() - began)
+    return after_move, cold
 
 
 def start_to_first_prediction(paths: list[str]) -> float:
     code = (
-        "import time; t = time.perf_counter()\n"
         "from core.probe.session import Probe\nfrom core.probe.types import ProbeSettings\n"
         f"p = Probe.open({paths!r}); p.run(0, ProbeSettings())\n"
-        "print(time.perf_counter() - t)\n"
     )
     start = time.perf_counter()
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
@@ -85,12 +120,72 @@ def start_to_first_prediction(paths: list[str]) -> float:
     return wall
 
 
+def quit_latency(paths: list[str]) -> tuple[float, float, float]:
+    """The real explorer in a pseudo-terminal: (start to the first result on screen, q to the
+    screen restored, q to the process gone), with a whole-split evaluation running at the q."""
+    import fcntl
+    import pty
+    import select
+    import struct
+    import termios
+
+    exe = str(Path(sys.executable).with_name("senti-tui"))
+    pid, fd = pty.fork()
+    if pid == 0:  # the child: the explorer
+        os.environ["TERM"] = "xterm-256color"
+        os.execv(exe, [exe, "explore", *paths])
+    fcntl.ioctl(fd, termios.TIOCSWINSZ, struct.pack("HHHH", 45, 160, 0, 0))
+    screen = bytearray()
+
+    def pump(seconds: float, until: bytes | None = None) -> bool:
+        end = time.perf_counter() + seconds
+        while time.perf_counter() < end:
+            ready, _, _ = select.select([fd], [], [], max(0.0, end - time.perf_counter()))
+            if ready:
+                try:
+                    data = os.read(fd, 1 << 16)
+                except OSError:
+                    return False
+                screen.extend(data)
+                if until is not None and until in screen:
+                    return True
+        return False
+
+    began = time.perf_counter()
+    pump(60, until=b"seed:1111")  # the status line shows the first result
+    first = time.perf_counter() - began
+    pump(3.0)  # let the first whole-split evaluation finish
+    os.write(fd, b"m")  # a new mask: a probe, then a whole-split evaluation after the debounce
+    pump(0.45)
+    pressed = time.perf_counter()
+    os.write(fd, b"q")
+    restored = float("nan")
+    while True:
+        ready, _, _ = select.select([fd], [], [], 0.005)
+        if ready:
+            try:
+                data = os.read(fd, 1 << 16)
+            except OSError:
+                data = b""
+            if b"\x1b[?1049l" in data and restored != restored:
+                restored = time.perf_counter() - pressed
+        done, _ = os.waitpid(pid, os.WNOHANG)
+        if done:
+            break
+        if time.perf_counter() - pressed > 30:
+            os.kill(pid, 9)
+    return first, restored, time.perf_counter() - pressed
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("checkpoints", nargs="*", default=[DEFAULT])
-    parser.add_argument("--changes", type=int, default=200)
-    parser.add_argument("--splits", type=int, default=5, help="whole-split re-evaluations per probe")
+    parser.add_argument("checkpoints", nargs="*", default=DEFAULT)
+    parser.add_argument("--drags", type=int, default=8, help="slider drags per probe")
+    parser.add_argument("--steps", type=int, default=25, help="steps of 0.01 per drag")
+    parser.add_argument("--changes", type=int, default=40, help="cold changes per probe")
+    parser.add_argument("--splits", type=int, default=3, help="whole-split re-evaluations per probe (each: cold, then a slider move)")
     parser.add_argument("--threads", type=int, default=None, help="torch intra-op threads (default: the probe's choice)")
+    parser.add_argument("--quit", action="store_true", help="also time q in the real explorer (a pseudo-terminal)")
     args = parser.parse_args()
     missing = [p for p in args.checkpoints if not Path(p).is_file()]
     if missing:
@@ -99,7 +194,9 @@ def main() -> None:
     if args.threads is not None:
         os.environ["OMP_NUM_THREADS"] = str(args.threads)
 
+    print(f"load average {' '.join(f'{x:.2f}' for x in os.getloadavg())} on {os.cpu_count()} cores")
     first = start_to_first_prediction(list(args.checkpoints))
+    quit_figures = quit_latency(list(args.checkpoints)) if args.quit else None
     import torch
 
     from core.probe.session import Probe
@@ -107,23 +204,34 @@ def main() -> None:
     if args.threads is not None:
         torch.set_num_threads(args.threads)
     rng = random.Random(1234)
-    probes = [(Path(p).name, Probe.open([p])) for p in args.checkpoints]
+    groups = [(Path(p).name, [p]) for p in args.checkpoints]
     if len(args.checkpoints) > 1:
-        probes.append(("all together", Probe.open(list(args.checkpoints))))
-    print(f"torch threads: {torch.get_num_threads()} · {probes[0][1].dataset_label}")
-    print(f"start to first prediction (fresh process, {len(args.checkpoints)} checkpoint(s)): {first:.2f} s (target <= 4 s)")
-    for name, probe in probes:
-        models = ", ".join(m.key for m in probe.models)
-        latency = [1e3 * t for t in probe_latency(probe, args.changes, rng)]
-        split = split_times(probe, args.splits, rng)
-        per = f" ({len(probe.models)} models: per model ~{statistics.median(latency) / len(probe.models):.1f} ms)" if len(probe.models) > 1 else ""
+        groups.append(("all together", list(args.checkpoints)))
+    print(f"torch threads: {torch.get_num_threads()}")
+    print(f"start to first prediction (fresh process, {len(args.checkpoints)} checkpoint(s)): {first:.2f} s (target <= 2 s)")
+    if quit_figures is not None:
+        shown, restored, gone = quit_figures
+        print(f"explorer in a pty: first result on screen {shown:.2f} s; q during a split evaluation: "
+              f"screen restored {restored:.3f} s, process gone {gone:.3f} s (target <= 0.3 s)")
+    for name, paths in groups:
+        probe = Probe.open(paths)  # one probe at a time, as the explorer holds one
+        k = len(probe.models)
+        slider = [1e3 * t for t in slider_latency(probe, args.drags, args.steps, rng)]
+        cold = [1e3 * t for t in cold_latency(probe, args.changes, rng)]
+        after_move, split_cold = split_times(probe, args.splits, rng)
+        per = f" ({k} models)" if k > 1 else ""
         print(
-            f"{name} [{models}]: probe median {statistics.median(latency):.1f} ms, p95 {percentile(latency, 0.95):.1f} ms, "
-            f"max {max(latency):.1f} ms over {len(latency)} changes{per} (targets 10 / 25 ms per model); "
-            f"whole split ({len(probe)}) median {statistics.median(split):.2f} s, max {max(split):.2f} s (target <= 1.5 s)"
+            f"{name} [{', '.join(m.key for m in probe.models)}]{per}:\n"
+            f"  slider move: median {statistics.median(slider):.1f} ms, p95 {percentile(slider, 0.95):.1f} ms over {len(slider)} steps"
+            f" (per model {statistics.median(slider) / k:.1f} / {percentile(slider, 0.95) / k:.1f} ms; targets 5 / 10)\n"
+            f"  cold change: median {statistics.median(cold):.1f} ms, p95 {percentile(cold, 0.95):.1f} ms over {len(cold)} changes\n"
+            f"  whole split ({len(probe)}) after a slider move: median {statistics.median(after_move):.2f} s, max {max(after_move):.2f} s"
+            f" (target <= 0.5 s); cold: median {statistics.median(split_cold):.2f} s, max {max(split_cold):.2f} s"
         )
+        del probe
     peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     print(f"peak RSS {peak_mb:.0f} MB (target <= 1024 MB)")
+    print(f"load average {' '.join(f'{x:.2f}' for x in os.getloadavg())}")
 
 
 if __name__ == "__main__":

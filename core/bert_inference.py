@@ -71,12 +71,19 @@ class BertOutput(NamedTuple):
     last_hidden_state: torch.Tensor
 
 
+def _embedding(rows: int, width: int, padding_idx: int | None = None) -> nn.Embedding:
+    """An embedding table left uninitialised: the checkpoint's weights replace it. (Its random
+    N(0, 1) initialisation would be wasted work, and on the meta device, where checkpoint
+    validation builds the model, ``normal_`` imports torch._dynamo: ~2 s at start-up.)"""
+    return nn.Embedding(rows, width, padding_idx=padding_idx, _weight=torch.empty(rows, width))
+
+
 class _Embeddings(nn.Module):
     def __init__(self, shape: BertShape) -> None:
         super().__init__()
-        self.word_embeddings = nn.Embedding(shape.vocab_size, shape.hidden_size, padding_idx=shape.pad_token_id)
-        self.position_embeddings = nn.Embedding(shape.max_position_embeddings, shape.hidden_size)
-        self.token_type_embeddings = nn.Embedding(shape.type_vocab_size, shape.hidden_size)
+        self.word_embeddings = _embedding(shape.vocab_size, shape.hidden_size, padding_idx=shape.pad_token_id)
+        self.position_embeddings = _embedding(shape.max_position_embeddings, shape.hidden_size)
+        self.token_type_embeddings = _embedding(shape.type_vocab_size, shape.hidden_size)
         self.LayerNorm = nn.LayerNorm(shape.hidden_size, eps=shape.layer_norm_eps)
 
     def forward(self, ids: torch.Tensor, segments: torch.Tensor) -> torch.Tensor:

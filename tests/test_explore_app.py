@@ -300,3 +300,20 @@ async def test_a_text_only_data_set_disables_the_absent_modalities():
         assert not switch(app, "text").disabled and not slider(app, "text").disabled
         assert "absent in this data set" in text_of(app, "#strip-audio")
         assert text_of(app, "#row-vision .kept-value") == "absent"
+
+
+async def test_q_does_not_wait_for_a_running_split_evaluation():
+    """Issue 12: q gives the terminal back at once; the split job is abandoned (told it is
+    cancelled, on a daemon thread), never awaited."""
+    probe = FakeProbe(split_delay=3.0)
+    app = App(probe)
+    async with app.run_test(size=SIZE) as pilot:
+        deadline = time.monotonic() + 10
+        while not probe.split_calls and time.monotonic() < deadline:
+            await pilot.pause(0.02)
+        assert probe.split_calls and app.jobs.busy("evaluate")  # the 3 s evaluation is running
+        began = time.monotonic()
+        await pilot.press("q")
+        await pilot.pause()
+    assert time.monotonic() - began < 1.0
+    assert app.jobs._cancelled_check("evaluate", app._split_latest["evaluate"])()  # it would stop at its next batch

@@ -78,32 +78,33 @@ def test_prediction_fields(probe):
     assert dar.integrity == (None, None, None) and dar.dominant is None
 
 
-def _capture_inputs(probe):
-    """Record what every model receives (the per-sample views share the hooks of the model)."""
+def _capture_inputs(probe, monkeypatch):
+    """Record what every model receives, per modality: the models run in two parts
+    (``embed_modality`` per modality, then the rest), and the per-sample views are copies."""
     seen: list[list[tuple]] = [[] for _ in probe._opened]
-    handles = []
+    owner = {}
     for i, opened in enumerate(probe._opened):
-        def hook(module, args, i=i):
-            x = args[0]
-            seen[i].append((x.text.clone(), x.audio.clone(), x.vision.clone()))
-        handles.append(opened.model.register_forward_pre_hook(hook))
-    return seen, handles
+        for model in (opened.model, probe._sample_models[i], probe._split_models[i]):
+            owner[id(model)] = i
+    for cls in {type(opened.model) for opened in probe._opened}:
+        def embed_modality(self, m, inputs, original=cls.embed_modality):
+            if id(self) in owner:  # (another probe's models run as usual)
+                seen[owner[id(self)]].append((m, (inputs.text, inputs.audio, inputs.vision)[m].clone()))
+            return original(self, m, inputs)
+        monkeypatch.setattr(cls, "embed_modality", embed_modality)
+    return seen
 
 
-def test_every_model_gets_the_identical_mask(probe):
-    seen, handles = _capture_inputs(probe)
-    try:
-        probe.run(6, ProbeSettings(rates=(0.5, 0.5, 0.5), mask_seed=99))
-        probe.evaluate(ProbeSettings(rates=(0.2, 0.7, 0.45), mask_seed=5))
-    finally:
-        for handle in handles:
-            handle.remove()
-    assert len(seen[0]) == 2 and all(len(s) == 2 for s in seen)
-    for call in range(2):
-        reference = seen[0][call]
+def test_every_model_gets_the_identical_mask(probe, monkeypatch):
+    seen = _capture_inputs(probe, monkeypatch)
+    probe.run(6, ProbeSettings(rates=(0.5, 0.5, 0.5), mask_seed=99))
+    probe.evaluate(ProbeSettings(rates=(0.2, 0.7, 0.45), mask_seed=5))
+    # one utterance, then the split (one batch): each model embeds each modality once per call
+    assert all([m for m, _ in s] == [0, 1, 2, 0, 1, 2] for s in seen)
+    for call in range(6):
         for other in seen[1:]:
-            assert all(torch.equal(a, b) for a, b in zip(reference, other[call]))
-    text = seen[0][0][0][0, 0]
+            assert torch.equal(seen[0][call][1], other[call][1])
+    text = seen[0][0][1][0, 0]
     assert (text == 100).any()  # something was erased, so "identical" compares real masks
 
 
@@ -372,3 +373,64 @@ def test_a_text_only_data_set_shows_audio_and_vision_as_absent(tmp_path):
         Probe.open([str(path)])
     assert str(error.value) == f"{data}: no such data file (the data of text_only.pt): pass --data with the file"
     assert Probe.open([str(path)], data=str(moved)).run(0, ProbeSettings()) == result
+
+
+# ----- reuse of per-modality stages (issue 12) ---------------------------------------------------
+
+
+def test_a_slider_move_embeds_only_the_modality_it_moves(paths, monkeypatch):
+    probe = Probe.open([str(paths["senti-ifusion"]), str(paths["lnln"]), str(paths["dar"])])
+    seen = _capture_inputs(probe, monkeypatch)
+    probe.run(4, ProbeSettings(rates=(0.3, 0.3, 0.3)))
+    assert [len(s) for s in seen] == [3, 3, 3]
+    moved = probe.run(4, ProbeSettings(rates=(0.3, 0.6, 0.3)))
+    assert all([m for m, _ in s[3:]] == [1] for s in seen)  # audio only
+    probe.run(4, ProbeSettings(rates=(0.3, 0.6, 0.3), enabled=(True, True, False)))
+    assert all([m for m, _ in s[4:]] == [2] for s in seen)  # vision switched off: vision only
+    # a step that erases nothing new (the audio mask at 0.6 and 0.6001 agree) embeds nothing
+    probe.run(4, ProbeSettings(rates=(0.3, 0.6001, 0.3)))
+    assert [len(s) for s in seen] == [5, 5, 5]
+    # and the cached path gives exactly what a fresh probe computes
+    assert moved == Probe.open([str(paths["senti-ifusion"]), str(paths["lnln"]), str(paths["dar"])]).run(
+        4, ProbeSettings(rates=(0.3, 0.6, 0.3)))
+
+
+def _plain_predictions(probe, setting):
+    """The whole split through each model's full forward pass (the path before stages)."""
+    from core.missingness import mask_split
+    from core.probe.inference import Batch, model_inputs, predict
+
+    split, data = probe._split, probe._dataset
+
+    def batch_of(start, stop):
+        masked = mask_split(split, setting, probe._present, data.special_ids, indices=np.arange(start, stop))
+        inputs = model_inputs(masked, split.audio_lengths[start:stop], split.vision_lengths[start:stop], torch.device("cpu"))
+        return Batch(inputs=inputs, integrity_true=masked.integrity)
+
+    return predict(probe._split_models, len(split), batch_of, batch_size=8)
+
+
+def test_whole_split_reuses_unchanged_modalities_bit_for_bit(paths, monkeypatch):
+    from core.missingness import ModeSetting
+    from core.probe.settings import to_mask_setting
+
+    # three batches of 8 of the 24 samples, as _plain_predictions feeds them
+    monkeypatch.setattr("core.probe.session.eval_spans", lambda n: [(0, 8), (8, 16), (16, 24)])
+    probe = Probe.open([str(paths["senti-ifusion"]), str(paths["lnln"]), str(paths["dar"])])
+    seen = _capture_inputs(probe, monkeypatch)
+    first = ProbeSettings(rates=(0.4, 0.3, 0.6), mask_seed=21)
+    second = ProbeSettings(rates=(0.4, 0.8, 0.6), mask_seed=21)  # the audio slider moved
+    for settings in (first, second):
+        truth, predictions = probe.predict_split(to_mask_setting(settings))
+        plain_truth, plain = _plain_predictions(probe, to_mask_setting(settings))
+        assert np.array_equal(truth, plain_truth)
+        for a, b in zip(predictions, plain):
+            assert np.array_equal(a.prediction, b.prediction) and np.array_equal(a.dominant, b.dominant)
+            assert np.array_equal(a.integrity_est, b.integrity_est, equal_nan=True)
+    assert all([m for m, _ in s] == [0, 1, 2] * 3 + [1] * 3 for s in seen)  # 3 batches, then audio only
+    # the modes protocol: a dropped modality is the same whatever the mode, so is embedded once
+    for s in seen:
+        s.clear()
+    probe.predict_split(ModeSetting(mode=2, seed=1111))  # keeps l, a: vision dropped
+    probe.predict_split(ModeSetting(mode=4, seed=1111))  # keeps a: text dropped, audio as in mode 2
+    assert all([m for m, _ in s] == [0, 1, 2] * 3 + [0] * 3 for s in seen)

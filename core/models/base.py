@@ -6,7 +6,7 @@ The trainer, the evaluator and the probe only ever talk to a model through these
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import ClassVar
+from typing import ClassVar, Sequence
 
 import torch
 from torch import nn
@@ -79,6 +79,12 @@ class MSAModel(nn.Module):
     (Senti-iFusion) overrides :meth:`stage_parameters`; a model with a separately optimised part
     (DAR's CLUB variational network) overrides :meth:`auxiliary_parameters` and
     :meth:`auxiliary_loss`, which the trainer steps with its own optimiser *before* the main step.
+
+    Inference can also run in two parts (the probe and ``senti-tui eval`` use them to reuse the
+    work of a modality whose mask did not change): :meth:`embed_modality` computes everything
+    the model derives from one modality alone, and :meth:`forward_from_embeddings` the rest of
+    the eval-mode forward pass from the three modalities' parts. Together they give the
+    prediction, integrity and dominant modality of :meth:`forward` (eval mode, no labels).
     """
 
     name: ClassVar[str] = ""
@@ -87,6 +93,18 @@ class MSAModel(nn.Module):
     num_stages: ClassVar[int] = 1
 
     def forward(self, inputs: ModelInput, stage: int | None = None) -> ModelOutput:  # pragma: no cover
+        raise NotImplementedError
+
+    def embed_modality(self, m: int, inputs: ModelInput) -> tuple[torch.Tensor, ...]:  # pragma: no cover
+        """Modality ``m``'s (0 text, 1 audio, 2 vision) per-modality stage of the eval forward
+        pass: a tuple of tensors whose first dimension is the batch, a pure function of that
+        modality's (masked) input and lengths, so it may be computed per sample and cached."""
+        raise NotImplementedError
+
+    def forward_from_embeddings(self, stages: Sequence[tuple[torch.Tensor, ...]]) -> ModelOutput:  # pragma: no cover
+        """The rest of the eval forward pass from the three :meth:`embed_modality` stages (text,
+        audio, vision): prediction, integrity and dominant as :meth:`forward` gives them; no
+        losses."""
         raise NotImplementedError
 
     def stage_of_epoch(self, epoch: int) -> int:

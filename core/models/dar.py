@@ -424,3 +424,28 @@ class DAR(MSAModel):
         with torch.no_grad():
             common, specific = self.decouple(self.aligned(inputs.text, inputs.audio, inputs.vision, (inputs.audio_lengths, inputs.vision_lengths)))
         return -sum(club_log_likelihood(*net(s), c) for net, c, s in zip(self.club, common, specific))
+
+    # -- inference in two parts (the probe, evaluation) ---------------------------------------
+
+    def embed_modality(self, m: int, inputs: ModelInput) -> tuple[torch.Tensor, ...]:
+        """(H^com_m, gated H^spec_m) [B,t,d] each: the aligned modality through its own E_c and
+        E_s, and the specific stream already reconstructed by its own E_spec and gated (eqs. 13,
+        16), which involve no other modality."""
+        if m == 0:
+            u = self.align[0](self.text_encoder(inputs.text), inputs.text[:, 1])
+        else:
+            x, n = (inputs.audio, inputs.audio_lengths) if m == 1 else (inputs.vision, inputs.vision_lengths)
+            keep = torch.arange(x.shape[1], device=x.device)[None, :] < n.to(x.device)[:, None]
+            u = self.align[m](x, keep)
+        specific = self.specific_encoders[m](u)
+        return self.common_encoders[m](u), self.gate(self.specific_gates[m], self.specific_reconstructors[m](specific), specific)
+
+    def forward_from_embeddings(self, stages) -> ModelOutput:
+        """Reconstruct the common streams from all three (eq. 12; the re-coupling decoder D^rec
+        only serves L_recon), gate and fuse: the prediction, without the decoupling losses
+        :meth:`forward` also computes."""
+        common = [stage[0] for stage in stages]
+        all_common = torch.cat(common, dim=-1)
+        common_hat = [enc(mix(all_common)) for mix, enc in zip(self.common_mix, self.common_reconstructors)]
+        fused_common = [self.gate(g, h, x) for g, h, x in zip(self.common_gates, common_hat, common)]
+        return ModelOutput(prediction=self.fuse(fused_common, [stage[1] for stage in stages]), integrity=None, dominant=None)

@@ -148,9 +148,12 @@ class LNLN(MSAModel):
         h = out[:b]
         return h, h.index_copy(0, changed, out[b:])
 
-    def dominant_feature(self, h_l: torch.Tensor, h_a: torch.Tensor, h_v: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
-        """Completeness w [B] and the dominant feature H_d^1 = (1-w) GRL(H_p^1) + w H_l^1."""
-        w = self.completeness(h_l)
+    def dominant_feature(
+        self, h_l: torch.Tensor, h_a: torch.Tensor, h_v: torch.Tensor, w: torch.Tensor | None = None
+    ) -> tuple[torch.Tensor, torch.Tensor]:
+        """Completeness w [B] (computed unless given) and the dominant feature
+        H_d^1 = (1-w) GRL(H_p^1) + w H_l^1."""
+        w = self.completeness(h_l) if w is None else w
         h_p0 = self.h_p.expand(h_l.shape[0], -1, -1)
         h_p1 = self.generator(torch.cat([h_p0, h_a, h_v], dim=1))[:, : self.config.tokens]
         h_p1 = self.grl(h_p1)  # [A3]: before the mixing, as in the official code
@@ -193,15 +196,36 @@ class LNLN(MSAModel):
         if inputs.labels is not None:
             losses["sp"] = F.mse_loss(prediction, inputs.labels.to(prediction.dtype))
 
-        integrity = torch.full((b, 3), float("nan"), dtype=w.dtype, device=w.device)
-        integrity[:, 0] = w.detach()
         return ModelOutput(
             prediction=prediction,
-            integrity=integrity,
+            integrity=self.integrity_estimate(w),
             dominant=torch.zeros(b, dtype=torch.long, device=prediction.device),
             losses=losses,
             loss=self.total_loss(losses) if inputs.labels is not None else None,
         )
+
+    @staticmethod
+    def integrity_estimate(w: torch.Tensor) -> torch.Tensor:
+        """[B,3]: the completeness w for language, NaN for audio and vision (not estimated)."""
+        integrity = torch.full((w.shape[0], 3), float("nan"), dtype=w.dtype, device=w.device)
+        integrity[:, 0] = w.detach()
+        return integrity
+
+    # -- inference in two parts (the probe, evaluation) -------------------------------------
+
+    def embed_modality(self, m: int, inputs: ModelInput) -> tuple[torch.Tensor, ...]:
+        """Language: (H_l^1 [B, 8, d], its completeness w [B]); audio, vision: (H_m^1,)."""
+        if m == 0:
+            h_l = self.embed_text_tokens(inputs.text)
+            return h_l, self.completeness(h_l)
+        return (self.embed_audio(inputs.audio),) if m == 1 else (self.embed_vision(inputs.vision),)
+
+    def forward_from_embeddings(self, stages) -> ModelOutput:
+        (h_l, w), (h_a,), (h_v,) = stages
+        w, h_d = self.dominant_feature(h_l, h_a, h_v, w)
+        prediction = self.fuse(h_d, h_a, h_v)
+        dominant = torch.zeros(prediction.shape[0], dtype=torch.long, device=prediction.device)
+        return ModelOutput(prediction=prediction, integrity=self.integrity_estimate(w), dominant=dominant)
 
     def adversarial_loss(self, h_d: torch.Tensor, full_l: torch.Tensor) -> torch.Tensor:
         """Cross-entropy of the discriminator over all 2·B·8 tokens: H_d^1 -> 1, complete H_l^1 -> 0."""

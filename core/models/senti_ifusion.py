@@ -442,3 +442,27 @@ class SentiIFusion(MSAModel):
         if stage == 2 and "pred" in losses:
             total = total + cfg.gamma * losses["pred"]
         return total
+
+    # ----- inference in two parts (the probe, evaluation) ------------------------------------
+
+    def embed_modality(self, m: int, inputs: ModelInput) -> tuple[torch.Tensor, ...]:
+        """(h_m [B,t,d], Î_m [B], h^s_m [B,t,d]): modality m's embedding (eq. 1), its estimated
+        integrity (eq. 2) and its semantic encoding (eq. 4), each a function of that modality
+        alone. h^s_m through E^s on this modality only, where :meth:`forward` runs the shared E^s
+        once over the three: the same function (equal up to float rounding)."""
+        if m == 0:
+            h = self.embeddings[0](self.text_encoder(inputs.text))
+        else:
+            x, n = (inputs.audio, inputs.audio_lengths) if m == 1 else (inputs.vision, inputs.vision_lengths)
+            h = self.embeddings[m](x.float(), n)
+        encoder = self.semantic_encoders[0 if len(self.semantic_encoders) == 1 else m]
+        return h, self.integrity_heads[m](h), encoder(h)
+
+    def forward_from_embeddings(self, stages) -> ModelOutput:
+        """Eqs. 8 and 15-21 from the three modalities' (h_m, Î_m, h^s_m)."""
+        embedded = [stage[0] for stage in stages]
+        integrity = torch.stack([stage[1] for stage in stages], dim=1)
+        shared = [stage[2] for stage in stages]
+        surrogate = [self.surrogate(embedded, shared, integrity, m) for m in range(3)]
+        prediction, dominant = self.fuse(surrogate, integrity)
+        return ModelOutput(prediction=prediction, integrity=integrity, dominant=dominant)

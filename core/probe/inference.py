@@ -10,12 +10,18 @@ batch-level dominant modality ([A16]) gives exactly the figures training reporte
 Everything runs under :func:`torch.inference_mode`; the models are in eval mode and are never
 mutated, so several threads may call :func:`predict` on the same model at once.
 
+Two parts. A model that has them (all three do) also runs as :meth:`MSAModel.embed_modality`
+per modality, then :meth:`MSAModel.forward_from_embeddings` (:func:`forward_stages`): the same
+operations on the same tensors as its ``forward``, so the same predictions to the last bit, but a
+modality whose masked input did not change need not be embedded again (:mod:`core.probe.stages`).
+
 Threads. One utterance is latency-bound: it runs on one intra-op thread. A whole split is
 spread over a small pool of Python threads, one batch each (torch releases the GIL inside its
 kernels), rather than over OpenMP threads: on a shared machine OpenMP's barrier threads wait
 for cores other processes hold, and a batch that takes 0.3 s alone then took over a second, and
 a single utterance 1.3 s instead of 90 ms (measured on this 2-core machine under load). Batches
-keep their composition, so the results are identical whatever the number of workers.
+keep their composition, so the results are identical whatever the number of workers. The
+pool's threads are daemons: quitting the explorer never waits for a batch nobody wants.
 """
 
 from __future__ import annotations
@@ -24,10 +30,12 @@ import copy
 import dataclasses
 import functools
 import os
+import queue
+import threading
+from concurrent.futures import Future
 from contextlib import AbstractContextManager, nullcontext
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
-from typing import Callable
+from typing import Callable, Iterable, Sequence, TypeVar
 
 import numpy as np
 import torch
@@ -68,12 +76,38 @@ def model_inputs(masked: Masked, audio_lengths: np.ndarray, vision_lengths: np.n
     )
 
 
+Stage = tuple[torch.Tensor, ...]  # one modality's MSAModel.embed_modality output
+
+
+def supports_stages(model: MSAModel) -> bool:
+    """True when the model runs in two parts (embed_modality + forward_from_embeddings)."""
+    return type(model).embed_modality is not MSAModel.embed_modality
+
+
 def forward(model: MSAModel, inputs: ModelInput, autocast: Callable[[], AbstractContextManager] = nullcontext) -> SplitPredictions:
     """One forward pass (any batch size) as numpy; ``autocast`` is the precision's context
     (:meth:`core.training.device.DeviceChoice.autocast`)."""
     with torch.inference_mode(), autocast():
         output = model(inputs)
-    n = inputs.batch_size
+    return to_numpy(output, inputs.batch_size)
+
+
+def forward_stages(
+    model: MSAModel,
+    inputs: ModelInput | None,
+    known: Sequence[Stage | None],
+    autocast: Callable[[], AbstractContextManager] = nullcontext,
+) -> tuple[SplitPredictions, list[Stage]]:
+    """The model in two parts: the modalities whose stage is ``known`` are not embedded again
+    (``inputs`` may be None when all three are). Returns the predictions and the three stages."""
+    with torch.inference_mode(), autocast():
+        stages = [stage if stage is not None else model.embed_modality(m, inputs) for m, stage in enumerate(known)]
+        output = model.forward_from_embeddings(stages)
+    return to_numpy(output, int(output.prediction.shape[0])), stages
+
+
+def to_numpy(output, n: int) -> SplitPredictions:
+    """A :class:`ModelOutput` as numpy arrays."""
     # float32 (also under bf16 autocast): MMSA computes its metrics on float32 arrays
     prediction = output.prediction.float().reshape(-1).cpu().numpy()
     if output.integrity is not None:
@@ -94,10 +128,63 @@ def configure_threads() -> int:
     return max(1, min(os.cpu_count() or 1, 4))
 
 
+T = TypeVar("T")
+R = TypeVar("R")
+
+
+class DaemonPool:
+    """A fixed set of daemon threads running ``map`` calls in order of submission.
+
+    concurrent.futures' pool joins its threads at interpreter exit, so quitting the explorer
+    would wait for every queued batch; these threads are daemons, and a sweep nobody wants
+    stops at its next batch anyway (the probe's ``cancelled``)."""
+
+    def __init__(self, workers: int) -> None:
+        self._tasks: queue.SimpleQueue = queue.SimpleQueue()
+        for i in range(workers):
+            threading.Thread(target=self._loop, name=f"senti-probe-{i}", daemon=True).start()
+
+    def _loop(self) -> None:
+        while True:
+            fn, item, future = self._tasks.get()
+            if not future.set_running_or_notify_cancel():
+                continue
+            try:
+                future.set_result(fn(item))
+            except BaseException as error:  # noqa: BLE001 - handed to the caller of map
+                future.set_exception(error)
+
+    def map(self, fn: Callable[[T], R], items: Iterable[T]) -> list[R]:
+        """``[fn(item) for item in items]``, run on the pool. The first error in item order is
+        raised; items not started by then are skipped."""
+        futures: list[Future] = []
+        for item in items:
+            future: Future = Future()
+            self._tasks.put((fn, item, future))
+            futures.append(future)
+        try:
+            return [future.result() for future in futures]
+        finally:
+            for future in futures:
+                future.cancel()  # not yet started: skipped
+
+
 @functools.lru_cache(maxsize=None)
-def _pool(workers: int) -> ThreadPoolExecutor:
+def _pool(workers: int) -> DaemonPool:
     """One shared pool per size for the whole process (probes come and go; threads need not)."""
-    return ThreadPoolExecutor(max_workers=workers, thread_name_prefix="senti-probe")
+    return DaemonPool(workers)
+
+
+def run_batches(fn: Callable[[T], R], items: Sequence[T], workers: int) -> list[R]:
+    """``[fn(item) for item in items]``, on the shared pool when ``workers`` > 1."""
+    if workers > 1 and len(items) > 1:
+        return _pool(workers).map(fn, items)
+    return [fn(item) for item in items]
+
+
+def eval_spans(n: int, batch_size: int = EVAL_BATCH_SIZE) -> list[tuple[int, int]]:
+    """The trainer's evaluation batches of rows 0..n-1 as (start, stop): contiguous, in order."""
+    return [(int(rows[0]), int(rows[-1]) + 1) for rows in eval_batches(n, batch_size, DistContext())]
 
 
 @dataclass
@@ -126,8 +213,7 @@ def predict(
     single-utterance probe go first and to stop a sweep whose result is no longer wanted (it
     raises). ``workers`` > 1 runs batches concurrently on the shared pool.
     """
-    # eval batches are contiguous and in order
-    spans = [(int(rows[0]), int(rows[-1]) + 1) for rows in eval_batches(n, batch_size, DistContext())]
+    spans = eval_spans(n, batch_size)
 
     def one(span: tuple[int, int]) -> tuple[np.ndarray, list[SplitPredictions]]:
         if before_batch is not None:
@@ -135,20 +221,18 @@ def predict(
         batch = batch_of(*span)
         return batch.integrity_true, [forward(model, batch.inputs, autocast) for model in models]
 
-    if workers > 1 and len(spans) > 1:
-        parts = list(_pool(workers).map(one, spans))
-    else:
-        parts = [one(span) for span in spans]
+    parts = run_batches(one, spans, workers)
     truth = np.concatenate([p[0] for p in parts])
-    per_model = [
-        SplitPredictions(
-            prediction=np.concatenate([p[1][m].prediction for p in parts]),
-            integrity_est=np.concatenate([p[1][m].integrity_est for p in parts]),
-            dominant=np.concatenate([p[1][m].dominant for p in parts]),
-        )
-        for m in range(len(models))
-    ]
-    return truth, per_model
+    return truth, [concatenate([p[1][m] for p in parts]) for m in range(len(models))]
+
+
+def concatenate(parts: Sequence[SplitPredictions]) -> SplitPredictions:
+    """Consecutive rows' predictions as one."""
+    return SplitPredictions(
+        prediction=np.concatenate([p.prediction for p in parts]),
+        integrity_est=np.concatenate([p.integrity_est for p in parts]),
+        dominant=np.concatenate([p.dominant for p in parts]),
+    )
 
 
 def per_sample_view(model: MSAModel) -> MSAModel:

@@ -31,8 +31,13 @@ in the background, and stops with :class:`ProbeCancelled` at the next batch when
 
 **Caches** (none of them changes a result): every model's predictions over the split per
 setting (settings that give the same mask share an entry, e.g. any seed at rate 0; the
-complete-input predictions behind polarity flips are one of them), and recent :meth:`run`
-results. Masks are made batch by batch, never for the whole split at once.
+complete-input predictions behind polarity flips are one of them), recent :meth:`run`
+results, and each model's per-modality stages (:mod:`core.probe.stages`): per (utterance,
+modality, mask) for :meth:`run`, so that a slider re-embeds only the modality it moves, and per
+(modality, rates over the split, seed) for the whole split, so that a setting which leaves a
+modality alone reuses its embeddings in every batch. A setting's rates are drawn once for the
+whole split; the masks are then made batch by batch (never the whole split at once: MOSEI's
+500-frame features), once for all models, and only while some model lacks a stage.
 """
 
 from __future__ import annotations
@@ -48,21 +53,25 @@ import numpy as np
 import torch
 
 from core.data.dataset import MSADataset, Split
-from core.missingness import MaskSetting, mask_split, present_vector
+from core.missingness import MaskSetting, apply_missingness, mask_split, present_vector
 from core.probe import analysis
 from core.probe.display import display_inputs, display_tokenizer
 from core.probe.inference import (
-    Batch,
     ProbeCancelled,
     SplitPredictions,
+    concatenate,
     configure_threads,
+    eval_spans,
     forward,
+    forward_stages,
     model_inputs,
     per_sample_view,
-    predict,
+    run_batches,
+    supports_stages,
 )
 from core.probe.loading import OpenedModel, check_split, load_checkpoints, load_shared_dataset, model_keys, open_model
 from core.probe.settings import CalibrationSetting, at_rate, cache_key, to_mask_setting
+from core.probe.stages import ROW_CACHE_BYTES, SPLIT_CACHE_BYTES, TensorLRU, nbytes, row_mask_keys, split_modality_keys
 from core.probe.types import (
     Calibration,
     Case,
@@ -147,6 +156,9 @@ class Probe:
         self._lock = threading.Lock()
         self._predictions = _LRU(_PREDICTION_CACHE)
         self._runs = _LRU(_RUN_CACHE)
+        self._row_stages = TensorLRU(ROW_CACHE_BYTES)  # (model, utterance, modality, mask) -> stage
+        self._split_stages = TensorLRU(SPLIT_CACHE_BYTES)  # (model, modality key) -> stage per batch
+        self._staged = [supports_stages(o.model) for o in opened]
         self._foreground = 0
         self._foreground_done = threading.Condition()
 
@@ -233,8 +245,17 @@ class Probe:
         inputs = model_inputs(masked, split.audio_lengths[rows], split.vision_lengths[rows], self._device)
         label = float(self._labels32[index])
         predictions = []
-        for info, model in zip(self.models, self._sample_models):
-            out = forward(model, inputs, self._precision.autocast)
+        masks = row_mask_keys(masked)
+        for i, (info, model) in enumerate(zip(self.models, self._sample_models)):
+            if self._staged[i]:
+                keys = [(i, index, m, masks[m]) for m in range(3)]
+                known = [self._row_stages.get(key) for key in keys]
+                out, stages = forward_stages(model, inputs, known, self._precision.autocast)
+                for key, was, stage in zip(keys, known, stages):
+                    if was is None:
+                        self._row_stages.put(key, stage)
+            else:
+                out = forward(model, inputs, self._precision.autocast)
             value = float(out.prediction[0])
             predictions.append(
                 ModelPrediction(
@@ -298,19 +319,57 @@ class Probe:
             cached = self._predictions.get(key)
         if cached is not None:
             return cached
-        split, special = self._split, self._dataset.special_ids
+        split, special, models = self._split, self._dataset.special_ids, self._split_models
+        draw = setting.draw(split.sample_ids, self._present)  # once per setting, for every batch and model
+        spans = eval_spans(len(split))
+        modality_keys = split_modality_keys(draw)
+        # per model and modality: the stage of every batch, when a setting computed it before
+        known = [
+            [self._split_stages.get((i, modality_keys[m])) if staged and modality_keys is not None else None for m in range(3)]
+            for i, staged in enumerate(self._staged)
+        ]
+        masking = any(not staged or stages is None for staged, row in zip(self._staged, known) for stages in row)
+        autocast = self._precision.autocast
 
-        def batch_of(start: int, stop: int) -> Batch:
-            rows = np.arange(start, stop, dtype=np.int64)
-            masked = mask_split(split, setting, self._present, special, indices=rows)
-            inputs = model_inputs(masked, split.audio_lengths[start:stop], split.vision_lengths[start:stop], self._device)
-            return Batch(inputs=inputs, integrity_true=masked.integrity)
+        def one(s: int) -> tuple[list[SplitPredictions], list[list]]:
+            self._before_batch(cancelled)
+            start, stop = spans[s]
+            inputs = self._masked_inputs(draw, start, stop) if masking else None
+            outputs, fresh = [], []
+            for i, model in enumerate(models):
+                if i and cancelled is not None and cancelled():  # quitting: stop between models too
+                    raise ProbeCancelled("the result is no longer wanted")
+                if self._staged[i]:
+                    out, stages = forward_stages(model, inputs, [row[s] if row is not None else None for row in known[i]], autocast)
+                else:
+                    out, stages = forward(model, inputs, autocast), []
+                outputs.append(out)
+                fresh.append(stages)
+            return outputs, fresh
 
-        result = predict(self._split_models, len(split), batch_of, lambda: self._before_batch(cancelled), self.workers,
-                         autocast=self._precision.autocast)
+        parts = run_batches(one, list(range(len(spans))), self.workers)
+        result = (1.0 - draw.rates, [concatenate([p[0][i] for p in parts]) for i in range(len(models))])
+        if modality_keys is not None:
+            fresh = {(i, modality_keys[m]): [p[1][i][m] for p in parts]
+                     for i, row in enumerate(known) for m, stages in enumerate(row) if self._staged[i] and stages is None}
+            # room for two settings' worth, so that the next slider move finds this one's stages
+            self._split_stages.max_bytes = max(self._split_stages.max_bytes, 2 * sum(nbytes(v) for v in fresh.values()))
+            for stage_key, stages in fresh.items():
+                self._split_stages.put(stage_key, stages)
         with self._lock:
             self._predictions.put(key, result)
         return result
+
+    def _masked_inputs(self, draw, start: int, stop: int):
+        """Rows start..stop-1 masked with the setting's draw (the same masks as
+        :func:`core.missingness.mask_split` gives those rows)."""
+        split = self._split
+        rows = slice(start, stop)
+        masked = apply_missingness(
+            split.text_bert[rows], split.audio[rows], split.audio_lengths[rows], split.vision[rows], split.vision_lengths[rows],
+            split.sample_ids[rows], draw.rates[rows], draw.mask_seed, self._dataset.special_ids, shared_noise=draw.shared_noise,
+        )
+        return model_inputs(masked, split.audio_lengths[rows], split.vision_lengths[rows], self._device)
 
     def _metrics(self, preds: SplitPredictions) -> dict[str, float]:
         from core.metrics import compute_metrics  # sklearn: ~1.5 s to import, not needed for a first probe

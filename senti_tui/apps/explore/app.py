@@ -145,6 +145,12 @@ class ExploreApp(App[None]):
     def on_unmount(self) -> None:
         self.jobs.close()
 
+    async def action_quit(self) -> None:
+        """Quit at once: a whole-split evaluation in progress is abandoned at its next batch
+        (its cancel flag; the job thread and the probe's batch threads are daemons), not awaited."""
+        self.jobs.close()
+        await super().action_quit()
+
     @property
     def settled(self) -> bool:
         """Everything asked for is on screen: the result for the current utterance and settings,
