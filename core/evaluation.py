@@ -450,13 +450,17 @@ def evaluate_checkpoints(
     if "lnln-paper" in protocols:
         runs = [config_signature(checkpoints[g[0]], with_kind=False) for g in members]
         groups += paper_tables(groups, runs, "sims" if family == "sims" else "mosi")
+    metadata = _metadata(ordered, split, seeds, protocols, used_precision, used_device)
+    for checkpoint, result in zip(checkpoints, ordered):  # how each checkpoint was trained (senti-tui train's record)
+        metadata["checkpoints"][result.path]["trained_with"] = dict(getattr(checkpoint, "provenance", {}) or {})
+    metadata["data_sha256"] = {source: file_sha256(source) or None for source in sorted({_data_file(c, data) for c in checkpoints}) if source}
     report = EvaluationReport(
         checkpoints=ordered,
         protocols=list(protocols),
         seeds=list(seeds),
         split=split,
         metric_keys=list(metric_keys("sims" if family == "sims" else "mosi")),
-        metadata=_metadata(ordered, split, seeds, protocols, used_precision, used_device),
+        metadata=metadata,
         groups=groups,
     )
     if per_utterance:
@@ -490,6 +494,14 @@ def expand_checkpoints(paths: Sequence[str], paper: bool = False) -> list[str]:
             raise SentiError(f"{path}: holds no best checkpoint (*_best.pt) in it or its run folders: pass .pt files written by senti-tui train")
         expanded += found
     return expanded
+
+
+def _data_file(checkpoint, override: str | None) -> str | None:
+    """The data file a checkpoint is evaluated on (None for the synthetic set)."""
+    from core.probe.loading import data_source
+
+    source = data_source(checkpoint, override)
+    return None if source is None or str(source).startswith("synthetic") else str(source)
 
 
 # ----- training-seed groups ----------------------------------------------------------------------

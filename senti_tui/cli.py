@@ -37,6 +37,21 @@ for register in REGISTERED:
     register(app)
 
 
+def _print_version(value: bool) -> None:
+    if value:
+        from core.provenance import version_line
+
+        typer.echo(version_line())
+        raise typer.Exit(0)
+
+
+@app.callback()
+def _root(
+    version: bool = typer.Option(False, "--version", help="Print the version (from git) and exit.", is_eager=True, callback=_print_version),
+) -> None:
+    """Train, evaluate and interactively probe multimodal sentiment models under missing data."""
+
+
 def fail(message: str) -> None:
     """Print one line on stderr and exit 2."""
     typer.echo(f"error: {message}", err=True)

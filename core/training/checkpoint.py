@@ -23,6 +23,9 @@ weights_only=True)`` reads it and nothing is ever unpickled. It holds:
 ``training_state``     ``last.pt`` only: optimizer, aux optimizer, schedule, every RNG state and
                        the trainer's counters (best so far, patience, position in the epoch)
 ``versions``           torch and senti-tui versions, for the record
+``provenance``         :func:`core.provenance.collect` of the run: command line, version, git
+                       revision, library versions, device, precision, the data file's SHA-256
+                       (optional: older checkpoints have none)
 =====================  ===========================================================================
 
 Public API (the explorer, eval and probe use these)::
@@ -85,6 +88,7 @@ class Checkpoint:
     state_dict: dict[str, torch.Tensor]
     training_state: dict | None = None
     versions: dict = field(default_factory=dict)
+    provenance: dict = field(default_factory=dict)
 
     @property
     def dims(self) -> FeatureDims:
@@ -110,6 +114,8 @@ class Checkpoint:
     def to_payload(self) -> dict[str, Any]:
         payload = {key: getattr(self, key) for key in REQUIRED_KEYS}
         payload["versions"] = self.versions
+        if self.provenance:
+            payload["provenance"] = self.provenance
         if self.training_state is not None:
             payload["training_state"] = self.training_state
         return payload
@@ -205,6 +211,7 @@ def load_checkpoint(path: str | Path) -> Checkpoint:
         path=path,
         training_state=payload.get("training_state"),
         versions=payload.get("versions") or {},
+        provenance=payload.get("provenance") or {},
         **{key: payload[key] for key in REQUIRED_KEYS},
     )
     _check_weights_fit(checkpoint)
@@ -248,7 +255,7 @@ def _schema_problem(payload: dict) -> str | None:
             return f"'{key}' is a {type(payload[key]).__name__}, not a {kind.__name__}"
     if not _is_int(payload["epoch"]) or payload["epoch"] < 0:
         return f"'epoch' is {payload['epoch']!r}, not a whole number >= 0"
-    for key, kind in (("training_state", dict), ("versions", dict)):
+    for key, kind in (("training_state", dict), ("versions", dict), ("provenance", dict)):
         if payload.get(key) is not None and not isinstance(payload[key], kind):
             return f"'{key}' is a {type(payload[key]).__name__}, not a {kind.__name__}"
     model = payload["model"]

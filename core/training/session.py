@@ -30,6 +30,7 @@ from core.errors import ConfigError, DataError, SentiError
 from core.missingness import MaskSetting, default_training_protocol
 from core.models.base import MSAModel
 from core.models.registry import build_model, config_to_dict
+from core.provenance import collect as collect_provenance
 from core.text_encoders import TextEncoderSpec, build_text_encoder
 from core.training import distributed
 from core.training.checkpoint import Checkpoint, check_dims, load_checkpoint, save_checkpoint
@@ -185,6 +186,8 @@ def prepare_training(options: TrainOptions) -> TrainingSession:
         "precision": device.precision,
         "world_size": ctx.world_size,
         "run_dir": str(run_dir),
+        "provenance": collect_provenance(device=device.device, precision=device.precision,
+                                         data=None if config.data == SYNTHETIC else str(Path(config.data).expanduser())),
     }
     run = TrainingRun(
         config=config,

@@ -127,6 +127,7 @@ def train(run: TrainingRun, emit: Callable[[Event], None], stop_requested: Calla
             state_dict={k: v.detach().cpu() for k, v in raw_model.state_dict().items()},
             training_state=training_state,
             versions={"torch": str(torch.__version__), "senti_tui": _version()},
+            provenance=dict(run.resolved.get("provenance") or {}),
         )
 
     def save_last(epoch_done: int, next_epoch: int, next_step: int, pending: list[str] = (),
@@ -314,9 +315,6 @@ def _finish(emit: Callable[[Event], None], epoch: int, selector: Selector, run: 
 
 
 def _version() -> str:
-    try:
-        from importlib.metadata import version
+    from core.provenance import package_version
 
-        return version("senti-tui")
-    except Exception:  # noqa: BLE001 - not installed: the record just says so
-        return "unknown"
+    return package_version()

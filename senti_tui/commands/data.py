@@ -57,7 +57,9 @@ def check(
         else:
             dataset, _ = load_with_encoder(path, text_encoder)
     _replay(caught)
-    _print_summary(summarize(dataset))
+    from core.provenance import sha256_of
+
+    _print_summary({**summarize(dataset), "sha256": sha256_of(path) if path != "synthetic" else None})
 
 
 def _replay(caught: list[warnings.WarningMessage]) -> None:
@@ -107,6 +109,8 @@ def _print_summary(summary: dict[str, Any]) -> None:
     cleaned = summary["cleaned"]
     overview.add_row("NaN/inf set to 0", ", ".join(f"{k}: {v}" for k, v in cleaned.items()) if cleaned else "none")
     console.print(overview)
+    if summary.get("sha256"):  # a plain line, never folded: MMSA publishes its pickles' SHA-256
+        console.print(f"sha256 {summary['sha256']}", soft_wrap=True, highlight=False)
 
     splits = summary["splits"]
     table = Table(title="splits (lengths: min / mean / max)", title_justify="left")
