@@ -26,7 +26,7 @@ import os
 import subprocess
 import sys
 import time
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import ThreadPoolExecutor, as_completed
 from pathlib import Path
 
 import numpy as np
@@ -38,10 +38,11 @@ SENTI_TUI = Path(sys.executable).with_name("senti-tui")
 VARIANTS: dict[str, dict[str, dict[str, object]]] = {
     "senti-ifusion": {
         "projections": {"model.stage1_trainable": "projections"},
-        "projections-no-rec": {"model.stage1_reconstruction": False},
-        "projections-completion": {"model.stage1_completion": True},
-        "projections-detach": {"model.detach_targets": True},
-        "projections-extra-token": {"model.prediction_readout": "extra_token"},
+        "projections-no-rec": {"model.stage1_trainable": "projections", "model.stage1_reconstruction": False},
+        "projections-completion": {"model.stage1_trainable": "projections", "model.stage1_completion": True},
+        "projections-detach": {"model.stage1_trainable": "projections", "model.detach_targets": True},
+        "projections-extra-token": {"model.stage1_trainable": "projections", "model.prediction_readout": "extra_token"},
+        "nonverbal-long": {"model.stage1_trainable": "nonverbal", "train.epochs": 20, "model.stage1_epochs": 4},  # = the demo preset
         "nonverbal": {"model.stage1_trainable": "nonverbal"},
         "nonverbal-detach": {"model.stage1_trainable": "nonverbal", "model.detach_targets": True},
         "embeddings": {"model.stage1_trainable": "embeddings"},
@@ -55,13 +56,21 @@ VARIANTS: dict[str, dict[str, dict[str, object]]] = {
         "masked-club-lr": {"model.alignment": "masked", "model.club_lr": 5e-4},
         "masked-detach": {"model.alignment": "masked", "model.stop_gradient_targets": True},
         "conv-club-lr": {"model.alignment": "conv", "model.club_lr": 5e-4},
+        "masked-k0.6": {"model.alignment": "masked", "protocol.k": 0.6},
+        "masked-long": {"model.alignment": "masked", "train.epochs": 12},
     },
     "lnln": {"default": {}},
 }
 
 
+# The synthetic Senti-iFusion variants share one budget unless they say otherwise: the demo
+# preset's width with 15 epochs, 5 of them stage 1 (the budget the ablation of docs/models.md §8 ran).
+SYNTHETIC_BASE = {"senti-ifusion": {"train.epochs": 15, "model.stage1_epochs": 5}}
+
+
 def train(model: str, variant: str, args: argparse.Namespace, out: Path) -> tuple[Path, float]:
-    sets = {**dict(s.split("=", 1) for s in args.set), **{k: str(v).lower() if isinstance(v, bool) else str(v) for k, v in VARIANTS[model][variant].items()}}
+    base = SYNTHETIC_BASE.get(model, {}) if args.data == "synthetic" else {}
+    sets = {**dict(s.split("=", 1) for s in args.set), **{k: str(v).lower() if isinstance(v, bool) else str(v) for k, v in {**base, **VARIANTS[model][variant]}.items()}}
     command = [str(SENTI_TUI), "train", "--headless", "--model", model, "--data", args.data, "--out", str(out)]
     if args.data == "synthetic":
         command += ["--preset", "demo"]
@@ -155,7 +164,9 @@ def main() -> None:
     args = parser.parse_args()
     if args.measure:
         for path in args.measure:
-            print(row(args.model, path.name, measure(path, args.data == "synthetic"), 0.0), flush=True)
+            figures = measure(path, args.data == "synthetic")
+            figures["stage2_first_corr"] = stage2_first_corr(path.parent) if (path.parent / "events.jsonl").is_file() else None
+            print(row(args.model, str(path.parent.name or path.name), figures, 0.0), flush=True)
         return
     names = list(VARIANTS[args.model]) if args.variants == "all" else args.variants.split(",")
     unknown = [n for n in names if n not in VARIANTS[args.model]]
@@ -171,15 +182,22 @@ def main() -> None:
         return variant, best, wall
 
     with ThreadPoolExecutor(args.jobs) as pool:
-        for variant, best, wall in pool.map(one, names):
-            figures = measure(best, synthetic)
+        # Every run is submitted up front and measured as it finishes: a failure in one run or
+        # measurement is reported and does not cancel the others.
+        futures = [pool.submit(one, name) for name in names]
+        for future in as_completed(futures):
+            try:
+                variant, best, wall = future.result()
+                figures = measure(best, synthetic)
+            except (Exception, SystemExit) as error:  # noqa: BLE001 - report and go on
+                print(f"| {args.model} | failed: {error} |", flush=True)
+                continue
             figures["stage2_first_corr"] = stage2_first_corr(best.parent)
             record = {"model": args.model, "variant": variant, "data": tag, "sets": VARIANTS[args.model][variant], "extra_sets": args.set,
                       "epochs": args.epochs, "text_encoder": args.text_encoder, "wall_s": wall, "checkpoint": str(best), **figures}
             with (args.out / "results.jsonl").open("a") as handle:
                 handle.write(json.dumps(record) + "\n")
             print(row(args.model, variant, figures, wall), flush=True)
-
 
 if __name__ == "__main__":
     main()

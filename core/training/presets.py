@@ -84,16 +84,19 @@ def paper_preset(preset: str, model: str) -> dict:
 # the whole first epoch at lr 0), and narrower attention (d 64, 4 heads x 16: ~4x faster, and
 # checkpoints small enough to ship). Measured quiet on this machine (benchmarks/train_demo.py):
 # see checkpoints/README.md. Senti-iFusion marks padding frames (so Î can tell erased frames from
-# padding on the short synthetic clips), gets a 5-epoch stage 1 for its estimator, and stops L_pred's
-# gradient through Î (eq. 8), which otherwise pulls the estimates away from the truth in stage 2.
+# padding on the short synthetic clips), gets a 4-epoch stage 1 for its estimator in which the
+# audio/vision embedding transformers train too (with the paper's projections-only stage 1, Î for
+# audio and vision reached R² 0.68 / 0.66 only; docs/models.md §8), and stops L_pred's gradient
+# through Î (eq. 8), which otherwise pulls the estimates away from the truth in stage 2.
 # DAR's CLUB term diverged at 1e-3 on this data.
 DEMO_MODEL = {
     "lnln": {"epochs": 12, "lr": 1e-3, "model_overrides": {"d": 64, "heads": 4, "dim_head": 16}},
     "senti-ifusion": {
-        "epochs": 15,
+        "epochs": 20,
         "lr": 1e-3,
         "model_overrides": {
-            "stage1_epochs": 5,
+            "stage1_epochs": 4,
+            "stage1_trainable": "nonverbal",
             "d": 64,
             "heads": 4,
             "dim_head": 16,
