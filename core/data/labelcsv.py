@@ -43,10 +43,12 @@ class LabelRow:
     label: float
 
 
-def read_label_csv(path: str | Path) -> tuple[str, dict[str, list[LabelRow]]]:
-    """Validate the file and group its rows by split; returns (family, rows per split)."""
+def read_label_csv(path: str | Path, family: str | None = None) -> tuple[str, dict[str, list[LabelRow]]]:
+    """Validate the file and group its rows by split; returns (family, rows per split).
+    ``family`` (``--dataset``): sims, or any other for the text-only MOSI rules; inferred from
+    the path when None (:mod:`core.data.family`)."""
     path = Path(path)
-    family = "sims" if infer_family(path) == "sims" else "text-only"
+    family = "sims" if (family if family is not None else infer_family(path)) == "sims" else "text-only"
     low, high = LABEL_RANGES.get(family, (-3.0, 3.0))
     rows: dict[str, list[LabelRow]] = {}
     with _open(path) as handle:
@@ -81,14 +83,14 @@ def read_label_csv(path: str | Path) -> tuple[str, dict[str, list[LabelRow]]]:
     return family, rows
 
 
-def load_label_csv(path: str | Path, tokenizer: Tokenizer | None, max_len: int = 50) -> MSADataset:
+def load_label_csv(path: str | Path, tokenizer: Tokenizer | None, max_len: int = 50, family: str | None = None) -> MSADataset:
     """A text-only :class:`MSADataset` from ``path``.
 
     ``tokenizer`` is the text encoder's (``build_tokenizer(spec)``); ``None`` means the scratch
     encoder: a word vocabulary is built from the train split's text (valid/test words it lacks
     become [UNK]) and recorded as the data set's ``vocab``.
     """
-    family, rows = read_label_csv(path)
+    family, rows = read_label_csv(path, family)
     given = tokenizer is not None
     if tokenizer is None:
         tokenizer = WordTokenizer(vocab=build_vocab([row.text for row in rows["train"]]))

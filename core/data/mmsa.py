@@ -37,13 +37,11 @@ MAX_TOKEN_ID = 2**18 - 1  # 262,143: above every BERT-family vocabulary (XLM-R h
 
 
 def infer_family(path: str | Path) -> str | None:
-    """mosi | mosei | sims | synthetic from the path (nearest folder or file name first)."""
-    for part in reversed(Path(path).resolve().parts):
-        lowered = part.lower()
-        for family in ("mosei", "mosi", "sims", "synthetic"):  # "mosei" before "mosi" on purpose
-            if family in lowered:
-                return family
-    return None
+    """mosi | mosei | sims | synthetic from the path: the one rule of :mod:`core.data.family`
+    (nearest path component naming a family); None when none does."""
+    from core.data.family import infer_family as family_rule
+
+    return family_rule(path)[0]
 
 
 def load_mmsa_pickle(path: str | Path, name: str | None = None) -> MSADataset:
@@ -119,6 +117,8 @@ def _read_meta(source: str, meta: Any) -> dict[str, Any]:
 
 
 def _resolve_family(source: str, name: str | None, meta: dict[str, Any]) -> str:
+    if name == "custom":  # none of the three (core/data/family.py): MOSI's rules, or the synthetic set it says it is
+        return "synthetic" if meta.get("synthetic") else "mosi"
     if name is not None:
         if name not in LABEL_RANGES:
             raise DataError(f"{source}: unknown data set family {name!r}; use one of {', '.join(LABEL_RANGES)}")

@@ -25,8 +25,9 @@ SYNTHETIC = "synthetic"
 LABEL_CSV_MAX_LEN = 50  # MMSA's text length for MOSI/MOSEI
 
 
-def load_dataset(source: str, text_encoder: "TextEncoderSpec | None" = None, seed: int = 0) -> MSADataset:
-    """``"synthetic"`` (generated from ``seed``), an MMSA ``.pkl``, or a label ``.csv``."""
+def load_dataset(source: str, text_encoder: "TextEncoderSpec | None" = None, seed: int = 0, family: str | None = None) -> MSADataset:
+    """``"synthetic"`` (generated from ``seed``), an MMSA ``.pkl``, or a label ``.csv``.
+    ``family`` (mosi | mosei | sims | custom; :mod:`core.data.family`) overrides the path's."""
     source = str(source).strip()
     if source == SYNTHETIC:
         from core.data.synthetic import generate_synthetic
@@ -37,16 +38,18 @@ def load_dataset(source: str, text_encoder: "TextEncoderSpec | None" = None, see
     if suffix == ".pkl":
         from core.data.mmsa import load_mmsa_pickle
 
-        return load_mmsa_pickle(path)
+        from core.data.family import loader_name
+
+        return load_mmsa_pickle(path, loader_name(family))
     if suffix == ".csv":
-        return _load_csv(path, text_encoder)
+        return _load_csv(path, text_encoder, family)
     if not path.exists():
         raise DataError(f"{source}: no such file; pass an MMSA pickle (.pkl), a label.csv (.csv) or 'synthetic'")
     raise DataError(f"{source}: unknown data source; pass an MMSA pickle (.pkl), a label.csv (.csv) or 'synthetic'")
 
 
 def load_with_encoder(
-    source: str, text_encoder: str, seed: int = 0, freeze: bool = False
+    source: str, text_encoder: str, seed: int = 0, freeze: bool = False, family: str | None = None
 ) -> tuple[MSADataset, "TextEncoderSpec"]:
     """The data set and the full text-encoder spec for a CLI pair (``--data``, ``--text-encoder``).
 
@@ -57,17 +60,17 @@ def load_with_encoder(
     from core.text_encoders import TextEncoderSpec, parse_text_encoder
 
     if text_encoder.strip() == "scratch":
-        dataset = load_dataset(source, TextEncoderSpec(kind="scratch", freeze=freeze), seed=seed)
+        dataset = load_dataset(source, TextEncoderSpec(kind="scratch", freeze=freeze), seed=seed, family=family)
         return dataset, parse_text_encoder("scratch", dataset, freeze=freeze)
     spec = parse_text_encoder(text_encoder, None, freeze=freeze)
-    return load_dataset(source, spec, seed=seed), spec
+    return load_dataset(source, spec, seed=seed, family=family), spec
 
 
-def _load_csv(path: Path, spec: "TextEncoderSpec | None") -> MSADataset:
+def _load_csv(path: Path, spec: "TextEncoderSpec | None", family: str | None = None) -> MSADataset:
     from core.data.labelcsv import load_label_csv, read_label_csv
     from core.text_encoders import build_tokenizer, parse_text_encoder
 
-    read_label_csv(path)  # a bad file is reported before any tokenizer is looked for
+    read_label_csv(path, family)  # a bad file is reported before any tokenizer is looked for
     if spec is None:
         try:
             spec = parse_text_encoder("minilm")
@@ -79,7 +82,7 @@ def _load_csv(path: Path, spec: "TextEncoderSpec | None") -> MSADataset:
         tokenizer = None  # the vocabulary comes from the file's train split
     else:
         tokenizer = build_tokenizer(spec)
-    return load_label_csv(path, tokenizer, max_len=LABEL_CSV_MAX_LEN)
+    return load_label_csv(path, tokenizer, max_len=LABEL_CSV_MAX_LEN, family=family)
 
 
 def check_token_ids(dataset: MSADataset, vocab_size: int, encoder: str, remedy: str) -> None:

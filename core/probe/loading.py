@@ -81,9 +81,19 @@ def rebuild_dataset(checkpoint: Checkpoint, override: str | None = None) -> MSAD
 
         # A label.csv is tokenized with the checkpoint's own text encoder (a scratch vocabulary is
         # rebuilt from the same file, so the ids agree).
-        dataset = load_dataset(source, TextEncoderSpec.from_dict(checkpoint.text_encoder))
+        dataset = load_dataset(source, TextEncoderSpec.from_dict(checkpoint.text_encoder), family=recorded_family(checkpoint))
     max_samples = checkpoint.training.get("max_samples")
     return first_samples(dataset, int(max_samples)) if max_samples else dataset
+
+
+def recorded_family(checkpoint: Checkpoint) -> str | None:
+    """The data family the checkpoint was trained as (``training.family``; older checkpoints: the
+    data set name when it is a family), so that the rebuilt data has the same labels and metrics."""
+    family = str(checkpoint.training.get("family") or "")
+    if family in ("mosi", "mosei", "sims", "custom"):
+        return family
+    name = checkpoint.dataset_name
+    return name if name in ("mosi", "mosei", "sims") else None
 
 
 _SYNTHETIC_CACHE: dict[tuple[int, int, int], MSADataset] = {}

@@ -12,7 +12,7 @@ The file has four sections; a run folder's ``config.yaml`` holds every resolved 
 it back to ``--config`` repeats the run::
 
     model:    {name: senti-ifusion, stage1_epochs: 5, d: 64, ...}   # name + the model's options
-    data:     {path: synthetic}
+    data:     {path: synthetic}        # and family: mosi | mosei | sims | custom for a data file
     train:    {preset: demo, epochs: 15, lr: 0.001, seed: 1111, ...}  # TrainConfig fields
     protocol: {droprate: 0.5, ...}                                   # training missingness options
 
@@ -30,7 +30,7 @@ from core.errors import ConfigError
 
 SECTIONS = ("model", "data", "train", "protocol")
 # Keys of the file that name what the command line names with its own options.
-OPTION_KEYS = {"model.name": "model", "data.path": "data", "train.preset": "preset", "train.selection": "selection", "train.device": "device",
+OPTION_KEYS = {"model.name": "model", "data.path": "data", "data.family": "dataset", "train.preset": "preset", "train.selection": "selection", "train.device": "device",
                "train.precision": "precision"}
 
 
@@ -122,9 +122,12 @@ def to_yaml(training: dict, model_config: dict) -> str:
     model's full config (dims and text width are left out: they come from the data)."""
     from omegaconf import OmegaConf
 
-    train = {k: v for k, v in training.items() if k not in ("model", "data", "model_overrides", "protocol", "notes")}
+    train = {k: v for k, v in training.items() if k not in ("model", "data", "model_overrides", "protocol", "notes", "family")}
     model = {"name": training["model"], **{k: v for k, v in model_config.items() if k not in ("dims", "text_hidden")}}
-    tree = {"model": model, "data": {"path": training["data"]}, "train": train, "protocol": dict(training.get("protocol") or {})}
+    data = {"path": training["data"]}
+    if training.get("family") and training["family"] != "synthetic":
+        data["family"] = training["family"]
+    tree = {"model": model, "data": data, "train": train, "protocol": dict(training.get("protocol") or {})}
     return OmegaConf.to_yaml(OmegaConf.create(tree))
 
 

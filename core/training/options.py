@@ -15,6 +15,7 @@ class TrainOptions:
 
     model: str | None = None  # None: senti-ifusion for a new run, the run's own model on --resume
     data: str | None = None  # pickle path, label.csv path or "synthetic"
+    dataset: str | None = None  # the data family: mosi | mosei | sims | custom (None: inferred, core/data/family.py)
     preset: str | None = None  # demo | mosi-paper | mosei-paper | sims-paper
     text_encoder: str | None = None  # scratch | minilm | bert-base-config | bert-base-uncased | PATH
     freeze_text: bool = False

@@ -7,13 +7,16 @@ hyper-parameters per model (docs/models.md §2.4, §3.5, §4, [A19], [A31]); the
 ``tiny`` is for tests and smoke checks: a few dozen synthetic samples, two epochs.
 
 Without a preset: no ``--data`` (or ``--data synthetic``) means ``demo``; a data file means the
-paper preset of its family (read from the file name, e.g. ``.../MOSEI/unaligned_50.pkl``; MOSI
-when it cannot be told).
+paper preset of its family: ``--dataset`` / ``data.family``, else the one inference rule of
+:mod:`core.data.family` (the nearest path component naming MOSI, MOSEI or SIMS, e.g.
+``.../MOSEI/unaligned_50.pkl``; ``custom`` with the mosi-paper hyper-parameters when none does),
+stated at start.
 """
 
 from __future__ import annotations
 
 import copy
+from pathlib import Path
 from dataclasses import asdict, dataclass, field, fields, replace
 
 from core.errors import ConfigError
@@ -49,6 +52,7 @@ class TrainConfig:
     protocol: dict = field(default_factory=dict)  # training missingness options, e.g. {"droprate": 0.5}
     max_samples: int | None = None  # keep only the first N samples of each split (tiny)
     allow_incomplete_stages: bool = False  # train even when a stage gets no epoch (e.g. stage 1 only)
+    family: str = ""  # mosi | mosei | sims | custom | synthetic (core/data/family.py); "" in older runs
     notes: list[str] = field(default_factory=list)  # what the resolution changed, said at start
 
     def to_dict(self) -> dict:
@@ -151,18 +155,14 @@ def tiny_preset(model: str) -> dict:
     }
 
 
-def infer_family_from_path(data: str) -> str:
-    """mosi | mosei | sims from a data path's name (MOSI when it cannot be told)."""
-    lowered = data.lower()
-    for family in ("mosei", "sims", "mosi"):
-        if family in lowered:
-            return family
-    return "mosi"
+def paper_preset_of(family: str) -> str:
+    """The paper preset of a data family (custom data: MOSI's)."""
+    return f"{family}-paper" if family in ("mosi", "mosei", "sims") else "mosi-paper"
 
 
 OVERRIDE_SECTIONS = ("model", "protocol", "train")
 # TrainConfig fields a "train." override may not set: they come from their own options.
-NOT_OVERRIDABLE = {"model", "data", "preset", "device", "selection", "model_overrides", "protocol", "notes"}
+NOT_OVERRIDABLE = {"model", "data", "preset", "device", "selection", "model_overrides", "protocol", "notes", "family"}
 
 
 def apply_overrides(values: dict, overrides: dict) -> None:
@@ -210,9 +210,12 @@ def resolve_config(options: TrainOptions) -> TrainConfig:
     if options.lr is not None and not options.lr > 0:
         raise ConfigError(f"--lr must be positive, not {options.lr}")
 
+    from core.data.family import resolve_family
+
+    family, how = resolve_family(options.dataset, options.data if options.data is not None else "synthetic")
     preset = options.preset
     if preset is None:
-        preset = "demo" if options.data in (None, "synthetic") else f"{infer_family_from_path(options.data)}-paper"
+        preset = "demo" if options.data in (None, "synthetic") else paper_preset_of(family)
     if preset == "demo":
         values = demo_preset(options.model)
     elif preset == "tiny":
@@ -240,8 +243,10 @@ def resolve_config(options: TrainOptions) -> TrainConfig:
     model_config = config_class(options.model)
     check_types(model_config, values.get("model_overrides", {}), "model")
     stage1_given = any(key == "model.stage1_epochs" for key in (*from_file, *from_set))
-    values["notes"] = schedule_stages(values, model_config, preset_epochs, scale=options.epochs is not None and not stage1_given)
+    values["notes"] = [*family_notes(family, how, str(data), preset, options.preset is None),
+                       *schedule_stages(values, model_config, preset_epochs, scale=options.epochs is not None and not stage1_given)]
     return TrainConfig(
+        family=family,
         model=options.model,
         data=str(data),
         preset=preset,
@@ -249,6 +254,17 @@ def resolve_config(options: TrainOptions) -> TrainConfig:
         selection=options.selection,
         **values,
     )
+
+
+def family_notes(family: str, how: str, data: str, preset: str, preset_inferred: bool) -> list[str]:
+    """The data family and how it was decided, said at start (not for the synthetic set)."""
+    if family == "synthetic":
+        return []
+    rules = ("MOSI's label range [-3, 3] and metrics" if family in ("mosi", "mosei", "custom") else
+             "SIMS's label range [-1, 1] and metrics")
+    chosen = f", preset {preset}" if preset_inferred else ""
+    named = f"{family}_best.pt" if family != "custom" else f"the best checkpoint named after {Path(data).name}"
+    return [f"data family {family} ({how}): {rules}{chosen}, {named}; state it with --dataset mosi|mosei|sims|custom"]
 
 
 def schedule_stages(values: dict, model_config: type, preset_epochs: int, scale: bool) -> list[str]:

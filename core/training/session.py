@@ -44,7 +44,6 @@ from core.training.run_folder import (
     EVENTS_NAME,
     LAST_NAME,
     RunFolder,
-    best_name,
     default_run_dir,
     holds_run,
     run_files,
@@ -258,7 +257,8 @@ def _load_data(config: TrainConfig) -> tuple[MSADataset, TextEncoderSpec]:
     """The data set and the completed text-encoder spec (a scratch vocabulary comes from the data)."""
     if config.data != SYNTHETIC and not Path(config.data).expanduser().exists():
         raise DataError(f"{config.data}: no such data file: pass an MMSA pickle (.pkl), a label.csv or 'synthetic'")
-    dataset, spec = load_with_encoder(config.data, config.text_encoder, SYNTHETIC_DATA_SEED, freeze=config.freeze_text)
+    family = config.family if config.family not in ("", "synthetic") else None  # "": a run from before families
+    dataset, spec = load_with_encoder(config.data, config.text_encoder, SYNTHETIC_DATA_SEED, freeze=config.freeze_text, family=family)
     return (first_samples(dataset, config.max_samples) if config.max_samples else dataset), spec
 
 
@@ -337,7 +337,7 @@ def _complete_epoch_end(run: TrainingRun) -> list[Event]:
                 elapsed_s=entry["elapsed_s"], integrity_r2=dict(entry.get("integrity_r2", {})),
             ))
     for kind in state.get("pending_saves") or []:
-        path = run.run_dir / (best_name(run.dataset.name) if kind == "best" else f"{kind}.pt")
+        path = run.run_dir / (run_best_name(run.config, run.dataset) if kind == "best" else f"{kind}.pt")
         if _saved_epoch(path) == resume.epoch:
             continue
         best = resume.best if kind == "best" else selector.paper_summary(kind[len("best_"):], entry["metrics"]["test"])
@@ -346,6 +346,13 @@ def _complete_epoch_end(run: TrainingRun) -> list[Event]:
     if folder is not None:
         folder.write_metrics(list(resume.history))
     return events
+
+
+def run_best_name(config: TrainConfig, dataset: MSADataset) -> str:
+    """The best checkpoint's file name: after the data family, or a custom data file's stem."""
+    from core.data.family import best_checkpoint_name
+
+    return best_checkpoint_name(config.family or None, config.data, dataset.name)
 
 
 def _saved_epoch(path: Path) -> int | None:

@@ -38,7 +38,8 @@ from core.training.distributed import DistContext
 from core.training.events import CheckpointSaved, EarlyStop, EpochEnd, Event, Finished, RunStarted, StageChange, Step
 from core.training.presets import TrainConfig
 from core.training.rng import capture_rng, restore_rng
-from core.training.run_folder import LAST_NAME, RunFolder, best_name
+from core.data.family import best_checkpoint_name
+from core.training.run_folder import LAST_NAME, RunFolder
 from core.training.schedule import WarmupCosine
 from core.training.selection import Selector
 from core.training.stages import describe_stage, enter_stage, stage_plan
@@ -268,7 +269,7 @@ def train(run: TrainingRun, emit: Callable[[Event], None], stop_requested: Calla
         last_saved = save_last(epoch, epoch + 1, 0, pending=pending, early_stop=decision.stop, announce=False)
         if ctx.is_main:
             if decision.is_best:
-                path = save_checkpoint(checkpoint("best", epoch, selector.summary()), run.run_dir / best_name(dataset.name))
+                path = save_checkpoint(checkpoint("best", epoch, selector.summary()), run.run_dir / best_checkpoint_name(cfg.family or None, cfg.data, dataset.name))
                 saved.append(CheckpointSaved(epoch=epoch, path=str(path), kind="best"))
             for key in decision.improved_paper_keys:
                 summary = selector.paper_summary(key, metrics["test"])
