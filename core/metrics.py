@@ -7,9 +7,11 @@
 - SIMS: ŷ and y clipped to [-1, 1], then binned with intervals closed on the right; MAE and Corr
   on the clipped values; F1 over the two bins; not rounded.
 
-F1 is sklearn's weighted F1 with the truth as the first argument. Constant predictions (or
-labels) make Pearson's correlation undefined: ``Corr`` is NaN and a warning says why; nothing
-crashes.
+F1 is sklearn's weighted F1 with the truth as the first argument, and Acc-2 its
+``accuracy_score``, both computed here in numpy with sklearn's very operations (the same float64
+values to the last bit, tested against sklearn): importing sklearn costs ~1 s, more than a whole
+evaluation of the demo. Constant predictions (or labels) make Pearson's correlation undefined:
+``Corr`` is NaN and a warning says why; nothing crashes.
 """
 
 from __future__ import annotations
@@ -19,7 +21,6 @@ from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
-from sklearn.metrics import accuracy_score, f1_score
 
 from core.errors import ConfigError
 
@@ -88,9 +89,32 @@ def _multiclass_acc(pred: np.ndarray, true: np.ndarray) -> float:
     return float(np.sum(np.round(pred) == np.round(true)) / float(len(true)))
 
 
+def accuracy_score(true: np.ndarray, pred: np.ndarray) -> float:
+    """sklearn's ``accuracy_score(true, pred)``: ``np.average(true == pred)``."""
+    return float(np.average(np.asarray(true) == np.asarray(pred)))
+
+
 def _weighted_f1(true: np.ndarray, pred: np.ndarray) -> float:
-    # zero_division=0 is sklearn's default value without its warning.
-    return float(f1_score(true, pred, average="weighted", zero_division=0))
+    """sklearn's ``f1_score(true, pred, average="weighted", zero_division=0)``: per label of
+    either array (sorted), F1 = 2 tp / (#true + #pred), 0 where that is 0/0; then
+    ``np.average`` weighted by #true (unweighted if every weight is 0, as sklearn)."""
+    true, pred = np.asarray(true).reshape(-1), np.asarray(pred).reshape(-1)
+    labels = np.union1d(true, pred)
+    is_true = true[None, :] == labels[:, None]
+    is_pred = pred[None, :] == labels[:, None]
+    tp = np.count_nonzero(is_true & is_pred, axis=1).astype(np.int64)
+    true_sum = np.count_nonzero(is_true, axis=1).astype(np.int64)
+    pred_sum = np.count_nonzero(is_pred, axis=1).astype(np.int64)
+    denominator = 1.0 * true_sum.astype(np.float64) + pred_sum.astype(np.float64)
+    empty = denominator == 0
+    denominator[empty] = 1
+    f1 = (2.0 * tp.astype(np.float64)) / denominator
+    f1[empty] = 0.0
+    if labels.size == 0:
+        return float("nan")
+    if true_sum.sum() == 0:
+        return float(np.average(f1))
+    return float(np.average(f1, weights=true_sum))
 
 
 def _round4(value: float) -> float:

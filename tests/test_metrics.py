@@ -137,3 +137,22 @@ def test_r2_and_slope():
         assert math.isnan(r2_and_slope([0.1, 0.2], [0.5, 0.5]).r2)
     ignoring_nan = r2_and_slope([0.0, np.nan, 1.0, 0.5], [0.0, 0.3, 1.0, 0.5])
     assert ignoring_nan.n == 3 and ignoring_nan.r2 == pytest.approx(1.0)
+
+
+def test_acc2_and_f1_are_sklearns_to_the_last_bit():
+    """core.metrics computes Acc-2 and weighted F1 in numpy (sklearn's import costs ~1 s); they
+    must be sklearn's accuracy_score and f1_score(average="weighted", zero_division=0) exactly."""
+    sklearn_metrics = pytest.importorskip("sklearn.metrics")
+    from core.metrics import _weighted_f1, accuracy_score
+
+    rng = np.random.default_rng(12)
+    for case in range(600):
+        n = int(rng.integers(1, 60))
+        if case % 3 == 0:  # booleans, as Has0/Non0 (sometimes one class only)
+            true, pred = rng.random(n) < rng.random(), rng.random(n) < rng.random()
+        else:  # SIMS-like bins: small integers, some absent from one side
+            k = int(rng.integers(1, 6))
+            true, pred = rng.integers(0, k, n), rng.integers(0, k + 1, n)
+        want_f1 = sklearn_metrics.f1_score(true, pred, average="weighted", zero_division=0)
+        assert _weighted_f1(true, pred) == want_f1, (case, true, pred)
+        assert accuracy_score(true, pred) == sklearn_metrics.accuracy_score(true, pred), case

@@ -98,7 +98,7 @@ def confusion7(preds: SplitPredictions, labels: np.ndarray) -> list[list[int]]:
 def calibration(key: str, preds: SplitPredictions, integrity_true: np.ndarray, estimates: tuple[bool, bool, bool]) -> Calibration:
     """R² and slope of estimated vs true integrity per estimated modality (None where the model
     does not estimate it, or where the truth does not vary and R² is undefined)."""
-    from core.metrics import r2_and_slope  # sklearn is imported with it; only needed here
+    from core.metrics import r2_and_slope
 
     r2: list[float | None] = []
     slope: list[float | None] = []

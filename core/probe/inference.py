@@ -101,9 +101,18 @@ def forward_stages(
     """The model in two parts: the modalities whose stage is ``known`` are not embedded again
     (``inputs`` may be None when all three are). Returns the predictions and the three stages."""
     with torch.inference_mode(), autocast():
-        stages = [stage if stage is not None else model.embed_modality(m, inputs) for m, stage in enumerate(known)]
+        stages = [stage if stage is not None else compact(model.embed_modality(m, inputs)) for m, stage in enumerate(known)]
         output = model.forward_from_embeddings(stages)
     return to_numpy(output, int(output.prediction.shape[0])), stages
+
+
+def compact(stage: Stage) -> Stage:
+    """The stage's tensors in storage of their own size: an embedding stack is the first 8 tokens
+    of a longer sequence (a view that would keep the whole sequence alive in a cache)."""
+    return tuple(
+        t if t.untyped_storage().nbytes() <= t.numel() * t.element_size() else t.clone(memory_format=torch.contiguous_format)
+        for t in stage
+    )
 
 
 def to_numpy(output, n: int) -> SplitPredictions:

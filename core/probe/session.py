@@ -372,7 +372,7 @@ class Probe:
         return model_inputs(masked, split.audio_lengths[rows], split.vision_lengths[rows], self._device)
 
     def _metrics(self, preds: SplitPredictions) -> dict[str, float]:
-        from core.metrics import compute_metrics  # sklearn: ~1.5 s to import, not needed for a first probe
+        from core.metrics import compute_metrics
 
         with warnings.catch_warnings():  # constant predictions: Corr is NaN, which is the answer
             warnings.simplefilter("ignore", RuntimeWarning)
