@@ -69,7 +69,7 @@ def test_no_plot_and_comma_separated_protocols(run_cli, paths):
         (("--seeds", ","), "error: --seeds ',' is not a list of integers: use e.g. --seeds 1111,1112,1113"),
         (("--protocol", "rate"), "error: evaluation protocol 'rate' is unknown: use rates, droprates, modes or lnln-paper"),
         (("--out", "results.txt"), "error: results.txt: --out must end in .json or .csv"),
-        (("--device", "gpu"), "error: unknown device 'gpu': choose one of auto, cpu, cuda"),
+        (("--device", "gpu"), "error: unknown device 'gpu': choose one of auto, cpu, cuda, cuda:N (e.g. cuda:1)"),
     ],
 )
 def test_bad_options(run_cli, paths, args, message):

@@ -255,7 +255,7 @@ def test_crash_becomes_failed_event(tmp_path):
         (TrainOptions(data="/nonexistent/mosi.pkl"), DataError, "/nonexistent/mosi.pkl: no such data file: pass an MMSA pickle (.pkl), a label.csv or 'synthetic'"),
         (TrainOptions(preset="mosi-paper"), ConfigError, "preset mosi-paper trains on real data: pass --data PATH (an MMSA pickle or label.csv)"),
         (TrainOptions(selection="best"), ConfigError, "unknown selection 'best': choose valid or paper"),
-        (TrainOptions(device="tpu"), ConfigError, "unknown device 'tpu': choose one of auto, cpu, cuda"),
+        (TrainOptions(device="tpu"), ConfigError, "unknown device 'tpu': choose one of auto, cpu, cuda, cuda:N (e.g. cuda:1)"),
     ],
 )
 def test_user_errors_are_one_line(options, error, message):

@@ -1,6 +1,8 @@
 """Where and in which precision models run: training, evaluation and the probe all ask here.
 
-Device: ``auto`` = CUDA when present, else CPU. Precision (``--precision``):
+Device (``--device``): ``auto`` = CUDA when present (under torchrun the rank's GPU), else CPU;
+``cpu``; ``cuda`` (the first GPU, or the rank's); ``cuda:N`` (GPU N, checked against the GPUs
+present). Precision (``--precision``):
 
 - ``fp32``: full float32; the default on CPU (exact reproducibility: the same seed gives
   bit-identical weights, the demo figures are the ones the tests pin).
@@ -24,7 +26,7 @@ import torch
 
 from core.errors import ConfigError
 
-DEVICES = ("auto", "cpu", "cuda")
+DEVICES = ("auto", "cpu", "cuda", "cuda:N")
 PRECISIONS = ("auto", "fp32", "bf16")
 
 
@@ -70,15 +72,35 @@ def resolve_precision(requested: str, device: torch.device) -> torch.dtype | Non
     return torch.bfloat16
 
 
+def parse_device(requested: str) -> tuple[str, int | None]:
+    """``auto|cpu|cuda|cuda:N`` -> (kind, index or None); anything else is a one-line error."""
+    text = str(requested).strip().lower()
+    if text in ("auto", "cpu", "cuda"):
+        return text, None
+    kind, sep, index = text.partition(":")
+    if kind == "cuda" and sep and index.isdigit():
+        return "cuda", int(index)
+    raise ConfigError(f"unknown device {requested!r}: choose one of {', '.join(DEVICES)} (e.g. cuda:1)")
+
+
 def resolve_device(requested: str, local_rank: int = 0, precision: str = "auto") -> DeviceChoice:
-    """Turn ``auto|cpu|cuda`` and ``auto|fp32|bf16`` into a device and its precision; CUDA asked
-    for but absent (or bf16 on a GPU without it) is a user error."""
-    if requested not in DEVICES:
-        raise ConfigError(f"unknown device {requested!r}: choose one of {', '.join(DEVICES)}")
+    """Turn ``auto|cpu|cuda|cuda:N`` and ``auto|fp32|bf16`` into a device and its precision; CUDA
+    asked for but absent, a GPU index beyond the GPUs present (or bf16 on a GPU without it) is a
+    user error."""
+    kind, index = parse_device(requested)
     if precision not in PRECISIONS:
         raise ConfigError(f"unknown precision {precision!r}: choose one of {', '.join(PRECISIONS)}")
     cuda = torch.cuda.is_available()
-    if requested == "cuda" and not cuda:
-        raise ConfigError("--device cuda was asked for but no CUDA GPU is available: use --device cpu or --device auto")
-    device = torch.device("cpu") if requested == "cpu" or not cuda else torch.device("cuda", local_rank)
+    if kind == "cuda" and not cuda:
+        raise ConfigError(f"--device {requested} was asked for but no CUDA GPU is available: use --device cpu or --device auto")
+    if index is not None:
+        count = torch.cuda.device_count()
+        if index >= count:
+            raise ConfigError(f"--device {requested}: this machine has {count} CUDA GPU{'s' if count != 1 else ''} "
+                              f"(cuda:0{f'..cuda:{count - 1}' if count > 1 else ''}): choose one of them")
+        if local_rank != 0:
+            raise ConfigError(f"--device {requested} picks one GPU, and torchrun gives each process its own: use --device cuda")
+        device = torch.device("cuda", index)
+    else:
+        device = torch.device("cpu") if kind == "cpu" or not cuda else torch.device("cuda", local_rank)
     return DeviceChoice(device, resolve_precision(precision, device))

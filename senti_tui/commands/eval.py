@@ -61,7 +61,7 @@ def evaluate(
     per_utterance: Optional[str] = typer.Option(
         None, "--per-utterance", help="Write every prediction (one row per checkpoint, setting, mask seed and utterance) to FILE.csv or FILE.parquet."
     ),
-    device: str = typer.Option("cpu", "--device", help="cpu | cuda | auto"),
+    device: str = typer.Option("cpu", "--device", help="cpu | cuda | cuda:N | auto"),
     precision: str = typer.Option("auto", "--precision", help="fp32 | bf16 | auto (auto: bf16 on a CUDA GPU that supports it, else fp32)."),
     plot: bool = typer.Option(True, "--plot/--no-plot", help="Draw the curves in the terminal."),
 ) -> None:

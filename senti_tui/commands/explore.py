@@ -31,6 +31,7 @@ def explore(
     checkpoints: Optional[List[Path]] = typer.Argument(None, help="Checkpoint files (.pt); several are compared under the identical mask. Default: the shipped demo."),
     data: Optional[str] = typer.Option(None, "--data", help="The data file, when it is not where the checkpoint recorded it (same dims and fingerprint)."),
     split: str = typer.Option("test", "--split", help="test | valid | train"),
+    device: str = typer.Option("cpu", "--device", help="cpu | cuda | cuda:N | auto"),
     precision: str = typer.Option("auto", "--precision", help="fp32 | bf16 | auto (auto: fp32 on CPU)."),
 ) -> None:
     if split not in SPLITS:
@@ -39,7 +40,7 @@ def explore(
     typer.echo(f"opening {', '.join(paths)} …", err=True)
     from senti_tui.apps.explore.backend import open_probe
 
-    probe = open_probe(paths, data=data, split=split, precision=precision)  # SentiError -> one line, exit 2
+    probe = open_probe(paths, data=data, split=split, precision=precision, device=device)  # SentiError -> one line, exit 2
     if not sys.stdout.isatty() or not sys.stdin.isatty():
         # checked after opening, so that a bad checkpoint is reported the same way everywhere
         raise ConfigError("senti-tui explore is an interactive app and needs a terminal (stdin and stdout)")

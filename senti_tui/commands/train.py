@@ -35,6 +35,9 @@ def register(app: typer.Typer) -> None:
 def train(
     model: Optional[str] = typer.Option(None, "--model", help="senti-ifusion | lnln | dar  [default: senti-ifusion]"),
     data: Optional[str] = typer.Option(None, "--data", help="An MMSA pickle, a label.csv, or 'synthetic'."),
+    dataset: Optional[str] = typer.Option(
+        None, "--dataset", help="The data family: mosi | mosei | sims | custom (label range, metrics, paper preset, checkpoint name)  [default: from the path]"
+    ),
     preset: Optional[str] = typer.Option(None, "--preset", help="demo | mosi-paper | mosei-paper | sims-paper"),
     text_encoder: Optional[str] = typer.Option(None, "--text-encoder", help="scratch | minilm | bert-base-uncased | PATH"),
     freeze_text: bool = typer.Option(False, "--freeze-text", help="Keep the text encoder's weights fixed."),
@@ -45,7 +48,7 @@ def train(
     seeds: Optional[str] = typer.Option(
         None, "--seeds", help="Train one run per seed, one after the other, into <out>/seed-<N> (e.g. 1111,1112,1113); eval takes them as one model."
     ),
-    device: str = typer.Option("auto", "--device", help="auto | cpu | cuda (auto: CUDA when present)."),
+    device: str = typer.Option("auto", "--device", help="auto | cpu | cuda | cuda:N (auto: CUDA when present)."),
     precision: str = typer.Option("auto", "--precision", help="fp32 | bf16 | auto (auto: bf16 on a CUDA GPU that supports it, else fp32)."),
     selection: str = typer.Option("valid", "--selection", help="valid, or paper: LNLN's test-split selection (labelled TEST-SELECTED)."),
     out: Optional[str] = typer.Option(None, "--out", help="Run folder (default: a new folder under checkpoints/)."),
@@ -62,7 +65,7 @@ def train(
 
     seed_list = _parse_train_seeds(seeds, seed, resume) if seeds is not None else None
     options = TrainOptions(
-        data=data, preset=preset, text_encoder=text_encoder, freeze_text=freeze_text, epochs=epochs,
+        data=data, dataset=dataset, preset=preset, text_encoder=text_encoder, freeze_text=freeze_text, epochs=epochs,
         batch_size=batch_size, lr=lr, seed=seed, device=device, precision=precision, selection=selection, out=out, resume=resume,
         overrides=parse_set(set_ or []), overwrite=overwrite, config=config,
     )

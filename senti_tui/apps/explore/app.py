@@ -402,11 +402,16 @@ class ExploreApp(App[None]):
     @work(thread=True, group="export", exit_on_error=False)
     def _export(self, settings: ProbeSettings, evaluations: list[SplitEvaluation] | None) -> None:
         from core.per_utterance import explorer_frame, export_name, write
+        from core.provenance import collect
 
         if evaluations is None:
             evaluations = self.backend.evaluate(settings)
         frame = explorer_frame(self.backend, settings, evaluations)
-        path = write(frame, self.export_dir / export_name(str(getattr(self.backend, "split_name", "") or "")))
+        backend = self.backend
+        device = getattr(backend, "device", None) or getattr(backend, "_device", None)
+        record = {**collect(device=device, precision=getattr(backend, "precision", None)), "settings": settings.status(),
+                  "checkpoints": [m.path for m in backend.models]}
+        path = write(frame, self.export_dir / export_name(str(getattr(backend, "split_name", "") or "")), provenance=record)
         self.call_from_thread(self._exported, path.resolve(), len(frame), len(evaluations), settings)
 
     def _exported(self, path: Path, rows: int, models: int, settings: ProbeSettings) -> None:

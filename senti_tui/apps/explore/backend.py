@@ -57,8 +57,10 @@ class ProbeBackend(Protocol):
     def calibration(self, settings: ProbeSettings, cancelled: Cancelled = None) -> list[Calibration]: ...
 
 
-def open_probe(paths: Sequence[str], data: str | None = None, split: str = "test", precision: str = "auto") -> ProbeBackend:
+def open_probe(
+    paths: Sequence[str], data: str | None = None, split: str = "test", precision: str = "auto", device: str = "cpu"
+) -> ProbeBackend:
     """Open the real probe (imports torch; a bad checkpoint or data file raises SentiError)."""
     from core.probe.session import Probe
 
-    return Probe.open(list(paths), data=data, split=split, precision=precision)
+    return Probe.open(list(paths), data=data, split=split, precision=precision, device=device)
