@@ -30,6 +30,7 @@ class TrainOptions:
     resume: str | None = None
     config: str | None = None  # a YAML run configuration (core/training/config_file.py)
     overwrite: bool = False  # train into a folder that already holds a run
+    tensorboard: str | None = None  # also write the event stream as TensorBoard scalars to this folder
     # ``--set section.name=value``: "model.<option>" (the model's config), "protocol.<option>" (the
     # training missingness protocol) or "train.<setting>" (a TrainConfig field); values parsed.
     overrides: dict[str, Any] = field(default_factory=dict)

@@ -60,9 +60,10 @@ SYNTHETIC_DATA_SEED = 0  # the embedded data set is always the seed-0 one (the e
 class TrainingSession:
     """A prepared run. Thread-safe :meth:`request_stop`; :meth:`run` once."""
 
-    def __init__(self, run: TrainingRun) -> None:
+    def __init__(self, run: TrainingRun, tensorboard: str | None = None) -> None:
         self._run = run
         self._stop = threading.Event()
+        self.tensorboard = tensorboard  # a TensorBoard log folder (train --tensorboard), or None
 
     @property
     def run_dir(self) -> Path:
@@ -104,6 +105,10 @@ class TrainingSession:
         listeners: list[Callback] = [run.folder] if run.folder is not None else []
         if run.dist.is_main:
             listeners += list(callbacks)
+            if self.tensorboard is not None:  # train --tensorboard DIR: the same events as scalars
+                from core.training.tensorboard_log import TensorBoardListener
+
+                listeners.append(TensorBoardListener(self.tensorboard))
 
         def emit(event: Event) -> None:
             for listener in listeners:
@@ -140,6 +145,10 @@ def prepare_training(options: TrainOptions) -> TrainingSession:
         raise ConfigError(f"--overwrite starts a new run and --resume {options.resume} continues one: pass only one of them")
     if options.out and not options.resume:
         check_out_folder(Path(options.out), overwrite)
+    if options.tensorboard is not None:
+        from core.training.tensorboard_log import check_available
+
+        check_available(options.tensorboard)
     ctx = distributed.context_from_environment()
     precision = str(named_option(options, "precision"))
     device = resolve_device(options.device, ctx.local_rank, precision)
@@ -203,7 +212,7 @@ def prepare_training(options: TrainOptions) -> TrainingSession:
         folder=RunFolder(run_dir, replace=overwrite and not resume) if ctx.is_main else None,
         resume=resume,
     )
-    return TrainingSession(run)
+    return TrainingSession(run, tensorboard=options.tensorboard)
 
 
 # -- helpers --------------------------------------------------------------------------------

@@ -60,6 +60,9 @@ def train(
         None, "--set", help="Override one setting, repeatable: model.<option>=V, protocol.<option>=V or train.<setting>=V (e.g. model.stage1_epochs=3)."
     ),
     print_config: bool = typer.Option(False, "--print-config", help="Print the resolved configuration as YAML and exit."),
+    tensorboard: Optional[str] = typer.Option(
+        None, "--tensorboard", help="Also write every loss term, metric, lr and integrity R² to this TensorBoard log folder (senti-tui[tensorboard]; with --seeds: DIR/seed-N)."
+    ),
 ) -> None:
     from core.training.config_file import parse_set
 
@@ -67,7 +70,7 @@ def train(
     options = TrainOptions(
         data=data, dataset=dataset, preset=preset, text_encoder=text_encoder, freeze_text=freeze_text, epochs=epochs,
         batch_size=batch_size, lr=lr, seed=seed, device=device, precision=precision, selection=selection, out=out, resume=resume,
-        overrides=parse_set(set_ or []), overwrite=overwrite, config=config,
+        overrides=parse_set(set_ or []), overwrite=overwrite, config=config, tensorboard=tensorboard,
     )
     if model is not None:
         options.model = model
@@ -131,7 +134,8 @@ def _train_seeds(options: TrainOptions, seeds: list[int], interactive: bool, pri
         check_out_folder(seed_folder(base, value), bool(options.overwrite))
     code = 0
     for n, value in enumerate(seeds, start=1):
-        run_options = dataclasses.replace(options, seed=value, out=str(seed_folder(base, value)))
+        run_options = dataclasses.replace(options, seed=value, out=str(seed_folder(base, value)),
+                                          tensorboard=str(seed_folder(Path(options.tensorboard), value)) if options.tensorboard else None)
         if print_config:
             session = prepare_training(run_options)
             typer.echo(f"# seed {value}: {seed_folder(base, value)}")
