@@ -157,3 +157,45 @@ def save_figure(report: "EvaluationReport", path: str | Path) -> Path:
     figure.savefig(buffer, format=path.suffix.lower().lstrip("."), metadata=metadata)
     write_atomic(path, buffer.getvalue(), error=SentiError, remedy="choose another --figure path, or free some space")
     return path
+
+
+def probe_curves_figure(curves, title: str, synthetic: bool = False, test_selected: bool = False):
+    """The explorer's Curves tab as a figure: each key metric against the erased fraction (every
+    modality switched on at rate r, one mask seed), one line per model (``curves``: the
+    :class:`~core.probe.types.Curve` list of ``Probe.curve``)."""
+    from matplotlib.figure import Figure
+
+    present = set(curves[0].points[0].metrics) if curves and curves[0].points else set()
+    keys = KEY_METRICS["sims" if "Mult_acc_2" in present else "mosi"]
+    figure = Figure(figsize=(PANEL_W * len(keys), PANEL_H + 1.0), dpi=DPI, layout="constrained")
+    axes = figure.subplots(1, len(keys), squeeze=False)[0]
+    for ax, key in zip(axes, keys):
+        scale = _scale(key)
+        for index, curve in enumerate(curves):
+            xs = [p.rate for p in curve.points]
+            ys = [scale * float(p.metrics.get(key, math.nan)) for p in curve.points]
+            ax.plot(xs, ys, color=f"C{index % 10}", marker="o", markersize=2.5, linewidth=1.2, label=curve.model_key)
+        ax.set_title(NAMES.get(key, key), fontsize=9)
+        ax.set_ylabel(_label(key), fontsize=8)
+        ax.set_xlabel("erased fraction r (modalities on)", fontsize=8)
+        ax.tick_params(labelsize=7)
+        ax.grid(True, alpha=0.3, linewidth=0.5)
+    handles, labels = axes[0].get_legend_handles_labels()
+    if handles:
+        figure.legend(handles, labels, loc="outside lower center", ncol=min(len(labels), 4), fontsize=8, frameon=False)
+    tags = " · ".join(t for t, on in (("SYNTHETIC", synthetic), ("TEST-SELECTED", test_selected)) if on)
+    figure.suptitle(title + (f"\n{tags}" if tags else ""), fontsize=10)
+    if tags:
+        figure.text(0.995, 0.995, tags, ha="right", va="top", fontsize=11, color="#b00020", fontweight="bold")
+    return figure
+
+
+def save_probe_curves(curves, path: str | Path, title: str, synthetic: bool = False, test_selected: bool = False) -> Path:
+    """:func:`probe_curves_figure` written atomically in the format of ``path``'s suffix."""
+    from core.atomic_write import write_atomic
+
+    path = check_path(path)
+    buffer = io.BytesIO()
+    probe_curves_figure(curves, title, synthetic, test_selected).savefig(buffer, format=path.suffix.lower().lstrip("."))
+    write_atomic(path, buffer.getvalue(), error=SentiError, remedy="free some space, or start the explorer in another folder")
+    return path

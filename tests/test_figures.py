@@ -59,3 +59,36 @@ def test_curves_have_std_bands_and_modes_are_grouped_bars(paths):
 def test_bad_figure_path(run_cli, paths):
     code, out, err = run_cli("eval", str(paths[2]), "--figure", "curves.jpg")
     assert (code, out, err) == (2, "", "error: curves.jpg: --figure must end in .pdf, .png or .svg\n")
+
+
+async def test_the_explorer_saves_the_curves_figure(tmp_path):
+    import time
+
+    from senti_tui.apps.explore.app import ExploreApp
+    from tests.fake_probe import FakeProbe
+
+    probe = FakeProbe(model_names=("senti-ifusion", "lnln"))
+    app = ExploreApp(probe, split_debounce_s=0.02, export_dir=tmp_path)
+    async with app.run_test(size=(120, 36)) as pilot:
+        await pilot.press("v")  # vision off: the curves sweep text and audio
+        await pilot.press("f")
+        deadline = time.monotonic() + 20
+        while not app.exported and time.monotonic() < deadline:
+            await pilot.pause(0.05)
+        assert app.exported, app.errors
+        path = app.exported[0]
+        assert any(n.message == f"wrote the curves to {path}" for n in app._notifications)
+    assert path.name.startswith("curves-") and path.suffix == ".pdf" and path.read_bytes().startswith(b"%PDF")
+
+
+def test_probe_curves_figure_has_one_line_per_model():
+    from core.figures import probe_curves_figure
+    from core.probe.types import ProbeSettings
+    from tests.fake_probe import FakeProbe
+
+    probe = FakeProbe(model_names=("senti-ifusion", "lnln", "dar"))
+    figure = probe_curves_figure(probe.curve(ProbeSettings()), "fake", synthetic=True)
+    axes = figure.get_axes()
+    assert len(axes) == len(KEY_METRICS["mosi"])
+    assert [line.get_label() for line in axes[0].get_lines()] == ["senti-ifusion", "lnln", "dar"]
+    assert "SYNTHETIC" in figure._suptitle.get_text()

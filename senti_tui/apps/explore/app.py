@@ -80,6 +80,7 @@ class ExploreApp(App[None]):
         Binding("left_square_bracket", "tab(-1)", "Tab", show=False),
         Binding("right_square_bracket", "tab(1)", "Tabs", key_display="[ ]"),
         Binding("e", "export_predictions", "Export", show=False),
+        Binding("f", "save_curves", "Save curves", show=False),
     ]
 
     def __init__(
@@ -419,6 +420,31 @@ class ExploreApp(App[None]):
         self.notify(f"wrote {rows:,} rows ({models} model{'s' if models != 1 else ''} × {rows // max(models, 1):,} utterances, "
                     f"{settings.status()}) to {path}", title="Predictions exported", timeout=10, markup=False)
 
+    def action_save_curves(self) -> None:
+        """Save the Curves tab's figure (every key metric against the erased fraction, one line per
+        model, under the current switches and mask seed) as a PDF in the export folder."""
+        settings = self.settings
+        shown = self.split_results.get("curve") if self._split_shown.get("curve") == _job_key("curve", settings) else None
+        self.notify(f"saving the curves under {settings.status()}…", title="Curves", timeout=3, markup=False)
+        self._save_curves(settings, shown)
+
+    @work(thread=True, group="export", exit_on_error=False)
+    def _save_curves(self, settings: ProbeSettings, curves) -> None:
+        from core.figures import save_probe_curves
+
+        if curves is None:
+            curves = self.backend.curve(settings)
+        split = str(getattr(self.backend, "split_name", "") or "split")
+        stamp = time.strftime("%Y%m%d-%H%M%S")
+        title = f"{self.backend.dataset_label} · switches {', '.join(n for n, on in zip(MODALITY_NAMES, settings.enabled) if on) or 'none'} · mask seed {settings.mask_seed}"
+        path = save_probe_curves(curves, self.export_dir / f"curves-{split}-{stamp}.pdf", title, synthetic=bool(self.backend.synthetic),
+                                 test_selected=any(m.test_selected for m in self.models))
+        self.call_from_thread(self._curves_saved, path.resolve())
+
+    def _curves_saved(self, path: Path) -> None:
+        self.exported.append(path)
+        self.notify(f"wrote the curves to {path}", title="Curves saved", timeout=10, markup=False)
+
     @on(Worker.StateChanged)
     def _export_worker_changed(self, event: Worker.StateChanged) -> None:
         if event.worker.group == "export" and event.state == WorkerState.ERROR:
@@ -442,4 +468,5 @@ class ExploreApp(App[None]):
         yield SystemCommand("Search utterances", "Filter the table by id or text", self.action_search)
         yield SystemCommand("Sort utterances", "Split order → largest error first → label", self.action_cycle_sort)
         yield SystemCommand("Export predictions", "Write the split's predictions under the current settings to a CSV", self.action_export_predictions)
+        yield SystemCommand("Save curves", "Write the Curves tab's figure (metrics against the erased fraction) to a PDF", self.action_save_curves)
         yield SystemCommand("Help", "Keys, retention modes and how to read the panes", self.action_help)

@@ -26,6 +26,7 @@ KEYS: tuple[tuple[str, str], ...] = (
     ("r", "reset: everything on, nothing erased, mask seed 1111"),
     ("[ ]", "previous / next tab (Probe, Curves, Cases, Confusion, Calibration)"),
     ("e", "export the split's predictions under the current settings to a CSV file"),
+    ("f", "save the Curves tab's figure (metrics against the erased fraction) as a PDF"),
     ("ctrl+p", "command palette: modes, switches, reset, resample, tabs, search, sort"),
     ("? F1", "this help (Escape closes) — q quits"),
 )
