@@ -31,7 +31,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
-FALLBACK_VERSION = "0.0.0+unknown"  # keep in step with [tool.setuptools_scm] fallback_version
+FALLBACK_VERSION = "0.0"  # keep in step with [tool.setuptools_scm] fallback_version
 SOURCE_ROOT = Path(__file__).resolve().parent.parent
 LIBRARIES = {"torch": "torch", "numpy": "numpy", "transformers": "transformers", "scikit-learn": "scikit-learn",
              "pandas": "pandas"}
