@@ -31,13 +31,20 @@ activation buffers back to the OS on every free; ``MALLOC_MMAP_MAX_=0
 MALLOC_TRIM_THRESHOLD_=68719476736 python benchmarks/model_speed.py ...`` keeps them and measured
 2.07 instead of 1.77 samples/s.
 
+Precision: ``--precision fp32,bf16`` measures each model in both (the forward passes under
+``torch.autocast(dtype=torch.bfloat16)``, as ``train --precision bf16`` runs them; the same model
+and batch, fp32 first) and prints the bf16/fp32 ratio. bf16 is fast only on a CPU with native bf16
+(avx512_bf16 / AMX); the line above the table says whether this one has it.
+
     python benchmarks/model_speed.py                       # both sizes, all models, 1 timed step
     python benchmarks/model_speed.py --sizes mosi --models lnln --steps 3
+    python benchmarks/model_speed.py --sizes mosi --precision fp32,bf16 --threads 1
 """
 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import os
 import time
 from dataclasses import dataclass
@@ -50,6 +57,7 @@ from core.models.base import ModelInput, MSAModel
 from core.models.registry import build_model, model_names
 from core.text_encoders import build_text_encoder, parse_text_encoder
 from core.training.batches import SplitTensors, draw_rates, make_batch
+from core.training.device import resolve_device
 from core.training.stages import enter_stage
 from core.training.step import optimisation_step
 
@@ -69,6 +77,7 @@ VARIANTS = {"lnln": [("lnln+reuse-text", {"reuse_unchanged_text": True})]}
 class Speed:
     size: str
     model: str
+    precision: str
     train: float  # samples/s (wall)
     infer: float  # samples/s (wall)
     train_cpu: float  # samples per CPU-second
@@ -86,6 +95,15 @@ def without_complete(inputs: ModelInput) -> ModelInput:
         text=inputs.text, audio=inputs.audio, vision=inputs.vision,
         audio_lengths=inputs.audio_lengths, vision_lengths=inputs.vision_lengths,
     )
+
+
+def native_bf16() -> str:
+    try:
+        flags = open("/proc/cpuinfo").read()
+    except OSError:
+        return "unknown"
+    found = [flag for flag in ("avx512_bf16", "amx_bf16") if f" {flag}" in flags]
+    return ", ".join(found) if found else "none (emulated: slow)"
 
 
 def matmul_gflops(repeats: int = 10) -> float:
@@ -113,7 +131,7 @@ def timed(step, warmup: int, steps: int) -> tuple[float, float]:
     return (time.perf_counter() - wall) / steps, (time.process_time() - cpu) / steps
 
 
-def train_step(model: MSAModel, inputs: ModelInput, stage: int):
+def train_step(model: MSAModel, inputs: ModelInput, stage: int, autocast=contextlib.nullcontext):
     main = [p for p in model.parameters() if p.requires_grad and id(p) not in {id(a) for a in model.auxiliary_parameters()}]
     enter_stage(model, stage, main)
     optimizer = torch.optim.AdamW([p for p in main if p.requires_grad], lr=1e-4, weight_decay=1e-4)
@@ -122,21 +140,21 @@ def train_step(model: MSAModel, inputs: ModelInput, stage: int):
 
     def step() -> None:
         model.train()
-        optimisation_step(model, inputs, stage, optimizer, aux_optimizer)
+        optimisation_step(model, inputs, stage, optimizer, aux_optimizer, autocast=autocast)
 
     return step
 
 
-def infer_step(model: MSAModel, inputs: ModelInput):
+def infer_step(model: MSAModel, inputs: ModelInput, autocast=contextlib.nullcontext):
     def step() -> None:
         model.eval()
-        with torch.no_grad():
+        with torch.no_grad(), autocast():
             model(inputs)
 
     return step
 
 
-def measure(size: str, names: list[str], batch: int, steps: int, warmup: int) -> list[Speed]:
+def measure(size: str, names: list[str], batch: int, steps: int, warmup: int, precisions: list[str]) -> list[Speed]:
     (audio_len, vision_len), encoder_name, family = SIZES[size]
     dataset = synthesize(SyntheticConfig(seed=0, audio_len=audio_len, vision_len=vision_len)).dataset
     tensors = SplitTensors.from_split(dataset.split("train"))
@@ -149,12 +167,14 @@ def measure(size: str, names: list[str], batch: int, steps: int, warmup: int) ->
         torch.manual_seed(0)
         model = build_model(name, family, dataset.dims, build_text_encoder(spec), overrides)
         inputs = training_batch(name, tensors, dataset, batch, family)
-        train_s, train_cpu = timed(train_step(model, inputs, model.num_stages), warmup, steps)
-        infer_s, infer_cpu = timed(infer_step(model, without_complete(inputs)), warmup, steps)
-        speed = Speed(size, label, batch / train_s, batch / infer_s, batch / train_cpu, batch / infer_cpu)
-        results.append(speed)
-        print(f"  {size:5s} {label:16s} train {speed.train:8.2f}  infer {speed.infer:8.2f} samples/s "
-              f"(per CPU-second: {speed.train_cpu:.2f}, {speed.infer_cpu:.2f}); load {os.getloadavg()[0]:.2f}", flush=True)
+        for precision in precisions:
+            autocast = resolve_device("cpu", precision=precision).autocast
+            train_s, train_cpu = timed(train_step(model, inputs, model.num_stages, autocast), warmup, steps)
+            infer_s, infer_cpu = timed(infer_step(model, without_complete(inputs), autocast), warmup, steps)
+            speed = Speed(size, label, precision, batch / train_s, batch / infer_s, batch / train_cpu, batch / infer_cpu)
+            results.append(speed)
+            print(f"  {size:5s} {label:16s} {precision} train {speed.train:8.2f}  infer {speed.infer:8.2f} samples/s "
+                  f"(per CPU-second: {speed.train_cpu:.2f}, {speed.infer_cpu:.2f}); load {os.getloadavg()[0]:.2f}", flush=True)
         del model
     return results
 
@@ -167,23 +187,31 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--warmup", type=int, default=1, help="untimed steps first")
     parser.add_argument("--batch", type=int, default=64)
     parser.add_argument("--threads", type=int, default=None, help="torch threads (default: torch's choice)")
+    parser.add_argument("--precision", default="fp32", help="comma-separated: fp32, bf16 (autocast)")
     args = parser.parse_args(argv)
+    precisions = [p.strip() for p in args.precision.split(",") if p.strip()]
     if args.threads:
         torch.set_num_threads(args.threads)
     names = [n.strip() for n in args.models.split(",") if n.strip()]
     sizes = [s.strip() for s in args.sizes.split(",") if s.strip()]
     print(f"torch {torch.__version__}, {torch.get_num_threads()} threads, batch {args.batch}, "
           f"{args.steps} timed steps after {args.warmup} warm-up; load average {os.getloadavg()[0]:.2f}; "
-          f"matmul {matmul_gflops():.0f} GFLOPS", flush=True)
-    results = [speed for size in sizes for speed in measure(size, names, args.batch, args.steps, args.warmup)]
+          f"matmul {matmul_gflops():.0f} GFLOPS; native bf16: {native_bf16()}", flush=True)
+    results = [speed for size in sizes for speed in measure(size, names, args.batch, args.steps, args.warmup, precisions)]
     print(f"\nload average at the end {os.getloadavg()[0]:.2f}; matmul {matmul_gflops():.0f} GFLOPS")
-    print(f"{'size':6s} {'model':16s} {'train samples/s':>16s} {'infer samples/s':>16s} {'train /CPU-s':>13s} {'infer /CPU-s':>13s}")
+    print(f"{'size':6s} {'model':16s} {'prec':5s} {'train samples/s':>16s} {'infer samples/s':>16s} {'train /CPU-s':>13s} {'infer /CPU-s':>13s}")
     for r in results:
-        print(f"{r.size:6s} {r.model:16s} {r.train:16.2f} {r.infer:16.2f} {r.train_cpu:13.2f} {r.infer_cpu:13.2f}")
+        print(f"{r.size:6s} {r.model:16s} {r.precision:5s} {r.train:16.2f} {r.infer:16.2f} {r.train_cpu:13.2f} {r.infer_cpu:13.2f}")
+    by_key = {(r.size, r.model, r.precision): r for r in results}
+    for (size, model, precision), r in by_key.items():
+        base = by_key.get((size, model, "fp32"))
+        if precision != "fp32" and base is not None:
+            print(f"{size} {model}: {precision}/fp32 training x{r.train / base.train:.2f} (per CPU-second x{r.train_cpu / base.train_cpu:.2f}), "
+                  f"inference x{r.infer / base.infer:.2f} (x{r.infer_cpu / base.infer_cpu:.2f})")
     for r in results:
         if r.size == "mosi" and r.model.startswith("lnln"):
-            print(f"{r.model} training at MOSI size: {r.train:.2f} samples/s = {r.train / 1.3:.2f} x the official "
-                  "code's 1.3 (target >= 2 x)")
+            print(f"{r.model} {r.precision} training at MOSI size: {r.train:.2f} samples/s = {r.train / 1.3:.2f} x the official "
+                  "code's 1.3 (target >= 2 x fp32, >= 3 x bf16; a stored figure, not measured in this run)")
 
 
 if __name__ == "__main__":
