@@ -15,7 +15,9 @@ split: the per-sample errors mostly cancel; measured <= 0.0005).
 Senti-iFusion is compared with its per-sample dominant modality: with the paper's per-batch
 choice, a batch whose two best modalities have nearly equal mean integrity may switch its
 dominant modality under bf16, which moves the whole batch's predictions (a discrete choice, not
-a rounding error).
+a rounding error). Per sample the same can happen to a sample whose two best estimates are
+within the estimates' tolerance of each other: allowed there only (and for at most 2 % of the
+samples), and such a sample's prediction is not compared.
 """
 
 from __future__ import annotations
@@ -95,12 +97,18 @@ def test_bf16_predictions_are_close_to_fp32(demo_predictions):
     for info, a, b in zip(models, fp32, bf16):
         assert a.prediction.dtype == b.prediction.dtype == np.float32  # converted before any metric
         assert not np.array_equal(a.prediction, b.prediction), info.key  # bf16 really ran
-        assert np.abs(a.prediction - b.prediction).max() <= 0.05, info.key
-        assert np.array_equal(a.dominant, b.dominant), info.key
         estimated = np.isfinite(a.integrity_est)
         assert np.array_equal(estimated, np.isfinite(b.integrity_est))
         if estimated.any():
             assert np.abs(a.integrity_est[estimated] - b.integrity_est[estimated]).max() <= 0.02, info.key
+        # the dominant modality may change only where the two best estimates are within the
+        # estimates' own tolerance of each other (an argmax over a near-tie), and rarely
+        flipped = a.dominant != b.dominant
+        assert flipped.mean() <= 0.02, info.key
+        if flipped.any():
+            best_two = np.sort(a.integrity_est[flipped], axis=1)[:, -2:]
+            assert (best_two[:, 1] - best_two[:, 0] <= 2 * 0.02).all(), info.key
+        assert np.abs(a.prediction - b.prediction)[~flipped].max() <= 0.05, info.key
 
 
 def test_bf16_metrics_are_close_to_fp32(demo_predictions):
