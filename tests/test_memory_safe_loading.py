@@ -91,7 +91,13 @@ CAPPED = textwrap.dedent(
             except MemoryError:
                 code = "MemoryError"
         results.append([code, err.getvalue()])
-    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
+    # VmHWM: this process's own peak. ru_maxrss would also count the pytest process it was forked
+    # from (Linux keeps the pre-exec high-water mark), which grows with the tests run before.
+    try:
+        with open("/proc/self/status") as status:
+            peak = next(int(line.split()[1]) for line in status if line.startswith("VmHWM:")) * 1024
+    except (OSError, StopIteration):
+        peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
     print(json.dumps({{"results": results, "peak": peak}}))
     """
 )
