@@ -45,7 +45,7 @@ def register(app: typer.Typer) -> None:
 
 
 def evaluate(
-    checkpoints: list[str] = typer.Argument(..., metavar="CKPT...", help="Checkpoints written by senti-tui train."),
+    checkpoints: list[str] = typer.Argument(..., metavar="CKPT...", help="Checkpoints written by senti-tui train, or run folders (a folder of seed-N runs: each run's best)."),
     protocol: Optional[list[str]] = typer.Option(
         None, "--protocol",
         help="rates | droprates | modes (repeatable, or comma-separated), or lnln-paper (LNLN's robust evaluation: rates at mask seed 1111 "
@@ -56,10 +56,10 @@ def evaluate(
     split: str = typer.Option("test", "--split", help="Split to evaluate."),
     out: Optional[str] = typer.Option(None, "--out", help="Write results.json or results.csv with full metadata."),
     figure: Optional[str] = typer.Option(
-        None, "--figure", help="Draw each metric against the rate (± std bands; modes as grouped bars) to FILE.pdf, .png or .svg (needs senti-tui[figures])."
+        None, "--figure", help="Draw each metric against the rate (± std bands; modes as grouped bars) to FILE.pdf, .png or .svg (needs the extra senti-tui\\[figures])."
     ),
     per_utterance: Optional[str] = typer.Option(
-        None, "--per-utterance", help="Write every prediction (one row per checkpoint, setting, mask seed and utterance) to FILE.csv or FILE.parquet."
+        None, "--per-utterance", help="Write every prediction (one row per checkpoint, setting, mask seed and utterance) to FILE.csv or FILE.parquet (parquet: senti-tui\\[parquet])."
     ),
     device: str = typer.Option("cpu", "--device", help="cpu | cuda | cuda:N | auto"),
     precision: str = typer.Option("auto", "--precision", help="fp32 | bf16 | auto (auto: bf16 on a CUDA GPU that supports it, else fp32)."),

@@ -61,7 +61,7 @@ def train(
     ),
     print_config: bool = typer.Option(False, "--print-config", help="Print the resolved configuration as YAML and exit."),
     tensorboard: Optional[str] = typer.Option(
-        None, "--tensorboard", help="Also write every loss term, metric, lr and integrity R² to this TensorBoard log folder (senti-tui[tensorboard]; with --seeds: DIR/seed-N)."
+        None, "--tensorboard", help="Also write every loss term, metric, lr and integrity R² to this TensorBoard log folder (senti-tui\\[tensorboard]; with --seeds: DIR/seed-N)."
     ),
 ) -> None:
     from core.training.config_file import parse_set
