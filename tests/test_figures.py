@@ -23,12 +23,16 @@ def paths(tmp_path_factory):
 def test_png_pdf_and_svg_from_the_command(run_cli, paths, tmp_path):
     from matplotlib import image
 
-    png, pdf, svg = tmp_path / "f.png", tmp_path / "f.pdf", tmp_path / "f.svg"
-    for target in (png, pdf, svg):
-        code, out, err = run_cli("eval", *[str(p) for p in paths], "--protocol", "rates,modes", "--seeds", "1111", "--no-plot",
-                                 "--figure", str(target))
-        assert code == 0, err
-        assert f"wrote {target}" in out
+    from core.evaluation import EvaluationReport
+    from core.figures import save_figure
+
+    png, pdf, svg, results = tmp_path / "f.png", tmp_path / "f.pdf", tmp_path / "f.svg", tmp_path / "r.json"
+    code, out, err = run_cli("eval", *[str(p) for p in paths], "--protocol", "rates,modes", "--seeds", "1111", "--no-plot",
+                             "--figure", str(png), "--out", str(results))
+    assert code == 0, err
+    assert f"wrote {png}" in out
+    report = EvaluationReport.from_json(results)  # the same figure in the other formats
+    assert save_figure(report, pdf) == pdf and save_figure(report, svg) == svg
     pixels = image.imread(png)  # PIL through matplotlib
     keys = len(KEY_METRICS["mosi"])
     assert pixels.shape[:2] == (round((PANEL_H * 2 + 1.1) * DPI), round(PANEL_W * keys * DPI))
