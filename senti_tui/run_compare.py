@@ -96,30 +96,47 @@ def summary_rows(runs: list[RunCurves]) -> list[list[str]]:
     return rows
 
 
+MARKERS = ("dot", "x", "+", "o", "*", "#", "@", "%")
+SYMBOLS = {"dot": "•"}
 SUMMARY_HEADER = ["run", "model", "data", "status", "epochs", "best epoch", "best MAE", "best Corr"]
 
 
 def overlay_text(runs: list[RunCurves], width: int = 120, colour: bool = False) -> str:
-    """The panels as plotext text, one line per run (``watch --headless`` with several runs)."""
+    """The panels as plotext text, one line (and marker) per run, two panels side by side
+    (``watch --headless`` with several runs). Each panel is its own plotext figure: subplots
+    share state with other plots drawn in the same process."""
     import re
 
     import plotext as plt
 
-    plt.clear_figure()
-    plt.subplots(2, 2)
-    plt.limitsize(False, False)
-    plt.plotsize(max(60, min(width, 200)), 30)
-    if not colour:
-        plt.theme("clear")
-    for index, (title, key) in enumerate(PANELS):
-        plt.subplot(index // 2 + 1, index % 2 + 1)
-        for run in runs:
+    panel_width = max(40, min(width, 200) // 2 - 1)
+    panels: list[list[str]] = []
+    for title, key in PANELS:
+        plt.clear_figure()
+        plt.limitsize(False, False)
+        plt.plotsize(panel_width, 15)
+        if not colour:
+            plt.theme("clear")
+        for number, run in enumerate(runs):
             xs, ys = run.curve(key)
             pairs = [(x, y) for x, y in zip(xs, ys) if math.isfinite(y)]
-            if pairs:
-                plt.plot([p[0] for p in pairs], [p[1] for p in pairs], label=run.name)
+            if pairs:  # a marker of its own per run: without colour (a pipe) it is what tells the lines apart
+                plt.plot([p[0] for p in pairs], [p[1] for p in pairs], marker=MARKERS[number % len(MARKERS)])
         plt.title(title)
         plt.xlabel("epoch")
-    text = plt.build()
-    plt.clear_figure()
-    return text if colour else re.sub(r"\x1b\[[0-9;]*m", "", text)
+        text = plt.build()
+        plt.clear_figure()
+        text = text if colour else re.sub(r"\x1b\[[0-9;]*m", "", text)
+        panels.append(text.rstrip("\n").split("\n"))
+    lines: list[str] = []
+    for left, right in zip(panels[0::2], panels[1::2]):
+        height = max(len(left), len(right))
+        left_width = max((len(re.sub(r"\x1b\[[0-9;]*m", "", line)) for line in left), default=0)
+        for row in range(height):
+            a = left[row] if row < len(left) else ""
+            b = right[row] if row < len(right) else ""
+            pad = left_width - len(re.sub(r"\x1b\[[0-9;]*m", "", a))
+            lines.append(a + " " * (pad + 2) + b)
+    # the legend as a line of its own (plotext's in-canvas legend breaks after other plots in a process)
+    lines.append("   ".join(f"{SYMBOLS.get(MARKERS[n % len(MARKERS)], MARKERS[n % len(MARKERS)])} {run.name}" for n, run in enumerate(runs)))
+    return "\n".join(lines) + "\n"
