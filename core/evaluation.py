@@ -206,6 +206,11 @@ class EvaluationReport:
     def test_selected(self) -> bool:
         return any(c.test_selected for c in self.checkpoints)
 
+    @property
+    def labels(self) -> str:
+        """The honesty labels every rendering of the report carries: "SYNTHETIC · TEST-SELECTED"."""
+        return " · ".join(tag for tag, on in (("SYNTHETIC", self.synthetic), ("TEST-SELECTED", self.test_selected)) if on)
+
     def to_dict(self) -> dict:
         data = asdict(dataclass_replace(self, utterances=None))
         data.pop("utterances", None)

@@ -63,15 +63,6 @@ def _label(key: str) -> str:
     return NAMES.get(key, key) + ("" if key in ("MAE", "Corr") else " (%)")
 
 
-def _tags(report: "EvaluationReport") -> str:
-    tags = []
-    if report.synthetic:
-        tags.append("SYNTHETIC")
-    if report.test_selected:
-        tags.append("TEST-SELECTED")
-    return " · ".join(tags)
-
-
 def _entry_label(entry) -> str:
     label = entry.key
     if getattr(entry, "train_seeds", None):
@@ -106,7 +97,7 @@ def build_figure(report: "EvaluationReport"):
     handles, labels = axes[0][0].get_legend_handles_labels()
     if handles:
         figure.legend(handles, labels, loc="outside lower center", ncol=min(len(labels), 4), fontsize=8, frameon=False)
-    tag = _tags(report)
+    tag = report.labels
     over = "training seeds (models of several seeds) / mask seeds (single checkpoints)" if report.groups else "mask seeds"
     title = f"senti-tui eval · {report.split} split · mean ± std over {over}"
     figure.suptitle(title + (f"\n{tag}" if tag else ""), fontsize=10, color="black")

@@ -150,15 +150,6 @@ def _family(report: "EvaluationReport") -> str:
     return "sims" if "Mult_acc_2" in report.metric_keys else "mosi"
 
 
-def labels(report: "EvaluationReport") -> str:
-    tags = []
-    if report.synthetic:
-        tags.append("SYNTHETIC")
-    if report.test_selected:
-        tags.append("TEST-SELECTED")
-    return " · ".join(tags)
-
-
 def _entry(report: "EvaluationReport", key: str):
     return next(e for e in report.entries if e.key == key)
 
@@ -207,7 +198,7 @@ def protocol_table(report: "EvaluationReport", name: str, members: list):
     from rich.table import Table
 
     keys = KEY_METRICS[_family(report)]
-    tag = labels(report)
+    tag = report.labels
     from rich.text import Text
 
     title = f"{name} · {report.split} · {_over(report, members)}" + (f" · [bold yellow]{tag}[/]" if tag else "")
@@ -274,7 +265,7 @@ def summary_table(report: "EvaluationReport", name: str = "rates"):
     from core.evaluation import AUC_KEYS
 
     auc_keys = AUC_KEYS[_family(report)]
-    tag = labels(report)
+    tag = report.labels
     entries = [e for e in report.entries if name in e.protocols]
     over = "training seeds (model groups) or mask seeds" if report.groups else "mask seeds"
     table = Table(
@@ -331,7 +322,7 @@ def show_report(report: "EvaluationReport", plot: bool = True) -> None:
     console = Console()
     if not console.is_terminal:  # a file or a pipe: no need to squeeze the tables into 80 columns
         console = Console(width=max(console.width, PIPE_WIDTH))
-    tag = labels(report)
+    tag = report.labels
     if tag:
         console.print(f"[bold yellow]{tag}[/]: " + _tag_explanation(report))
     if report.metadata.get("precision") == "bf16":
