@@ -58,6 +58,8 @@ VARIANTS: dict[str, dict[str, dict[str, object]]] = {
         "conv-club-lr": {"model.alignment": "conv", "model.club_lr": 5e-4},
         "masked-k0.6": {"model.alignment": "masked", "protocol.k": 0.6},
         "masked-long": {"model.alignment": "masked", "train.epochs": 12},
+        "masked-long-club0": {"model.alignment": "masked", "train.epochs": 12, "model.club_nonnegative": True},
+        "masked-club0": {"model.alignment": "masked", "model.club_nonnegative": True},
     },
     "lnln": {"default": {}},
 }

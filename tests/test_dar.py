@@ -292,3 +292,24 @@ def test_aligned_length_is_configurable():
     inputs = random_input(batch=2)
     assert [x.shape for x in model.aligned(inputs.text, inputs.audio, inputs.vision)] == [torch.Size([2, 5, 32])] * 3
     assert torch.isfinite(model(inputs).loss)
+
+
+@pytest.mark.parametrize("floored", [True, False])
+def test_difference_loss_is_floored_at_zero_only_with_club_nonnegative(monkeypatch, floored):
+    """A q_theta that no longer fits (c_i far from mu_i, the batch mean near it) makes the CLUB
+    estimate negative; with ``club_nonnegative`` (default) L_diff is 0 there and gives no gradient."""
+    torch.manual_seed(0)
+    model = build_model("dar", "mosi", SMALL_DIMS, TinyTextEncoder(), {"club_nonnegative": floored})
+    mu = torch.randn(6, 4, 8)
+    monkeypatch.setattr(model, "frozen_club", lambda index, s: (mu, torch.zeros_like(mu)))
+    common = [(-3 * mu).clone().requires_grad_(True) for _ in range(3)]
+    specific = [torch.zeros_like(mu) for _ in range(3)]
+    assert club_upper_bound(mu, torch.zeros_like(mu), common[0]) < 0
+    loss = model.difference_loss(common, specific)
+    if floored:
+        assert loss.item() == 0.0
+        loss.backward()
+        assert all(c.grad is None or c.grad.abs().sum() == 0 for c in common)
+    else:
+        assert loss.item() < 0
+    assert DARConfig(dims=SMALL_DIMS, text_hidden=8).club_nonnegative is True

@@ -70,6 +70,10 @@ class DARConfig:
     task_loss: str = "mse"  # "mse" | "l1" ([A30])
     stop_gradient_targets: bool = False  # detach L_recon's complete-input targets ([A28])
     club_lr: float = 1e-4  # the CLUB networks' own Adam (the trainer owns that optimiser)
+    # L_diff per modality floored at 0. Mutual information is never negative, so a negative CLUB
+    # estimate only says that the lagging q_theta no longer fits; unfloored, the main update
+    # exploits it and the bound ran away (to -2732 by epoch 8 of the 12-epoch demo; docs/models.md §8).
+    club_nonnegative: bool = True
     train_rate_k: float = 0.3  # fixed training missing rate ([A20])
 
     def __post_init__(self) -> None:
@@ -304,7 +308,10 @@ class DAR(MSAModel):
 
     def difference_loss(self, common: list[torch.Tensor], specific: list[torch.Tensor]) -> torch.Tensor:
         """L_diff = sum_m CLUB(H^spec_m; H^com_m), q_theta frozen."""
-        return sum(club_upper_bound(*self.frozen_club(i, s), c) for i, (c, s) in enumerate(zip(common, specific)))
+        bounds = [club_upper_bound(*self.frozen_club(i, s), c) for i, (c, s) in enumerate(zip(common, specific))]
+        if self.config.club_nonnegative:
+            bounds = [bound.clamp(min=0.0) for bound in bounds]
+        return sum(bounds)
 
     def restoration_loss(self, u: list[torch.Tensor], common: list[torch.Tensor], specific: list[torch.Tensor]) -> torch.Tensor:
         """L_re = sum_m MSE(U~^1_m, D^re_m([H~^com of the other two ; H~^spec_m])) (eqs. 10-11)."""
