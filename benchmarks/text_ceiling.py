@@ -1,0 +1,105 @@
+"""What text alone can give on the SYNTHETIC set when it is masked as the modes protocol masks it.
+
+A reference learner, not one of the three models: the demo's scratch text encoder (2-layer BERT,
+hidden 128) with a linear head on [CLS], trained on text only with L1, every epoch on a fresh
+erasure r ~ U(0,1) per utterance (the distribution mode {l} tests with), selected on the valid
+split masked as mode {l} (seed 1111) and measured on the test split masked the same way. It tells
+whether a text-only Corr target (benchmarks/claims.py C2) is within reach of this encoder on this
+data at all: a multimodal model that also sees audio and vision in training cannot be expected to
+beat a model that spends everything on text.
+
+    python benchmarks/text_ceiling.py                 # 15 epochs, seeds 0 1 2
+    python benchmarks/text_ceiling.py --intact        # train and test on intact text
+"""
+
+from __future__ import annotations
+
+import argparse
+import time
+from dataclasses import dataclass
+
+import numpy as np
+
+TEXT_ONLY_MODE = 5  # RETENTION_MODES[5] == ("l",)
+
+
+@dataclass
+class TextReference:
+    seed: int
+    best_epoch: int
+    valid_corr: float
+    test_mae: float
+    test_corr: float
+    seconds: float
+
+
+def _corr(p: np.ndarray, y: np.ndarray) -> float:
+    return float(np.corrcoef(p, y)[0, 1]) if p.std() > 0 else 0.0
+
+
+def train_text_reference(seed: int = 0, epochs: int = 15, lr: float = 1e-3, intact: bool = False) -> TextReference:
+    import torch
+
+    from core.data.sources import load_dataset
+    from core.missingness import ModeSetting, mask_split
+    from core.text_encoders import build_text_encoder, scratch_spec
+
+    torch.manual_seed(seed)
+    data = load_dataset("synthetic")
+    train, valid, test = (data.split(name) for name in ("train", "valid", "test"))
+
+    def text_of(split, mask_seed: int) -> "torch.Tensor":
+        if intact:
+            return torch.as_tensor(split.text_bert)
+        masked = mask_split(split, ModeSetting(mode=TEXT_ONLY_MODE, seed=mask_seed), data.present, data.special_ids)
+        return torch.as_tensor(masked.text_bert)
+
+    encoder = build_text_encoder(scratch_spec(data))
+    head = torch.nn.Linear(encoder.hidden_size, 1)
+    optimizer = torch.optim.AdamW([*encoder.parameters(), *head.parameters()], lr=lr, weight_decay=1e-4)
+    labels = torch.as_tensor(np.asarray(train.labels, dtype=np.float32)).view(-1)
+    x_valid, y_valid = text_of(valid, 1111), np.asarray(valid.labels, dtype=np.float64).ravel()
+    x_test, y_test = text_of(test, 1111), np.asarray(test.labels, dtype=np.float64).ravel()
+
+    def predict(x: "torch.Tensor") -> np.ndarray:
+        encoder.eval()
+        with torch.no_grad():
+            return head(encoder(x)[:, 0]).squeeze(-1).double().numpy()
+
+    best = TextReference(seed, 0, -1.0, float("nan"), float("nan"), 0.0)
+    start = time.perf_counter()
+    generator = torch.Generator().manual_seed(seed)
+    for epoch in range(1, epochs + 1):
+        x_train = text_of(train, 10_000 * seed + epoch)  # a fresh erasure every epoch, as in training
+        encoder.train()
+        for rows in torch.randperm(len(labels), generator=generator).split(64):
+            loss = torch.nn.functional.l1_loss(head(encoder(x_train[rows])[:, 0]).squeeze(-1), labels[rows])
+            optimizer.zero_grad()
+            loss.backward()
+            optimizer.step()
+        valid_corr = _corr(predict(x_valid), y_valid)
+        if valid_corr > best.valid_corr:
+            p = predict(x_test)
+            best = TextReference(seed, epoch, valid_corr, float(np.abs(p - y_test).mean()), _corr(p, y_test), 0.0)
+    best.seconds = time.perf_counter() - start
+    return best
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--epochs", type=int, default=15)
+    parser.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2])
+    parser.add_argument("--intact", action="store_true", help="no erasure (train and test on intact text)")
+    args = parser.parse_args()
+    print(f"SYNTHETIC data; text-only reference learner, {args.epochs} epochs, "
+          f"{'intact text' if args.intact else 'text masked as mode {l} (r ~ U(0,1))'}; selected on valid")
+    results = [train_text_reference(seed, args.epochs, intact=args.intact) for seed in args.seeds]
+    for r in results:
+        print(f"seed {r.seed}: best epoch {r.best_epoch:>2} · valid Corr {r.valid_corr:.3f} · "
+              f"test MAE {r.test_mae:.3f} Corr {r.test_corr:.3f} · {r.seconds:.0f} s")
+    corr = np.array([r.test_corr for r in results])
+    print(f"test Corr mean {corr.mean():.3f} (min {corr.min():.3f}, max {corr.max():.3f}) over {len(results)} seeds")
+
+
+if __name__ == "__main__":
+    main()
