@@ -44,6 +44,8 @@ VARIANTS: dict[str, dict[str, dict[str, object]]] = {
         "projections-extra-token": {"model.stage1_trainable": "projections", "model.prediction_readout": "extra_token"},
         "nonverbal-long": {"model.stage1_trainable": "nonverbal", "train.epochs": 20, "model.stage1_epochs": 4},  # = the demo preset
         "nonverbal": {"model.stage1_trainable": "nonverbal"},
+        "nonverbal-long-sample": {"model.stage1_trainable": "nonverbal", "train.epochs": 20, "model.stage1_epochs": 4, "model.dominant_selection": "sample"},
+        "nonverbal-long-lr2e-3": {"model.stage1_trainable": "nonverbal", "train.epochs": 20, "model.stage1_epochs": 4, "train.lr": 0.002},
         "nonverbal-detach": {"model.stage1_trainable": "nonverbal", "model.detach_targets": True},
         "embeddings": {"model.stage1_trainable": "embeddings"},
         "embeddings-detach": {"model.stage1_trainable": "embeddings", "model.detach_targets": True},
