@@ -12,6 +12,7 @@ Run it as ``python -m tests.fake_training [--model lnln] [--fail]`` to try the a
 from __future__ import annotations
 
 import math
+import os
 import random
 import threading
 import time
@@ -187,7 +188,13 @@ class Pause:
 
 
 class FakeSession:
-    """Implements the session contract: ``run_dir``, ``run(callbacks)``, ``request_stop()``."""
+    """Implements the session contract: ``run_dir``, ``is_main_process``, ``run(callbacks)``,
+    ``request_stop()``."""
+
+    @property
+    def is_main_process(self) -> bool:
+        """Rank 0 of torchrun's RANK (a real session reads it from its DistContext)."""
+        return int(os.environ.get("RANK", "0")) == 0
 
     def __init__(self, run: FakeRun | None = None, pause: Pause | None = None, sleep_s: float = 0.001) -> None:
         self.fake = run or FakeRun()

@@ -1,6 +1,7 @@
 """One module per command group; each exposes ``register(app)``.
 
-Add a group by appending its ``register`` to :data:`REGISTERED`.
+Add a group by writing its module and adding its ``register`` to :data:`REGISTERED` (an import
+error in a command module is an error, never a silently missing command).
 """
 
 from __future__ import annotations
@@ -9,20 +10,13 @@ from typing import Callable
 
 import typer
 
-REGISTERED: list[Callable[[typer.Typer], None]] = []
+from senti_tui.commands import data, eval, explore, models, train, watch
 
-
-def _collect() -> None:
-    import importlib
-
-    for name in ("data", "models", "train", "explore", "eval"):
-        try:
-            module = importlib.import_module(f"senti_tui.commands.{name}")
-        except ModuleNotFoundError as error:  # a group not written yet
-            if error.name != f"senti_tui.commands.{name}":
-                raise
-            continue
-        REGISTERED.append(module.register)
-
-
-_collect()
+REGISTERED: tuple[Callable[[typer.Typer], None], ...] = (
+    data.register,
+    models.register,
+    train.register,
+    watch.register,
+    explore.register,
+    eval.register,
+)

@@ -1,4 +1,4 @@
-"""``senti-tui train`` and ``senti-tui watch``.
+"""``senti-tui train``.
 
 ``train`` turns the options into a :class:`~core.training.options.TrainOptions`, lets
 ``core.training.session.prepare_training`` validate them (a user mistake raises SentiError before
@@ -6,8 +6,7 @@ anything starts: one line, exit 2), then shows the run in the training app with 
 text with ``--headless`` (the default when stdout is not a terminal, or under CI). Under
 ``torchrun`` only rank 0 shows anything; the other ranks train silently.
 
-``watch RUN_DIR`` shows the same app for a run's ``events.jsonl``: it follows a run going on
-elsewhere and replays a finished one at once.
+``senti-tui watch`` (:mod:`senti_tui.commands.watch`) shows the same app for a run folder.
 
 Exit codes: 0 when the run finished (or was stopped and saved), 1 when it failed, 2 for a user
 mistake. torch is imported only inside ``prepare_training``, never at the top of this module.
@@ -15,8 +14,6 @@ mistake. torch is imported only inside ``prepare_training``, never at the top of
 
 from __future__ import annotations
 
-import os
-import sys
 from pathlib import Path
 from typing import Optional
 
@@ -25,11 +22,11 @@ import typer
 from core.errors import SentiError
 from core.training.events import Event, Failed, Finished
 from core.training.options import TrainOptions
+from senti_tui.terminal import is_interactive_terminal
 
 
 def register(app: typer.Typer) -> None:
     app.command("train", help="Train Senti-iFusion, LNLN or DAR with live progress panes (or text with --headless).")(train)
-    app.command("watch", help="Show the training panes for a run folder: follows a run going on, replays a finished one.")(watch)
 
 
 def train(
@@ -74,7 +71,7 @@ def train(
     )
     if model is not None:
         options.model = model
-    interactive = not headless and _interactive()
+    interactive = not headless and is_interactive_terminal()
     if seed_list is not None:
         raise typer.Exit(_train_seeds(options, seed_list, interactive, print_config))
     if interactive:  # loading data and building the model takes a few seconds before the panes
@@ -88,7 +85,7 @@ def train(
     for note in session.notes:
         typer.echo(f"note: {note}", err=True)
     history = _resume_history(resume)
-    if not getattr(session, "is_main_process", _rank() == 0):
+    if not session.is_main_process:
         result = session.run([])  # other ranks compute; rank 0 shows and writes
     elif not interactive:
         from senti_tui.event_sources import SessionSource
@@ -145,7 +142,7 @@ def _train_seeds(options: TrainOptions, seeds: list[int], interactive: bool, pri
         session = prepare_training(run_options)
         for note in session.notes:
             typer.echo(f"note: {note}", err=True)
-        if not getattr(session, "is_main_process", _rank() == 0):
+        if not session.is_main_process:
             result = session.run([])
         elif not interactive:
             from senti_tui.event_sources import SessionSource
@@ -175,53 +172,6 @@ def _default_seeds_dir(options: TrainOptions) -> Path:
     model = named_option(options, "model") or DEFAULT_MODEL
     data = named_option(options, "data") or "synthetic"
     return default_run_dir(str(model), (Path(str(data)).stem if data != "synthetic" else "synthetic") + "-seeds")
-
-
-def watch(
-    run_dirs: list[Path] = typer.Argument(..., metavar="RUN_DIR...", help="A run folder (it holds events.jsonl); several: their curves overlaid."),
-    headless: bool = typer.Option(False, "--headless", help="Print the run as text instead of the panes."),
-) -> None:
-    if len(run_dirs) > 1:
-        _watch_several(run_dirs, headless)
-        return
-    from senti_tui.event_sources import FileSource
-
-    source = FileSource(run_dirs[0])  # a missing folder or events.jsonl -> one line, exit 2
-    if headless or not _interactive():
-        from senti_tui.headless import run_headless
-
-        run_headless(source)
-        return
-    from senti_tui.apps.train.app import TrainApp
-
-    TrainApp(source, mode="watch").run()
-
-
-def _watch_several(run_dirs: list[Path], headless: bool) -> None:
-    """Several runs: their curves overlaid (the compare app, or once as text)."""
-    from senti_tui.run_compare import read_runs
-
-    runs = read_runs(run_dirs)  # a missing folder or events.jsonl -> one line, exit 2
-    if headless or not _interactive():
-        from rich.console import Console
-        from rich.table import Table
-
-        from senti_tui.run_compare import SUMMARY_HEADER, overlay_text, summary_rows
-
-        console = Console(highlight=False)
-        if not console.is_terminal:  # a file or a pipe: room for the table and the four panels
-            console = Console(highlight=False, width=max(console.width, 140))
-        table = Table(title=f"{len(runs)} runs", title_justify="left")
-        for name in SUMMARY_HEADER:
-            table.add_column(name, no_wrap=True)
-        for row in summary_rows(runs):
-            table.add_row(*row)
-        console.print(table)
-        sys.stdout.write(overlay_text(runs, width=max(console.width, 100)).rstrip("\n") + "\n")
-        return
-    from senti_tui.apps.compare.app import CompareApp
-
-    CompareApp(run_dirs).run()
 
 
 def _run_app(session, history: list[Event]) -> Event | None:
@@ -261,18 +211,3 @@ def _exit_code(result: Event | None) -> int:
     if isinstance(result, Failed):
         return 1
     return 0
-
-
-def _interactive() -> bool:
-    """A terminal on both ends and not CI (CI=true is set by most CI systems)."""
-    if os.environ.get("CI", "").lower() not in ("", "0", "false"):
-        return False
-    return sys.stdout.isatty() and sys.stdin.isatty()
-
-
-def _rank() -> int:
-    """torchrun's global rank (0 without torchrun)."""
-    try:
-        return int(os.environ.get("RANK", "0"))
-    except ValueError:
-        return 0
