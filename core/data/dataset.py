@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 MODALITIES: tuple[str, str, str] = ("text", "audio", "vision")
+MODALITY_LETTERS: tuple[str, str, str] = ("l", "a", "v")  # as the papers write them (status line, modes)
 SPLITS: tuple[str, str, str] = ("train", "valid", "test")
 FINGERPRINT_VERSION = 2  # the rule of core.data.fingerprint.fingerprint_splits, recorded with it
 LABEL_RANGES: dict[str, tuple[float, float]] = {

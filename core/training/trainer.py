@@ -28,7 +28,7 @@ from torch import nn
 
 from core.data.dataset import MSADataset
 from core.errors import ConfigError
-from core.missingness import MaskSetting
+from core.missingness.settings import MaskSetting
 from core.models.base import MSAModel
 from core.models.registry import config_to_dict
 from core.training import distributed
