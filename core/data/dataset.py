@@ -35,6 +35,13 @@ class SpecialIds:
     sep: int = 102
 
 
+# BERT's special tokens by id (bert-base-uncased and -chinese alike), [MASK] included: the
+# scratch vocabulary and the synthetic set's reuse them.
+BERT_SPECIAL_TOKENS: dict[int, str] = {
+    SpecialIds.pad: "[PAD]", SpecialIds.unk: "[UNK]", SpecialIds.cls: "[CLS]", SpecialIds.sep: "[SEP]", 103: "[MASK]",
+}
+
+
 @dataclass(frozen=True)
 class FeatureDims:
     """Sequence lengths and feature sizes, read from the data, never assumed."""
@@ -107,7 +114,9 @@ class MSADataset:
     @property
     def metric_family(self) -> str:
         """Which metric set applies: "sims" or "mosi" (MOSI, MOSEI, synthetic, text-only)."""
-        return "sims" if self.name == "sims" else "mosi"
+        from core.metrics import metric_family
+
+        return metric_family(self.name)
 
     def split(self, name: str) -> Split:
         return self.splits[name]
