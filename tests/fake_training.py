@@ -12,6 +12,7 @@ Run it as ``python -m tests.fake_training [--model lnln] [--fail]`` to try the a
 from __future__ import annotations
 
 import math
+import os
 import random
 import threading
 import time
@@ -198,6 +199,11 @@ class FakeSession:
         self.release_on_stop = True  # a paused trainer reaches its next stop check at once
         self.events_emitted: list[Event] = []
         self.notes: list[str] = []
+
+    @property
+    def is_main_process(self) -> bool:
+        """As the real session's: rank 0 of torchrun (RANK), or no torchrun."""
+        return os.environ.get("RANK", "0") == "0"
 
     def request_stop(self) -> None:
         self.stop_requested.set()

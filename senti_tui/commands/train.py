@@ -95,7 +95,7 @@ def train(
     for note in session.notes:
         typer.echo(f"note: {note}", err=True)
     history = _resume_history(resume)
-    if not getattr(session, "is_main_process", _rank() == 0):
+    if not session.is_main_process:
         result = session.run([])  # other ranks compute; rank 0 shows and writes
     elif not interactive:
         from senti_tui.event_sources import SessionSource
@@ -152,7 +152,7 @@ def _train_seeds(options: TrainOptions, seeds: list[int], interactive: bool, pri
         session = prepare_training(run_options)
         for note in session.notes:
             typer.echo(f"note: {note}", err=True)
-        if not getattr(session, "is_main_process", _rank() == 0):
+        if not session.is_main_process:
             result = session.run([])
         elif not interactive:
             from senti_tui.event_sources import SessionSource
@@ -274,11 +274,3 @@ def _interactive() -> bool:
     if os.environ.get("CI", "").lower() not in ("", "0", "false"):
         return False
     return sys.stdout.isatty() and sys.stdin.isatty()
-
-
-def _rank() -> int:
-    """torchrun's global rank (0 without torchrun)."""
-    try:
-        return int(os.environ.get("RANK", "0"))
-    except ValueError:
-        return 0
