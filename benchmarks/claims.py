@@ -54,10 +54,9 @@ class Verdicts:
 
 def measure(paths: dict[str, Path]) -> dict[str, dict]:
     """Per model: metrics per mode, r = 0, text off, droprate 0.5, r = 0.9 predictions, integrity."""
-    from core.missingness import CustomSetting, DroprateSetting, ModeSetting, RateSetting, setting_from_dict
+    from core.missingness import CalibrationSetting, CustomSetting, DroprateSetting, ModeSetting, RateSetting, setting_from_dict
     from core.probe import analysis
     from core.probe.session import Probe
-    from core.probe.settings import CalibrationSetting
     from core.probe.types import ProbeSettings
     from core.training.checkpoint import load_checkpoint
 

@@ -21,6 +21,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from core.errors import ConfigError, SentiError
+from core.metrics import metric_family_of_keys
 
 if TYPE_CHECKING:
     from core.evaluation import EvaluationReport
@@ -52,7 +53,7 @@ def check_path(path: str | Path) -> Path:
 
 
 def _family(report: "EvaluationReport") -> str:
-    return "sims" if "Mult_acc_2" in report.metric_keys else "mosi"
+    return metric_family_of_keys(report.metric_keys)
 
 
 def _scale(key: str) -> float:

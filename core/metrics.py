@@ -45,20 +45,23 @@ SIMS_EDGES = {
     5: np.array([-0.7, -0.1, 0.1, 0.7]),
 }
 
-# Which way each metric improves (for tables and checkpoint selection).
-HIGHER_IS_BETTER = {key: key != "MAE" for key in set(MOSI_KEYS) | set(SIMS_KEYS)}
-
-
 def metric_keys(dataset: str) -> tuple[str, ...]:
-    return SIMS_KEYS if _family(dataset) == "sims" else MOSI_KEYS
+    return SIMS_KEYS if metric_family(dataset) == "sims" else MOSI_KEYS
 
 
-def _family(dataset: str) -> str:
+def metric_family(dataset: str) -> str:
+    """The one switch between the two metric sets: "sims" for SIMS, "mosi" for MOSI, MOSEI, the
+    synthetic set and text-only data (a "sims" or "mosi" family passes through)."""
     if dataset == "sims":
         return "sims"
     if dataset in MOSI_FAMILY:
         return "mosi"
     raise ConfigError(f"no metrics for data set {dataset!r}; use one of mosi, mosei, sims, synthetic, text-only")
+
+
+def metric_family_of_keys(keys) -> str:
+    """The metric family a table of ``keys`` was computed for (only SIMS has ``Mult_acc_2``)."""
+    return "sims" if "Mult_acc_2" in keys else "mosi"
 
 
 def _flat(values: Any) -> np.ndarray:
@@ -168,7 +171,7 @@ def compute_metrics(y_pred: Any, y_true: Any, dataset: str) -> dict[str, float]:
         raise ValueError(f"predictions {pred.shape} and labels {true.shape} differ in size")
     if pred.size == 0:
         raise ValueError("cannot compute metrics on zero samples")
-    return _sims_metrics(pred, true) if _family(dataset) == "sims" else _mosi_metrics(pred, true)
+    return _sims_metrics(pred, true) if metric_family(dataset) == "sims" else _mosi_metrics(pred, true)
 
 
 @dataclass(frozen=True)

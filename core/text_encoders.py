@@ -30,7 +30,7 @@ from typing import TYPE_CHECKING, Any, Protocol
 
 import numpy as np
 
-from core.data.dataset import SpecialIds
+from core.data.dataset import BERT_SPECIAL_TOKENS, SpecialIds
 from core.errors import ConfigError, EncoderUnavailable
 
 if TYPE_CHECKING:
@@ -45,7 +45,6 @@ MINILM_SHA256 = {
     "model.safetensors": "53aa51172d142c89d9012cce15ae4d6cc0ca6895895114379cacb4fab128d9db",
     "vocab.txt": "07eced375cec144d27c900241f3e339478dec958f92fddbc551f295c992038a3",
 }
-BERT_SPECIAL_TOKENS = {0: "[PAD]", 100: "[UNK]", 101: "[CLS]", 102: "[SEP]", 103: "[MASK]"}
 _WORD = re.compile(r"\w+(?:'\w+)*|[^\w\s]")
 
 

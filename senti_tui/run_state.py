@@ -10,6 +10,7 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass, field
 
+from core.models.registry import display_name, find_spec
 from core.training.events import (
     CheckpointSaved,
     EarlyStop,
@@ -22,14 +23,6 @@ from core.training.events import (
     Step,
 )
 
-MODEL_NAMES: dict[str, str] = {"senti-ifusion": "Senti-iFusion", "lnln": "LNLN", "dar": "DAR"}
-
-# What each model's integrity estimate covers, said plainly where the scatter would be.
-INTEGRITY_NOTES: dict[str, str] = {
-    "lnln": "LNLN estimates language integrity only",
-    "dar": "DAR does not estimate integrity",
-}
-
 # Parts of the view an event can change; ``apply`` returns a set of these.
 PROGRESS, LOSSES, EPOCHS, STAGE, CHECKPOINT, HEADER, END = (
     "progress", "losses", "epochs", "stage", "checkpoint", "header", "end",
@@ -37,7 +30,7 @@ PROGRESS, LOSSES, EPOCHS, STAGE, CHECKPOINT, HEADER, END = (
 
 
 def model_display_name(model: str) -> str:
-    return MODEL_NAMES.get(model, model)
+    return display_name(model)
 
 
 class DecimatedSeries:
@@ -244,8 +237,9 @@ class RunState:
         return "running"
 
     def integrity_note(self) -> str | None:
-        """Plain words for a model whose integrity estimate is partial or absent."""
-        return INTEGRITY_NOTES.get(self.model)
+        """Plain words for a model whose integrity estimate is partial or absent (its spec's)."""
+        spec = find_spec(self.model) if self.model else None
+        return spec.integrity_note if spec is not None else None
 
     def last_checkpoint(self, kind_prefix: str) -> CheckpointSaved | None:
         for saved in reversed(self.checkpoints):

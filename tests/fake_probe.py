@@ -19,6 +19,8 @@ from dataclasses import dataclass, field, replace
 from typing import Callable
 
 from core.errors import SentiError
+from core.missingness.settings import EVAL_RATES
+from core.models.registry import model_spec
 from core.probe.types import (
     CLASS7_NAMES,
     MODALITY_NAMES,
@@ -39,13 +41,8 @@ WORDS = (
     "the movie was really good but honestly the ending felt a bit slow and i did not like "
     "how loud the music got during quiet scenes overall it is fine i guess not great"
 ).split()
-FLAGS = {
-    "senti-ifusion": ((True, True, True), True),
-    "lnln": ((True, False, False), True),
-    "dar": ((False, False, False), False),
-}
+# A fake model's bias, so that several models' figures differ (any other model: 0.1).
 OFFSETS = {"senti-ifusion": 0.0, "lnln": 0.15, "dar": -0.2}
-CURVE_RATES = tuple(round(0.1 * i, 1) for i in range(10))
 
 
 def unit(*parts: int) -> float:
@@ -107,11 +104,12 @@ class FakeProbe:
         return Utterance(index=i, id=f"fake{i // 4:02d}_{i % 4}", text=" ".join(words), label=label)
 
     def _info(self, name: str) -> ModelInfo:
-        estimates, dominant = FLAGS[name]
+        spec = model_spec(name)
+        estimates, dominant = spec.estimates_integrity, spec.has_dominant
         selected_on_test = name in self.test_selected
         history = []
         for epoch in range(1, 9):
-            mae = 1.4 - 0.5 * (1 - math.exp(-epoch / 3)) + OFFSETS[name] * 0.3
+            mae = 1.4 - 0.5 * (1 - math.exp(-epoch / 3)) + OFFSETS.get(name, 0.1) * 0.3
             metrics = {"valid": {"MAE": mae, "Corr": 0.3 + 0.05 * epoch, "Mult_acc_7": 0.2 + 0.02 * epoch}}
             if selected_on_test:
                 metrics["test"] = {"MAE": mae + 0.05, "Corr": 0.28 + 0.05 * epoch, "Mult_acc_7": 0.18 + 0.02 * epoch}
@@ -160,16 +158,17 @@ class FakeProbe:
     def _predict(self, name: str, i: int, realised: tuple[float, float, float]) -> ModelPrediction:
         label = self.utterances[i].label
         wobble = (unit(7, i, len(name)) - 0.5) * 0.8
-        prediction = label * (0.35 + 0.6 * realised[0]) + 0.4 * (realised[1] - realised[2]) + OFFSETS[name] + wobble
+        prediction = label * (0.35 + 0.6 * realised[0]) + 0.4 * (realised[1] - realised[2]) + OFFSETS.get(name, 0.1) + wobble
         prediction = round(min(3.0, max(-3.0, prediction)), 4)
-        estimates, has_dominant = FLAGS[name]
+        spec = model_spec(name)
+        estimates, has_dominant = spec.estimates_integrity, spec.has_dominant
         integrity = tuple(
             round(min(1.0, max(0.0, realised[m] + (unit(11, i, m) - 0.5) * 0.1)), 4) if estimates[m] else None
             for m in range(3)
         )
         dominant = None
         if has_dominant:
-            dominant = 0 if name == "lnln" else max(range(3), key=lambda m: (integrity[m] or 0.0, -m))
+            dominant = spec.fixed_dominant if spec.fixed_dominant is not None else max(range(3), key=lambda m: (integrity[m] or 0.0, -m))
         return ModelPrediction(name, prediction, class7(prediction), round(prediction - label, 4), integrity, dominant)  # type: ignore[arg-type]
 
     def run(self, index: int, settings: ProbeSettings) -> ProbeResult:
@@ -251,7 +250,7 @@ class FakeProbe:
     def curve(self, settings: ProbeSettings, cancelled=None) -> list[Curve]:
         self._split("curve", cancelled)
         points: dict[str, list[CurvePoint]] = {name: [] for name in self.model_names}
-        for rate in CURVE_RATES:
+        for rate in EVAL_RATES:
             swept = replace(settings, rates=(rate, rate, rate))
             for evaluation in self._evaluate(swept):
                 points[evaluation.model_key].append(CurvePoint(rate, evaluation.metrics))
@@ -287,7 +286,7 @@ class FakeProbe:
         sweep = [replace(settings, rates=(r, r, r), enabled=(True, True, True)) for r in (0.0, 0.3, 0.6, 0.9)]
         evaluations = [self._evaluate(s) for s in sweep]
         for m_index, name in enumerate(self.model_names):
-            estimates, _ = FLAGS[name]
+            estimates = model_spec(name).estimates_integrity
             if not any(estimates):
                 continue
             points, r2s, slopes = {}, [], []

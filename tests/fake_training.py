@@ -191,11 +191,6 @@ class FakeSession:
     """Implements the session contract: ``run_dir``, ``is_main_process``, ``run(callbacks)``,
     ``request_stop()``."""
 
-    @property
-    def is_main_process(self) -> bool:
-        """Rank 0 of torchrun's RANK (a real session reads it from its DistContext)."""
-        return int(os.environ.get("RANK", "0")) == 0
-
     def __init__(self, run: FakeRun | None = None, pause: Pause | None = None, sleep_s: float = 0.001) -> None:
         self.fake = run or FakeRun()
         self.run_dir = self.fake.run_dir
@@ -205,6 +200,11 @@ class FakeSession:
         self.release_on_stop = True  # a paused trainer reaches its next stop check at once
         self.events_emitted: list[Event] = []
         self.notes: list[str] = []
+
+    @property
+    def is_main_process(self) -> bool:
+        """As the real session's: rank 0 of torchrun (RANK), or no torchrun."""
+        return os.environ.get("RANK", "0") == "0"
 
     def request_stop(self) -> None:
         self.stop_requested.set()

@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 MODALITIES: tuple[str, str, str] = ("text", "audio", "vision")
+MODALITY_LETTERS: tuple[str, str, str] = ("l", "a", "v")  # as the papers write them (status line, modes)
 SPLITS: tuple[str, str, str] = ("train", "valid", "test")
 FINGERPRINT_VERSION = 2  # the rule of core.data.fingerprint.fingerprint_splits, recorded with it
 LABEL_RANGES: dict[str, tuple[float, float]] = {
@@ -32,6 +33,13 @@ class SpecialIds:
     unk: int = 100
     cls: int = 101
     sep: int = 102
+
+
+# BERT's special tokens by id (bert-base-uncased and -chinese alike), [MASK] included: the
+# scratch vocabulary and the synthetic set's reuse them.
+BERT_SPECIAL_TOKENS: dict[int, str] = {
+    SpecialIds.pad: "[PAD]", SpecialIds.unk: "[UNK]", SpecialIds.cls: "[CLS]", SpecialIds.sep: "[SEP]", 103: "[MASK]",
+}
 
 
 @dataclass(frozen=True)
@@ -106,7 +114,9 @@ class MSADataset:
     @property
     def metric_family(self) -> str:
         """Which metric set applies: "sims" or "mosi" (MOSI, MOSEI, synthetic, text-only)."""
-        return "sims" if self.name == "sims" else "mosi"
+        from core.metrics import metric_family
+
+        return metric_family(self.name)
 
     def split(self, name: str) -> Split:
         return self.splits[name]

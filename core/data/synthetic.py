@@ -43,7 +43,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from core.data.dataset import SPLITS, FeatureDims, MSADataset, SpecialIds, Split
+from core.data.dataset import BERT_SPECIAL_TOKENS, SPLITS, FeatureDims, MSADataset, SpecialIds, Split
 from core.data.fingerprint import fingerprint_splits
 
 # ---------------------------------------------------------------------------------------------
@@ -149,8 +149,7 @@ MODIFIER_WEIGHTS = {"down": 1.0, "none": 3.0, "up": 1.5}
 NEGATED_VALUES = {"none": 0.5, "up": 0.75}  # |score| of "not X" / "not really X", whatever X's strength
 CONTRAST_WEIGHTS = (0.2, 0.8)  # "X, but Y": the second clause dominates
 
-BERT_SPECIALS = {0: "[PAD]", 100: "[UNK]", 101: "[CLS]", 102: "[SEP]", 103: "[MASK]"}
-FIRST_WORD_ID = 104
+FIRST_WORD_ID = 104  # after BERT's special ids ([MASK] is 103)
 
 
 def _all_words() -> list[str]:
@@ -169,7 +168,7 @@ def _all_words() -> list[str]:
 
 def build_vocab() -> list[str]:
     """Token strings by id: BERT's special ids, "[unusedN]" for 1..99, then the words."""
-    vocab = [BERT_SPECIALS.get(i, f"[unused{i - 1}]") for i in range(FIRST_WORD_ID)]
+    vocab = [BERT_SPECIAL_TOKENS.get(i, f"[unused{i - 1}]") for i in range(FIRST_WORD_ID)]
     return vocab + _all_words()
 
 

@@ -11,7 +11,7 @@ from typing import ClassVar, Sequence
 import torch
 from torch import nn
 
-MODALITY_INDEX = {"text": 0, "audio": 1, "vision": 2}
+from core.models.spec import ModelSpec
 
 
 @dataclass
@@ -87,10 +87,19 @@ class MSAModel(nn.Module):
     prediction, integrity and dominant modality of :meth:`forward` (eval mode, no labels).
     """
 
+    # A subclass sets ``spec`` (its SPEC); name and capabilities are read from it, never restated.
+    spec: ClassVar[ModelSpec | None] = None
     name: ClassVar[str] = ""
     estimates_integrity: ClassVar[tuple[bool, bool, bool]] = (False, False, False)
     has_dominant: ClassVar[bool] = False
     num_stages: ClassVar[int] = 1
+
+    def __init_subclass__(cls, **kwargs) -> None:
+        super().__init_subclass__(**kwargs)
+        spec = cls.__dict__.get("spec")
+        if spec is not None:
+            cls.name, cls.estimates_integrity, cls.has_dominant = spec.name, spec.estimates_integrity, spec.has_dominant
+            cls.num_stages = spec.stages
 
     def forward(self, inputs: ModelInput, stage: int | None = None) -> ModelOutput:  # pragma: no cover
         raise NotImplementedError
@@ -122,6 +131,12 @@ class MSAModel(nn.Module):
 
     def auxiliary_parameters(self) -> list[nn.Parameter]:
         return []
+
+    @property
+    def auxiliary_lr(self) -> float | None:
+        """Learning rate of the auxiliary part's own optimiser (the spec names the config option)."""
+        auxiliary = self.spec.auxiliary if self.spec is not None else None
+        return None if auxiliary is None else float(getattr(self.config, auxiliary.lr_option))
 
     def auxiliary_loss(self, inputs: ModelInput) -> torch.Tensor | None:
         """Loss of the separately optimised part on detached features, or None."""

@@ -32,12 +32,10 @@ from core.data.dataset import FeatureDims
 from core.errors import ConfigError
 from core.models.base import ModelInput, ModelOutput, MSAModel
 from core.models.blocks import D_MODEL, FeedForward, PreNormAttention, Transformer
+from core.models.dar_spec import SPEC, TRAIN_RATE_K
 
 MODALITIES = ("text", "audio", "vision")
 
-# The fixed training missing rate k ([A20]): the paper's 0.3 for MOSI and 0.4 for MOSEI. DAR has no
-# SIMS result; the other families follow MOSI. The missingness module reads it from here.
-TRAIN_RATE_K = {"mosi": 0.3, "synthetic": 0.3, "text-only": 0.3, "sims": 0.3, "mosei": 0.4}
 ALIGNMENTS = ("conv", "masked")
 
 
@@ -69,12 +67,12 @@ class DARConfig:
     beta: float = 0.1  # weight of L_recon
     task_loss: str = "mse"  # "mse" | "l1" ([A30])
     stop_gradient_targets: bool = False  # detach L_recon's complete-input targets ([A28])
-    club_lr: float = 1e-4  # the CLUB networks' own Adam (the trainer owns that optimiser)
+    club_lr: float = 1e-4  # the CLUB networks' own Adam (the trainer owns it; SPEC.auxiliary names this option)
     # L_diff per modality floored at 0. Mutual information is never negative, so a negative CLUB
     # estimate only says that the lagging q_theta no longer fits; unfloored, the main update
     # exploits it and the bound ran away (to -2732 by epoch 8 of the 12-epoch demo; docs/models.md §8).
     club_nonnegative: bool = True
-    train_rate_k: float = 0.3  # fixed training missing rate ([A20])
+    train_rate_k: float = TRAIN_RATE_K["mosi"]  # fixed training missing rate ([A20], dar_spec.py)
 
     def __post_init__(self) -> None:
         # A checkpoint stores the config as plain dicts (weights_only=True loading).
@@ -210,10 +208,7 @@ def mlp(d_in: int, d_hidden: int, d_out: int) -> nn.Sequential:
 
 
 class DAR(MSAModel):
-    name = "dar"
-    estimates_integrity = (False, False, False)
-    has_dominant = False
-    num_stages = 1
+    spec = SPEC
 
     def __init__(self, config: DARConfig, text_encoder: nn.Module) -> None:
         super().__init__()
@@ -253,11 +248,6 @@ class DAR(MSAModel):
         )
         self.head = nn.Sequential(nn.Linear(9 * d, d), nn.ReLU(), nn.Linear(d, 1))
         self.boot_head = nn.Sequential(nn.Linear(3 * d, d), nn.ReLU(), nn.Linear(d, 1))
-
-    @property
-    def auxiliary_lr(self) -> float:
-        """Learning rate of the CLUB networks' own Adam."""
-        return self.config.club_lr
 
     # -- decouple -----------------------------------------------------------------------------
 

@@ -31,6 +31,7 @@ from core.models.blocks import (
     ModalityEmbedding,
     Transformer,
 )
+from core.models.lnln_spec import SPEC
 
 # Fusion (cross-transformer) depth per data set family: the official configs say 2 for MOSI and
 # 4 for MOSEI/SIMS (the paper says 4 for all; docs/models.md [A4]). Small data sets follow MOSI.
@@ -86,10 +87,7 @@ def deterministic(module: nn.Module) -> bool:
 
 
 class LNLN(MSAModel):
-    name = "lnln"
-    estimates_integrity = (True, False, False)
-    has_dominant = True
-    num_stages = 1
+    spec = SPEC
 
     def __init__(self, config: LNLNConfig, text_encoder: nn.Module) -> None:
         super().__init__()

@@ -1,52 +1,92 @@
-"""Build a model by name.
+"""Models by name: one line per model, naming where its :class:`~core.models.spec.ModelSpec` is.
 
-Each model file defines a config dataclass with ``for_dataset(family, dims, text_hidden)`` giving
-the paper's defaults for a data set family (mosi, mosei, sims, synthetic, text-only) and the model
-class taking ``(config, text_encoder)``. The registry maps names to those pairs, imported lazily
-so that importing the registry is cheap.
+A spec is plain data (display name, capabilities, training protocol, presets, notes) and names
+its model and config classes by dotted path; nothing here imports torch, so the terminal UI
+reads display facts cheaply, and a model's module is imported only when it is built.
+
+Adding a model: write one module with the config dataclass (``for_dataset(family, dims,
+text_hidden)``), the :class:`~core.models.base.MSAModel` subclass and its ``SPEC``; then one
+line, either in :data:`MODELS` below or at run time ``register_model(SPEC)``
+(tests/test_fourth_model.py does that). A spec kept in a torch-free module of its own (as the
+three built-in ones are) keeps the UI from importing torch to show its name.
 """
 
 from __future__ import annotations
 
 import dataclasses
-import importlib
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from torch import nn
-
-from core.data.dataset import FeatureDims
 from core.errors import ConfigError
-from core.models.base import MSAModel
+from core.models.spec import ModelSpec, import_object
 
-# name -> (module, model class, config class)
-MODELS: dict[str, tuple[str, str, str]] = {
-    "senti-ifusion": ("core.models.senti_ifusion", "SentiIFusion", "SentiIFusionConfig"),
-    "lnln": ("core.models.lnln", "LNLN", "LNLNConfig"),
-    "dar": ("core.models.dar", "DAR", "DARConfig"),
+if TYPE_CHECKING:
+    from torch import nn
+
+    from core.data.dataset import FeatureDims
+    from core.models.base import MSAModel
+
+# name -> "module:attribute" of its spec (imported when first asked for)
+MODELS: dict[str, str] = {
+    "senti-ifusion": "core.models.senti_ifusion_spec:SPEC",
+    "lnln": "core.models.lnln_spec:SPEC",
+    "dar": "core.models.dar_spec:SPEC",
 }
+_LOADED: dict[str, ModelSpec] = {}
+
+
+def register_model(spec: ModelSpec | str) -> ModelSpec:
+    """Add a model (its spec, or ``"module:SPEC"``); the same name again replaces it."""
+    if isinstance(spec, str):
+        spec = import_object(spec, "register_model")
+    if not isinstance(spec, ModelSpec):
+        raise ConfigError(f"register_model: {spec!r} is not a ModelSpec: pass the SPEC of a model module")
+    MODELS[spec.name] = f"{spec.model.partition(':')[0]}:SPEC"
+    _LOADED[spec.name] = spec
+    return spec
+
+
+def unregister_model(name: str) -> None:
+    """Remove a model added by :func:`register_model` (tests clean up with it)."""
+    MODELS.pop(name, None)
+    _LOADED.pop(name, None)
 
 
 def model_names() -> list[str]:
     return list(MODELS)
 
 
-def config_class(name: str) -> type:
-    """The config dataclass of model ``name``."""
-    return _classes(name)[1]
-
-
-def _classes(name: str) -> tuple[type[MSAModel], type]:
+def model_spec(name: str) -> ModelSpec:
+    """The spec of model ``name``; an unknown name is a one-line error naming the choices."""
+    spec = _LOADED.get(name)
+    if spec is not None:
+        return spec
     if name not in MODELS:
         raise ConfigError(f"unknown model {name!r}: choose one of {', '.join(MODELS)}")
-    module_name, model_cls, config_cls = MODELS[name]
-    module = importlib.import_module(module_name)
-    return getattr(module, model_cls), getattr(module, config_cls)
+    spec = import_object(MODELS[name], f"model {name!r}")
+    _LOADED[name] = spec
+    return spec
+
+
+def find_spec(name: str) -> ModelSpec | None:
+    """The spec of ``name``, or None for a model this process does not know (e.g. a run of a
+    model registered elsewhere, shown by ``senti-tui watch``)."""
+    return model_spec(name) if name in MODELS else None
+
+
+def display_name(name: str) -> str:
+    """``Senti-iFusion``, ``LNLN``, … (the name itself for a model this process does not know)."""
+    spec = find_spec(name)
+    return spec.display_name if spec is not None else name
+
+
+def config_class(name: str) -> type:
+    """The config dataclass of model ``name``."""
+    return model_spec(name).config_class()
 
 
 def default_config(name: str, family: str, dims: FeatureDims, text_hidden: int, overrides: dict[str, Any] | None = None):
     """The paper's config for ``family``, with ``overrides`` (unknown keys refused)."""
-    _, config_cls = _classes(name)
-    config = config_cls.for_dataset(family, dims, text_hidden)
+    config = config_class(name).for_dataset(family, dims, text_hidden)
     return apply_overrides(name, config, overrides or {})
 
 
@@ -66,16 +106,16 @@ def build_model(
     overrides: dict[str, Any] | None = None,
 ) -> MSAModel:
     """Build ``name`` for feature ``dims`` around ``text_encoder`` (which has ``hidden_size``)."""
-    model_cls, _ = _classes(name)
     config = default_config(name, family, dims, int(text_encoder.hidden_size), overrides)
-    return model_cls(config, text_encoder)
+    return model_spec(name).model_class()(config, text_encoder)
 
 
 def build_model_from_config(name: str, config: dict[str, Any], text_encoder: nn.Module) -> MSAModel:
     """Rebuild a model from the plain config dict a checkpoint stores."""
-    model_cls, config_cls = _classes(name)
+    spec = model_spec(name)
+    config_cls = spec.config_class()
     known = {f.name for f in dataclasses.fields(config_cls)}
-    return model_cls(config_cls(**{k: v for k, v in config.items() if k in known}), text_encoder)
+    return spec.model_class()(config_cls(**{k: v for k, v in config.items() if k in known}), text_encoder)
 
 
 def config_to_dict(config) -> dict[str, Any]:

@@ -50,6 +50,7 @@ from core.models.blocks import (
     merge_heads,
     split_heads,
 )
+from core.models.senti_ifusion_spec import SPEC
 
 # Prediction cross-transformer depth per data set family: as LNLN's configs, 2 for MOSI and 4 for
 # MOSEI/SIMS (docs/models.md §3.4); small data sets follow MOSI.
@@ -225,10 +226,7 @@ def hyper_step(
 
 
 class SentiIFusion(MSAModel):
-    name = "senti-ifusion"
-    estimates_integrity = (True, True, True)
-    has_dominant = True
-    num_stages = 2
+    spec = SPEC
 
     def __init__(self, config: SentiIFusionConfig, text_encoder: nn.Module) -> None:
         super().__init__()

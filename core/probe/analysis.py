@@ -13,7 +13,6 @@ from core.probe.inference import SplitPredictions
 from core.probe.types import CLASS7_NAMES, Calibration, Case
 
 CASE_KINDS = ("error", "polarity flip", "integrity misestimate")
-CLASSES7 = tuple(sorted(CLASS7_NAMES))  # -3 .. 3
 
 
 def class7(values: np.ndarray | float) -> np.ndarray:

@@ -53,7 +53,8 @@ import numpy as np
 import torch
 
 from core.data.dataset import MSADataset, Split
-from core.missingness import MaskSetting, apply_missingness, mask_split, present_vector
+from core.missingness.appliers import apply_missingness, mask_split
+from core.missingness.settings import EVAL_RATES, CalibrationSetting, MaskSetting, present_vector
 from core.probe import analysis
 from core.probe.display import display_inputs, display_tokenizer
 from core.probe.inference import (
@@ -70,7 +71,7 @@ from core.probe.inference import (
     supports_stages,
 )
 from core.probe.loading import OpenedModel, check_split, load_checkpoints, load_shared_dataset, model_keys, open_model
-from core.probe.settings import CalibrationSetting, at_rate, cache_key, to_mask_setting
+from core.probe.settings import at_rate, cache_key, to_mask_setting
 from core.probe.stages import ROW_CACHE_BYTES, SPLIT_CACHE_BYTES, TensorLRU, nbytes, row_mask_keys, split_modality_keys
 from core.probe.types import (
     Calibration,
@@ -89,7 +90,7 @@ from core.training.device import DeviceChoice, resolve_device
 
 __all__ = ["Probe", "ProbeCancelled", "DEFAULT_CURVE_RATES"]
 
-DEFAULT_CURVE_RATES: tuple[float, ...] = tuple(round(0.1 * i, 1) for i in range(10))  # 0.0 .. 0.9
+DEFAULT_CURVE_RATES: tuple[float, ...] = EVAL_RATES  # 0.0 .. 0.9, as eval's rates protocol
 SPLIT_DOMINANT = ("checkpoint", "sample")
 FOREGROUND_WAIT_S = 0.25  # a background batch waits at most this long for a probe to finish
 _PREDICTION_CACHE = 64  # per setting: every model's predictions over the split

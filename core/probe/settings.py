@@ -8,19 +8,16 @@ change a mask.
   set's absent modalities); when every rate is 0 or 1 the mask does not depend on the seed
   (``u`` lies in (0, 1]), so the seed is left out -- the complete input is one entry whatever
   the seed, and so is "all off".
-- :class:`CalibrationSetting`: r ~ U(0, 1) per sample on the enabled modalities, the others off,
-  for the calibration view (a uniform setting gives every sample the same true integrity, and
-  R² needs the truth to vary).
+- the calibration view's setting is :class:`core.missingness.settings.CalibrationSetting`.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from typing import ClassVar, Hashable
+from typing import Hashable
 
 import numpy as np
 
-from core.missingness import CustomSetting, DroprateSetting, MaskDraw, MaskSetting, RateSetting, present_vector
+from core.missingness.settings import CustomSetting, MaskSetting, RateSetting
 from core.probe.types import ProbeSettings
 
 
@@ -48,17 +45,3 @@ def cache_key(setting: MaskSetting, present: np.ndarray) -> Hashable:
     seed = None if all(r in (0.0, 1.0) for r in rates) else int(setting.seed)  # type: ignore[attr-defined]
     return ("uniform", rates, seed)
 
-
-@dataclass(frozen=True)
-class CalibrationSetting(MaskSetting):
-    """r ~ U(0,1) per sample and enabled modality (hashed from the seed); switched-off ones r = 1."""
-
-    kind: ClassVar[str] = "calibration"
-    enabled: tuple[bool, bool, bool] = (True, True, True)
-    seed: int = 1111
-
-    def draw(self, sample_ids, present=None, epoch=0) -> MaskDraw:
-        draw = DroprateSetting(droprate=0.0, seed=self.seed).draw(sample_ids, present_vector(present), epoch)
-        rates = draw.rates.copy()
-        rates[:, ~np.asarray(self.enabled, dtype=bool)] = 1.0
-        return MaskDraw(rates, draw.mask_seed)

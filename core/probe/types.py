@@ -8,6 +8,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from core.data.dataset import MODALITY_LETTERS
+from core.missingness.settings import DEFAULT_EVAL_SEED
+
 MODALITY_NAMES: tuple[str, str, str] = ("text", "audio", "vision")
 
 # MOSI's 7 classes: the label rounded after clipping to [-3, 3].
@@ -32,7 +35,7 @@ class ProbeSettings:
 
     enabled: tuple[bool, bool, bool] = (True, True, True)
     rates: tuple[float, float, float] = (0.0, 0.0, 0.0)
-    mask_seed: int = 1111
+    mask_seed: int = DEFAULT_EVAL_SEED
     mode: int | None = None
 
     def effective_rates(self) -> tuple[float, float, float]:
@@ -40,10 +43,7 @@ class ProbeSettings:
 
     def status(self) -> str:
         """A compact plain-text form for the status line, e.g. ``l:0.30 a:off v:0.00 seed:1111``."""
-        parts = [
-            f"{name[0] if name != 'text' else 'l'}:{'off' if not on else f'{rate:.2f}'}"
-            for name, rate, on in zip(MODALITY_NAMES, self.rates, self.enabled)
-        ]
+        parts = [f"{letter}:{'off' if not on else f'{rate:.2f}'}" for letter, rate, on in zip(MODALITY_LETTERS, self.rates, self.enabled)]
         return " ".join(parts) + f" seed:{self.mask_seed}"
 
 

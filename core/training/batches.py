@@ -6,9 +6,9 @@
   (seed, epoch): the order of epoch e is a pure function of the run's seed and e, on one
   process or many, which is what makes resuming at any batch exact.
 - :func:`draw_rates` draws the missing rates of a whole split for one epoch (a [N,3] array,
-  keyed by (seed, epoch, sample id) in :mod:`core.missingness`), and :func:`make_batch` indexes
+  keyed by (seed, epoch, sample id) in :mod:`core.missingness.hashing`), and :func:`make_batch` indexes
   the complete tensors, copies them to the device and erases the batch in one call of
-  :func:`core.missingness.apply_missingness_torch` — no Python loop over samples or tokens.
+  :func:`core.missingness.appliers.apply_missingness_torch` — no Python loop over samples or tokens.
 """
 
 from __future__ import annotations
@@ -20,7 +20,8 @@ import torch
 from torch.utils.data import DistributedSampler
 
 from core.data.dataset import SpecialIds, Split
-from core.missingness import MaskDraw, MaskSetting, apply_missingness_torch
+from core.missingness.appliers import apply_missingness_torch
+from core.missingness.settings import MaskDraw, MaskSetting
 from core.models.base import ModelInput
 from core.training.distributed import DistContext
 

@@ -199,11 +199,11 @@ def load_checkpoint(path: str | Path) -> Checkpoint:
     missing = [key for key in REQUIRED_KEYS if key not in payload]
     if missing:
         raise CheckpointError(f"{path}: checkpoint lacks {', '.join(missing)}: the file is damaged; retrain it with senti-tui train")
-    from core.models.registry import MODELS
+    from core.models.registry import model_names
 
-    if isinstance(payload["model"], str) and payload["model"] not in MODELS:
+    if isinstance(payload["model"], str) and payload["model"] not in model_names():
         raise CheckpointError(f"{path}: is a checkpoint of the model {payload['model']!r}, which this senti-tui does not build "
-                              f"(it builds {', '.join(MODELS)}): open it with the senti-tui version that wrote it")
+                              f"(it builds {', '.join(model_names())}): open it with the senti-tui version that wrote it")
     problem = _schema_problem(payload)
     if problem is not None:
         raise CheckpointError(f"{path}: checkpoint {problem}: the file was edited or damaged; retrain it with senti-tui train")
@@ -297,9 +297,9 @@ def _schema_problem(payload: dict) -> str | None:
 def _model_config_problem(model: str, config: dict, dims: dict) -> str | None:
     import dataclasses
 
-    from core.models.registry import _classes
+    from core.models.registry import config_class
 
-    _, config_cls = _classes(model)
+    config_cls = config_class(model)
     fields = {f.name: f for f in dataclasses.fields(config_cls)}
     extra = sorted(str(k) for k in config if k not in fields)
     if extra:

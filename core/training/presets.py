@@ -20,6 +20,7 @@ from pathlib import Path
 from dataclasses import asdict, dataclass, field, fields, replace
 
 from core.errors import ConfigError
+from core.models.registry import config_class, model_spec
 from core.training.options import DEFAULT_MODEL, TrainOptions
 from core.training.schedule import scaled_warmup
 
@@ -64,20 +65,16 @@ class TrainConfig:
         return cls(**{k: v for k, v in data.items() if k in known})
 
 
-# Per model: the paper's seed, epochs, validation criterion and early stopping (§2.4, §3.5, §4).
-PAPER_MODEL = {
-    "lnln": {"seed": 1111, "epochs": 200, "select_on": "MAE", "patience": None, "patience_stage": 1},
-    "senti-ifusion": {"seed": 1112, "epochs": 150, "select_on": "val_loss", "patience": 30, "patience_stage": 2},
-    "dar": {"seed": 1111, "epochs": 200, "select_on": "val_loss", "patience": None, "patience_stage": 1},
-}
+# Shared by every model in the papers' presets; each model's own values are its spec's ``paper``
+# (docs/models.md §2.4, §3.5, §4) and ``paper_by_preset``.
 PAPER_COMMON = {"batch_size": 64, "lr": 1e-4, "weight_decay": 1e-4}
 PAPER_TEXT_ENCODER = {"mosi-paper": "bert-base-uncased", "mosei-paper": "bert-base-uncased", "sims-paper": "bert-base-chinese"}
 
 
 def paper_preset(preset: str, model: str) -> dict:
-    values = {**PAPER_COMMON, **PAPER_MODEL[model], "text_encoder": PAPER_TEXT_ENCODER[preset], "model_overrides": {}}
-    if model == "senti-ifusion" and preset == "mosei-paper":
-        values["epochs"] = 200  # MOSEI: 200 epochs, stage 1 still 40 ([A19])
+    spec = model_spec(model)
+    values = {**PAPER_COMMON, **copy.deepcopy(dict(spec.paper)), "text_encoder": PAPER_TEXT_ENCODER[preset], "model_overrides": {}}
+    values.update(copy.deepcopy(dict(spec.paper_by_preset.get(preset, {}))))
     values["warmup_epochs"] = scaled_warmup(values["epochs"])  # 20 of 200, 15 of 150
     return values
 
@@ -87,33 +84,8 @@ def paper_preset(preset: str, model: str) -> dict:
 # data need them to converge in a few epochs), no warm-up (LNLN's 10% of 8-14 epochs would spend
 # the whole first epoch at lr 0), and narrower attention (d 64, 4 heads x 16: ~4x faster, and
 # checkpoints small enough to ship). Measured quiet on this machine (benchmarks/train_demo.py):
-# see checkpoints/README.md. Senti-iFusion marks padding frames (so Î can tell erased frames from
-# padding on the short synthetic clips), gets a 4-epoch stage 1 for its estimator in which the
-# audio/vision embedding transformers train too (with the paper's projections-only stage 1, Î for
-# audio and vision reached R² 0.68 / 0.66 only; docs/models.md §8), and stops L_pred's gradient
-# through Î (eq. 8), which otherwise pulls the estimates away from the truth in stage 2.
-# DAR's CLUB term diverged at 1e-3 on this data.
-DEMO_MODEL = {
-    "lnln": {"epochs": 12, "lr": 1e-3, "model_overrides": {"d": 64, "heads": 4, "dim_head": 16}},
-    "senti-ifusion": {
-        "epochs": 20,
-        "lr": 1e-3,
-        "model_overrides": {
-            "stage1_epochs": 4,
-            "stage1_trainable": "nonverbal",
-            "d": 64,
-            "heads": 4,
-            "dim_head": 16,
-            "prediction_readout": "target_mean",
-            "mark_padding": True,
-            "detach_integrity": True,
-        },
-    },
-    # DAR: 12 epochs (8 left the r = 0.5 MAE at 1.187 once selection moved to the rate k, [A32]).
-    "dar": {"epochs": 12, "lr": 5e-4, "model_overrides": {"d": 64, "heads": 4, "dim_head": 16}},
-}
-
-
+# see checkpoints/README.md. Each model's epochs, lr and model overrides are its spec's ``demo``
+# (why each differs is said there).
 def demo_preset(model: str) -> dict:
     return {
         "data": "synthetic",
@@ -126,18 +98,12 @@ def demo_preset(model: str) -> dict:
         "patience": None,
         "patience_stage": 1,
         "model_overrides": {},
-        **copy.deepcopy(DEMO_MODEL[model]),
+        **copy.deepcopy(dict(model_spec(model).demo)),
     }
 
 
-# Narrower models where the config allows it: tiny is about the loop, not the model's quality.
-TINY_OVERRIDES = {
-    "lnln": {"d": 64},
-    "dar": {"d": 64, "heads": 4, "dim_head": 16},
-    "senti-ifusion": {"stage1_epochs": 1},
-}
-
-
+# Narrower models where the config allows it (the spec's ``tiny``): tiny is about the loop, not
+# the model's quality.
 def tiny_preset(model: str) -> dict:
     return {
         "data": "synthetic",
@@ -151,7 +117,7 @@ def tiny_preset(model: str) -> dict:
         "select_on": "MAE",
         "patience": None,
         "patience_stage": 1,
-        "model_overrides": dict(TINY_OVERRIDES[model]),
+        "model_overrides": copy.deepcopy(dict(model_spec(model).tiny)),
         "max_samples": 32,
     }
 
@@ -188,7 +154,6 @@ def apply_overrides(values: dict, overrides: dict) -> None:
 def resolve_config(options: TrainOptions) -> TrainConfig:
     """Merge, lowest first: the preset, the ``--config`` file, the command-line options, ``--set``
     (core/training/config_file.py). Unknown names and wrong types are one-line errors."""
-    from core.models.registry import config_class, model_names
     from core.training.config_file import OPTION_KEYS, check_types, read_config_file
 
     from_file = read_config_file(options.config) if options.config else {}
@@ -198,8 +163,7 @@ def resolve_config(options: TrainOptions) -> TrainConfig:
     options = replace(options, **{k: str(v) for k, v in chosen.items()})
     if options.model is None:
         options = replace(options, model=DEFAULT_MODEL)
-    if options.model not in model_names():
-        raise ConfigError(f"unknown model {options.model!r}: choose one of {', '.join(model_names())}")
+    model_spec(options.model)  # an unknown name: one line naming the choices
     if options.preset is not None and options.preset not in PRESETS:
         raise ConfigError(f"unknown preset {options.preset!r}: choose one of {', '.join(PRESETS)}")
     if options.selection not in SELECTIONS:

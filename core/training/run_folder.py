@@ -93,10 +93,6 @@ def write_text_atomic(path: Path, text: str) -> None:
     write_atomic(path, text, remedy="free some space, or resume the run from a folder on another disk")
 
 
-def read_config(run_dir: Path) -> dict:
-    return json.loads((run_dir / CONFIG_NAME).read_text(encoding="utf-8"))
-
-
 class RunFolder:
     """Writes one run's files; only rank 0 has one. ``replace``: the folder's old run is removed
     when the new one starts (``train --overwrite``)."""

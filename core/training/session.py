@@ -27,7 +27,8 @@ from core.data.dataset import MSADataset
 from core.data.fingerprint import fingerprint_matches, fingerprint_of, recorded_version
 from core.data.sources import SYNTHETIC, check_token_ids, first_samples, load_with_encoder
 from core.errors import ConfigError, DataError, SentiError
-from core.missingness import MaskSetting, default_training_protocol
+from core.missingness.protocols import training_protocol
+from core.missingness.settings import MaskSetting
 from core.models.base import MSAModel
 from core.models.registry import build_model, config_to_dict
 from core.provenance import collect as collect_provenance
@@ -274,16 +275,8 @@ def _load_data(config: TrainConfig) -> tuple[MSADataset, TextEncoderSpec]:
 
 
 def _training_protocol(config: TrainConfig, dataset: MSADataset, model: MSAModel) -> MaskSetting:
-    """The model's own protocol (lnln / ifusion / dar), keyed by the run's seed."""
-    protocol = default_training_protocol(config.model, dataset.name, config.seed)
-    if config.model == "dar":  # the model's config holds the paper's k for this family ([A20])
-        protocol = dataclasses.replace(protocol, k=float(model.config.train_rate_k))
-    if config.protocol:
-        try:
-            protocol = dataclasses.replace(protocol, **config.protocol)
-        except TypeError:
-            raise ConfigError(f"the {protocol.kind} missingness protocol has no option among {', '.join(sorted(config.protocol))}") from None
-    return protocol
+    """The model's own protocol (its spec's), keyed by the run's seed, with ``--set protocol.*``."""
+    return training_protocol(config.model, dataset.name, config.seed, model.config, config.protocol)
 
 
 def _resume_checkpoint(options: TrainOptions) -> Checkpoint:

@@ -1,4 +1,6 @@
-"""Staged training (Senti-iFusion: integrity estimation first, docs/models.md §3.5 / [A18]).
+"""Staged training: a model whose spec has ``stages > 1`` (Senti-iFusion: integrity estimation
+first, docs/models.md §3.5 / [A18]) names each stage's parameters and words itself
+(``stage_parameters``, ``describe_stage``, ``stage_of_epoch``); nothing here knows a model.
 
 How a frozen parameter stays *exactly* unchanged, weight decay included: entering a stage sets
 ``requires_grad`` to True only on the parameters the model lists for that stage
@@ -11,7 +13,8 @@ joining in stage 2 starts with fresh Adam moments, as if the optimiser were rebu
 
 Parameters that never train stay frozen whatever the stage: those built with
 ``requires_grad=False`` (BERT's unused pooler; the whole text encoder under ``--freeze-text``).
-The auxiliary parameters (DAR's CLUB networks) belong to their own optimiser and are left alone.
+The auxiliary parameters (the spec's ``auxiliary`` part, e.g. DAR's CLUB networks) belong to their
+own optimiser and are left alone.
 """
 
 from __future__ import annotations

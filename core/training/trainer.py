@@ -27,7 +27,8 @@ import torch
 from torch import nn
 
 from core.data.dataset import MSADataset
-from core.missingness import MaskSetting
+from core.errors import ConfigError
+from core.missingness.settings import MaskSetting
 from core.models.base import MSAModel
 from core.models.registry import config_to_dict
 from core.training import distributed
@@ -66,6 +67,16 @@ class TrainingRun:
     resume: Checkpoint | None = None
 
 
+def _auxiliary_optimizer(model: MSAModel, parameters: list) -> torch.optim.Optimizer | None:
+    """The auxiliary part's own Adam (DAR's CLUB networks), at the lr its spec names."""
+    if not parameters:
+        return None
+    if model.auxiliary_lr is None:
+        raise ConfigError(f"model {model.name!r} has auxiliary parameters but its spec names no auxiliary optimiser: "
+                          "set auxiliary=AuxiliaryOptimiser(lr_option=...) in its ModelSpec")
+    return torch.optim.Adam(parameters, lr=model.auxiliary_lr)
+
+
 def train(run: TrainingRun, emit: Callable[[Event], None], stop_requested: Callable[[], bool]) -> Finished:
     cfg, dataset, raw_model, dev, ctx = run.config, run.dataset, run.model, run.device, run.dist
     started = time.perf_counter()
@@ -84,7 +95,7 @@ def train(run: TrainingRun, emit: Callable[[Event], None], stop_requested: Calla
     aux_ids = {id(p) for p in aux_params}
     main_params = [p for p in raw_model.parameters() if p.requires_grad and id(p) not in aux_ids]
     optimizer = torch.optim.AdamW(main_params, lr=cfg.lr, weight_decay=cfg.weight_decay)
-    aux_optimizer = torch.optim.Adam(aux_params, lr=float(getattr(raw_model, "auxiliary_lr", 1e-4))) if aux_params else None
+    aux_optimizer = _auxiliary_optimizer(raw_model, aux_params)
     aux_names = [name for name, p in raw_model.named_parameters() if id(p) in aux_ids]
     schedule = WarmupCosine(cfg.lr, cfg.epochs, cfg.warmup_epochs)
     selector = Selector(cfg.selection, cfg.select_on, cfg.patience, cfg.patience_stage, dataset.metric_family)

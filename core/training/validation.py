@@ -17,7 +17,7 @@ import torch
 
 from core.data.dataset import MODALITIES, SpecialIds
 from core.metrics import compute_metrics, r2_and_slope
-from core.missingness import MaskDraw
+from core.missingness.settings import MaskDraw
 from core.models.base import MSAModel
 from core.training.batches import SplitTensors, eval_batches, make_batch
 from core.training.device import DeviceChoice

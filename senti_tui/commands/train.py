@@ -20,17 +20,24 @@ from typing import Optional
 import typer
 
 from core.errors import SentiError
+from core.models.registry import display_name, model_names
 from core.training.events import Event, Failed, Finished
-from core.training.options import TrainOptions
+from core.training.options import DEFAULT_MODEL, TrainOptions
 from senti_tui.terminal import is_interactive_terminal
 
 
 def register(app: typer.Typer) -> None:
-    app.command("train", help="Train Senti-iFusion, LNLN or DAR with live progress panes (or text with --headless).")(train)
+    app.command("train", help=f"Train {_model_list()} with live progress panes (or text with --headless).")(train)
+
+
+def _model_list() -> str:
+    """``Senti-iFusion, LNLN or DAR``: the registered models' display names."""
+    names = [display_name(name) for name in model_names()]
+    return ", ".join(names[:-1]) + f" or {names[-1]}" if len(names) > 1 else names[0]
 
 
 def train(
-    model: Optional[str] = typer.Option(None, "--model", help="senti-ifusion | lnln | dar  [default: senti-ifusion]"),
+    model: Optional[str] = typer.Option(None, "--model", help=f"{' | '.join(model_names())}  [default: {DEFAULT_MODEL}]"),
     data: Optional[str] = typer.Option(None, "--data", help="An MMSA pickle, a label.csv, or 'synthetic'."),
     dataset: Optional[str] = typer.Option(
         None, "--dataset", help="The data family: mosi | mosei | sims | custom (label range, metrics, paper preset, checkpoint name)  [default: from the path]"
@@ -166,7 +173,6 @@ def _train_seeds(options: TrainOptions, seeds: list[int], interactive: bool, pri
 
 def _default_seeds_dir(options: TrainOptions) -> Path:
     from core.training.config_file import named_option
-    from core.training.options import DEFAULT_MODEL
     from core.training.run_folder import default_run_dir
 
     model = named_option(options, "model") or DEFAULT_MODEL

@@ -8,11 +8,9 @@ from __future__ import annotations
 
 from dataclasses import replace
 
-from core.missingness import DEFAULT_EVAL_SEED, RETENTION_MODES
+from core.data.dataset import MODALITY_LETTERS
+from core.missingness.settings import DEFAULT_EVAL_SEED, RETENTION_MODES
 from core.probe.types import MODALITY_NAMES, ProbeSettings
-
-# Status-line letters of the modalities (the papers write l, a, v).
-SHORT: tuple[str, str, str] = ("l", "a", "v")
 
 DEFAULT_SETTINGS = ProbeSettings(enabled=(True, True, True), rates=(0.0, 0.0, 0.0), mask_seed=DEFAULT_EVAL_SEED)
 
@@ -20,7 +18,7 @@ DEFAULT_SETTINGS = ProbeSettings(enabled=(True, True, True), rates=(0.0, 0.0, 0.
 def mode_enabled(mode: int) -> tuple[bool, bool, bool]:
     """The switches of a retention mode (Senti-iFusion Table III: the modalities it KEEPS)."""
     kept = RETENTION_MODES[mode]
-    return tuple(short in kept for short in SHORT)  # type: ignore[return-value]
+    return tuple(short in kept for short in MODALITY_LETTERS)  # type: ignore[return-value]
 
 
 def mode_label(mode: int) -> str:

@@ -19,6 +19,7 @@ from rich.padding import Padding
 from rich.text import Text
 from textual.widgets import Static
 
+from core.models.registry import find_spec
 from core.probe.types import MODALITY_NAMES, ModelInfo, ModelPrediction
 from senti_tui.apps.explore.widgets.score_gauge import gauge_text
 from senti_tui.metric_names import display_name, format_metric
@@ -32,9 +33,10 @@ SPLIT_KEYS = ("MAE", "Corr", "Mult_acc_7", "Mult_acc_2")
 def integrity_note(info: ModelInfo) -> str | None:
     """What the model does not estimate, said plainly (None when it estimates all three)."""
     estimates = info.estimates_integrity
-    if info.model == "lnln":
-        return "LNLN estimates language integrity only, dominant is always language"
-    if info.model == "dar" or (not any(estimates) and not info.has_dominant):
+    spec = find_spec(info.model)
+    if spec is not None and spec.explorer_note:
+        return spec.explorer_note
+    if not any(estimates) and not info.has_dominant:
         return f"{model_display_name(info.model)} estimates no integrity and has no dominant modality"
     if not all(estimates):
         named = ", ".join(name for name, on in zip(MODALITY_NAMES, estimates) if on) or "no modality"
