@@ -311,9 +311,9 @@ async def test_q_does_not_wait_for_a_running_split_evaluation():
         deadline = time.monotonic() + 10
         while not probe.split_calls and time.monotonic() < deadline:
             await pilot.pause(0.02)
-        assert probe.split_calls and app.jobs.busy("evaluate")  # the 3 s evaluation is running
+        assert probe.split_calls and app.jobs.busy("probe")  # the 3 s evaluation (the Probe tab's figure) is running
         began = time.monotonic()
         await pilot.press("q")
         await pilot.pause()
     assert time.monotonic() - began < 1.0
-    assert app.jobs._cancelled_check("evaluate", app._split_latest["evaluate"])()  # it would stop at its next batch
+    assert app.jobs.newest_cancelled("probe")  # it would stop at its next batch

@@ -23,7 +23,7 @@ async def test_tabs_compute_their_figures_in_the_background():
             await settle(pilot, app)
             assert app.active_tab == tab
             assert kind in probe.split_calls
-            assert app.split_results[kind]
+            assert app.split_results[tab]
         await pilot.press("right_square_bracket")
         assert app.active_tab == "probe"
         # a switch changes the curves (and the rest) only when their tab is shown again

@@ -25,6 +25,14 @@ def model_title(info: ModelInfo) -> str:
 
 
 class ExploreHeader(Static):
+    DEFAULT_CSS = """
+    ExploreHeader {
+        height: 1;
+        padding: 0 1;
+        background: $panel;
+    }
+    """
+
     def show(self, models: list[ModelInfo], dataset_label: str, synthetic: bool) -> None:
         # Badges first: they are what must never be cropped at the right edge.
         parts = [

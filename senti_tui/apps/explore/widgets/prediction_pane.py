@@ -35,6 +35,22 @@ def legend() -> Text:
 
 
 class PredictionPane(VerticalScroll):
+    DEFAULT_CSS = """
+    PredictionPane {
+        width: 1fr;
+        height: auto;
+        max-height: 22;
+        padding: 0 1;
+    }
+    PredictionPane #prediction-legend {
+        height: 1;
+        color: $text-muted;
+    }
+    PredictionPane .model-card {
+        height: auto;
+    }
+    """
+
     def __init__(self, models: list[ModelInfo], **kwargs) -> None:
         super().__init__(**kwargs)
         self.models = models
