@@ -16,7 +16,7 @@ import math
 import threading
 import time
 from dataclasses import dataclass, field, replace
-from typing import Callable
+from typing import Callable, Sequence
 
 from core.errors import SentiError
 from core.probe.types import (
@@ -45,7 +45,7 @@ FLAGS = {
     "dar": ((False, False, False), False),
 }
 OFFSETS = {"senti-ifusion": 0.0, "lnln": 0.15, "dar": -0.2}
-CURVE_RATES = tuple(round(0.1 * i, 1) for i in range(10))
+CURVE_RATES: tuple[float, ...] = tuple(round(0.1 * i, 1) for i in range(10))  # as core.probe.session.DEFAULT_CURVE_RATES
 
 
 def unit(*parts: int) -> float:
@@ -206,7 +206,8 @@ class FakeProbe:
         )
 
     # --- the whole split -------------------------------------------------------------------------
-    def _split(self, kind: str, cancelled) -> None:
+    # The public methods below keep core.probe's Probe signatures exactly (tests/test_fake_probe_contract.py).
+    def _split(self, kind: str, cancelled: Callable[[], bool] | None) -> None:
         with self._lock:
             self.split_calls.append(kind)
         if self.split_delay:
@@ -216,7 +217,7 @@ class FakeProbe:
         if self.fail_split:
             raise SentiError(f"the {kind} of this split cannot be computed (fake)")
 
-    def evaluate(self, settings: ProbeSettings, cancelled=None) -> list[SplitEvaluation]:
+    def evaluate(self, settings: ProbeSettings, cancelled: Callable[[], bool] | None = None) -> list[SplitEvaluation]:
         self._split("evaluate", cancelled)
         return self._evaluate(settings)
 
@@ -248,16 +249,21 @@ class FakeProbe:
             )
         return evaluations
 
-    def curve(self, settings: ProbeSettings, cancelled=None) -> list[Curve]:
+    def curve(
+        self,
+        settings: ProbeSettings,
+        rates: Sequence[float] = CURVE_RATES,
+        cancelled: Callable[[], bool] | None = None,
+    ) -> list[Curve]:
         self._split("curve", cancelled)
         points: dict[str, list[CurvePoint]] = {name: [] for name in self.model_names}
-        for rate in CURVE_RATES:
+        for rate in rates:
             swept = replace(settings, rates=(rate, rate, rate))
             for evaluation in self._evaluate(swept):
                 points[evaluation.model_key].append(CurvePoint(rate, evaluation.metrics))
         return [Curve(name, points[name]) for name in self.model_names]
 
-    def cases(self, settings: ProbeSettings, limit: int = 20, cancelled=None) -> list[Case]:
+    def cases(self, settings: ProbeSettings, limit: int = 20, cancelled: Callable[[], bool] | None = None) -> list[Case]:
         self._split("cases", cancelled)
         complete = {e.model_key: e for e in self._evaluate(replace(settings, rates=(0.0, 0.0, 0.0), enabled=(True, True, True)))}
         cases = []
@@ -271,7 +277,7 @@ class FakeProbe:
         cases.sort(key=lambda c: (-c.score, c.index, c.model_key))
         return cases[:limit]
 
-    def confusion(self, settings: ProbeSettings, cancelled=None) -> dict[str, list[list[int]]]:
+    def confusion(self, settings: ProbeSettings, cancelled: Callable[[], bool] | None = None) -> dict[str, list[list[int]]]:
         self._split("confusion", cancelled)
         tables = {}
         for evaluation in self._evaluate(settings):
@@ -281,7 +287,7 @@ class FakeProbe:
             tables[evaluation.model_key] = matrix
         return tables
 
-    def calibration(self, settings: ProbeSettings, cancelled=None) -> list[Calibration]:
+    def calibration(self, settings: ProbeSettings, cancelled: Callable[[], bool] | None = None) -> list[Calibration]:
         self._split("calibration", cancelled)
         calibrations = []
         sweep = [replace(settings, rates=(r, r, r), enabled=(True, True, True)) for r in (0.0, 0.3, 0.6, 0.9)]

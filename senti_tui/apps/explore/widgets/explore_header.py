@@ -13,6 +13,9 @@ from textual.markup import escape
 from textual.widgets import Static
 
 from core.probe.types import ModelInfo
+
+# Model facts (display names) still come from the training side's run_state; they are becoming
+# per-model specs in core/models/, and this one import is to be redirected there.
 from senti_tui.run_state import model_display_name
 
 SYNTHETIC_BADGE = "[b #000000 on #ffaf5f] SYNTHETIC [/]"

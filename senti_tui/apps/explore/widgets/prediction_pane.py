@@ -12,6 +12,9 @@ from textual.widgets import Static
 from core.probe.types import ModelInfo, ProbeResult, SplitEvaluation
 from senti_tui.apps.explore.widgets.model_card import TRUE_STYLE, ModelCard
 from senti_tui.apps.explore.widgets.score_gauge import LABEL, POSITIVE
+
+# Model facts (display names) still come from the training side's run_state; they are becoming
+# per-model specs in core/models/, and this one import is to be redirected there.
 from senti_tui.run_state import model_display_name
 
 
