@@ -21,7 +21,7 @@ from __future__ import annotations
 import asyncio
 import time
 from pathlib import Path
-from typing import Any, Iterable, Sequence
+from typing import Any, Callable, Iterable, Sequence
 
 from textual import on, work
 from textual.app import App, ComposeResult, SystemCommand
@@ -101,7 +101,7 @@ class ExploreApp(App[None]):
         self.first_result_s: float | None = None
         self._probe_token = 0
         self._split_timer: Timer | None = None
-        self._changed: asyncio.Event | None = None  # set whenever the app may have settled
+        self._changed: asyncio.Event | None = None  # set whenever a result, figure, debounce, error or file arrives
         self.jobs = SplitJobs(self.post_message)
 
     # --- layout ----------------------------------------------------------------------------------
@@ -169,14 +169,18 @@ class ExploreApp(App[None]):
             and all(pane.shown == pane.requested for pane in self.panes if pane.requested is not None)
         )
 
-    async def wait_until_settled(self) -> None:
-        """Return once :attr:`settled` (woken by every result, figure and debounce that arrives)."""
-        while not self.settled:
+    async def wait_until(self, condition: Callable[[], object]) -> None:
+        """Return once ``condition()`` holds, checked again whenever a result, a figure, a debounce,
+        an error or a written file arrives (tests and snapshots await this instead of polling)."""
+        while not condition():
             self._changed = self._changed or asyncio.Event()
             self._changed.clear()
             await self._changed.wait()
 
-    def _may_have_settled(self) -> None:
+    async def wait_until_settled(self) -> None:
+        await self.wait_until(lambda: self.settled)
+
+    def _state_changed(self) -> None:
         if self._changed is not None:
             self._changed.set()
 
@@ -226,7 +230,7 @@ class ExploreApp(App[None]):
         if first:
             self.first_result_s = time.perf_counter() - self.started_at
             self._refresh_split()  # the first prediction first, then the whole split
-        self._may_have_settled()
+        self._state_changed()
 
     # --- whole-split figures ---------------------------------------------------------------------
     def _schedule_split(self) -> None:
@@ -241,7 +245,7 @@ class ExploreApp(App[None]):
         for pane in self.panes:
             if pane.always_fresh or pane.key == active:
                 self._submit(pane)
-        self._may_have_settled()
+        self._state_changed()
 
     def _submit(self, pane: SplitPane) -> None:
         request = pane.request_for(self.settings)
@@ -261,7 +265,7 @@ class ExploreApp(App[None]):
             if pane is self.probe_tab:  # the split's evaluation: the other tabs mark the setting with it
                 for other in self.panes[1:]:
                     other.follow(self.settings, self.evaluations)
-        self._may_have_settled()
+        self._state_changed()
 
     def on_split_job_failed(self, message: SplitJobFailed) -> None:
         pane = self.pane(message.key)
@@ -269,7 +273,7 @@ class ExploreApp(App[None]):
             pane.busy = False
             pane.requested = None  # let the next change try again
             self.report(message.error)
-        self._may_have_settled()
+        self._state_changed()
 
     # --- messages from the widgets ---------------------------------------------------------------
     @on(UtteranceChosen)
@@ -308,6 +312,7 @@ class ExploreApp(App[None]):
         text = str(error) if isinstance(error, SentiError) else f"{type(error).__name__}: {' '.join(str(error).split())}"
         self.errors.append(text)
         self.notify(text, title="Probe error", severity="error", timeout=8, markup=False)
+        self._state_changed()
 
     # --- tabs ------------------------------------------------------------------------------------
     @property
@@ -390,6 +395,7 @@ class ExploreApp(App[None]):
         self.exported.append(path)
         self.notify(f"wrote {rows:,} rows ({models} model{'s' if models != 1 else ''} × {rows // max(models, 1):,} utterances, "
                     f"{settings.status()}) to {path}", title="Predictions exported", timeout=10, markup=False)
+        self._state_changed()
 
     def action_save_curves(self) -> None:
         """Save the Curves tab's figure (every key metric against the erased fraction, one line per
@@ -415,6 +421,7 @@ class ExploreApp(App[None]):
     def _curves_saved(self, path: Path) -> None:
         self.exported.append(path)
         self.notify(f"wrote the curves to {path}", title="Curves saved", timeout=10, markup=False)
+        self._state_changed()
 
     @on(Worker.StateChanged)
     def _export_worker_changed(self, event: Worker.StateChanged) -> None:
