@@ -53,7 +53,7 @@ SPLIT_DEBOUNCE_S = 0.25
 
 
 class ExploreApp(App[None]):
-    CSS_PATH = "explore.tcss"
+    CSS_PATH = Path(__file__).with_name("explore.tcss")  # absolute: a subclass elsewhere keeps it
     TITLE = "senti-tui explore"
     # The tabs, in order: each one pane class (key, title, help, styles, what it computes and shows).
     TABS: tuple[type[SplitPane], ...] = (ProbeTab, CurvesPane, CasesPane, ConfusionPane, CalibrationPane)
