@@ -11,6 +11,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 import senti_tui
 
 ROOT = Path(senti_tui.__file__).parent.parent
@@ -37,6 +39,7 @@ def test_no_explorer_module_imports_the_training_app_and_run_state_only_for_mode
                 assert set(names) <= MODEL_FACTS, f"{path.name} imports {names} from run_state"
 
 
+@pytest.mark.slow
 def test_opening_the_explorer_module_loads_neither_the_training_app_nor_torch():
     code = (
         "import sys, senti_tui.apps.explore.app\n"
