@@ -5,7 +5,8 @@ newest results — and every input (keys, switches, sliders, the palette, a case
 through :meth:`ExploreApp.apply_settings` or :meth:`ExploreApp.load`. Two kinds of background work:
 
 - the utterance on screen: a Textual thread worker per request, ``exclusive`` so a new request
-  cancels the previous one, and a token check so only the newest result is ever shown;
+  cancels the previous one, and a result is shown only if it is for the utterance and settings
+  asked for now (a stale one is dropped);
 - whole-split figures, one per tab (the table's predictions, curves, cases, confusion,
   calibration): one daemon thread (:class:`SplitJobs`) keeping only the newest request per tab,
   debounced while a slider is dragged, and computed for a tab only when it is on screen (the
@@ -99,7 +100,6 @@ class ExploreApp(App[None]):
         self.errors: list[str] = []  # every error shown, newest last (tests read it)
         self.started_at = time.perf_counter()
         self.first_result_s: float | None = None
-        self._probe_token = 0
         self._split_timer: Timer | None = None
         self._changed: asyncio.Event | None = None  # set whenever a result, figure, debounce, error or file arrives
         self.jobs = SplitJobs(self.post_message)
@@ -201,14 +201,13 @@ class ExploreApp(App[None]):
 
     # --- the utterance on screen -----------------------------------------------------------------
     def _request_probe(self) -> None:
-        self._probe_token += 1
-        self._run_probe(self._probe_token, self.index, self.settings)
+        self._run_probe(self.index, self.settings)
 
     @work(thread=True, exclusive=True, group="probe", exit_on_error=False)
-    def _run_probe(self, token: int, index: int, settings: ProbeSettings) -> tuple[int, ProbeResult | None]:
+    def _run_probe(self, index: int, settings: ProbeSettings) -> ProbeResult | None:
         if get_current_worker().is_cancelled:  # a newer request came before this one started
-            return token, None
-        return token, self.backend.run(index, settings)
+            return None
+        return self.backend.run(index, settings)
 
     @on(Worker.StateChanged)
     def _probe_worker_changed(self, event: Worker.StateChanged) -> None:
@@ -216,8 +215,8 @@ class ExploreApp(App[None]):
         if worker.group != "probe" or worker.is_cancelled:
             return  # a cancelled request's answer is stale by construction
         if event.state == WorkerState.SUCCESS:
-            token, result = worker.result
-            if token == self._probe_token and result is not None:
+            result = worker.result
+            if result is not None and (result.index, result.settings) == (self.index, self.settings):
                 self._show_result(result)
         elif event.state == WorkerState.ERROR:
             self.report(worker.error)
@@ -263,8 +262,9 @@ class ExploreApp(App[None]):
             pane.follow(self.settings, self.evaluations)
             pane.present(message.request, message.value)
             if pane is self.probe_tab:  # the split's evaluation: the other tabs mark the setting with it
-                for other in self.panes[1:]:
-                    other.follow(self.settings, self.evaluations)
+                for other in self.panes:
+                    if other is not pane:
+                        other.follow(self.settings, self.evaluations)
         self._state_changed()
 
     def on_split_job_failed(self, message: SplitJobFailed) -> None:
