@@ -1,4 +1,4 @@
-"""Fixtures shared by the command tests."""
+"""Fixtures shared by the command tests (and the explorer's, from tests/explore_fixtures.py)."""
 
 from __future__ import annotations
 
@@ -6,6 +6,8 @@ import sys
 import warnings
 
 import pytest
+
+pytest_plugins = ("tests.explore_fixtures",)
 
 
 @pytest.fixture

@@ -16,7 +16,7 @@ import math
 import threading
 import time
 from dataclasses import dataclass, field, replace
-from typing import Callable
+from typing import Callable, Sequence
 
 from core.errors import SentiError
 from core.missingness.settings import EVAL_RATES
@@ -205,7 +205,8 @@ class FakeProbe:
         )
 
     # --- the whole split -------------------------------------------------------------------------
-    def _split(self, kind: str, cancelled) -> None:
+    # The public methods below keep core.probe's Probe signatures exactly (tests/test_fake_probe_contract.py).
+    def _split(self, kind: str, cancelled: Callable[[], bool] | None) -> None:
         with self._lock:
             self.split_calls.append(kind)
         if self.split_delay:
@@ -215,7 +216,7 @@ class FakeProbe:
         if self.fail_split:
             raise SentiError(f"the {kind} of this split cannot be computed (fake)")
 
-    def evaluate(self, settings: ProbeSettings, cancelled=None) -> list[SplitEvaluation]:
+    def evaluate(self, settings: ProbeSettings, cancelled: Callable[[], bool] | None = None) -> list[SplitEvaluation]:
         self._split("evaluate", cancelled)
         return self._evaluate(settings)
 
@@ -247,16 +248,21 @@ class FakeProbe:
             )
         return evaluations
 
-    def curve(self, settings: ProbeSettings, cancelled=None) -> list[Curve]:
+    def curve(
+        self,
+        settings: ProbeSettings,
+        rates: Sequence[float] = EVAL_RATES,
+        cancelled: Callable[[], bool] | None = None,
+    ) -> list[Curve]:
         self._split("curve", cancelled)
         points: dict[str, list[CurvePoint]] = {name: [] for name in self.model_names}
-        for rate in EVAL_RATES:
+        for rate in rates:
             swept = replace(settings, rates=(rate, rate, rate))
             for evaluation in self._evaluate(swept):
                 points[evaluation.model_key].append(CurvePoint(rate, evaluation.metrics))
         return [Curve(name, points[name]) for name in self.model_names]
 
-    def cases(self, settings: ProbeSettings, limit: int = 20, cancelled=None) -> list[Case]:
+    def cases(self, settings: ProbeSettings, limit: int = 20, cancelled: Callable[[], bool] | None = None) -> list[Case]:
         self._split("cases", cancelled)
         complete = {e.model_key: e for e in self._evaluate(replace(settings, rates=(0.0, 0.0, 0.0), enabled=(True, True, True)))}
         cases = []
@@ -270,7 +276,7 @@ class FakeProbe:
         cases.sort(key=lambda c: (-c.score, c.index, c.model_key))
         return cases[:limit]
 
-    def confusion(self, settings: ProbeSettings, cancelled=None) -> dict[str, list[list[int]]]:
+    def confusion(self, settings: ProbeSettings, cancelled: Callable[[], bool] | None = None) -> dict[str, list[list[int]]]:
         self._split("confusion", cancelled)
         tables = {}
         for evaluation in self._evaluate(settings):
@@ -280,7 +286,7 @@ class FakeProbe:
             tables[evaluation.model_key] = matrix
         return tables
 
-    def calibration(self, settings: ProbeSettings, cancelled=None) -> list[Calibration]:
+    def calibration(self, settings: ProbeSettings, cancelled: Callable[[], bool] | None = None) -> list[Calibration]:
         self._split("calibration", cancelled)
         calibrations = []
         sweep = [replace(settings, rates=(r, r, r), enabled=(True, True, True)) for r in (0.0, 0.3, 0.6, 0.9)]

@@ -158,6 +158,7 @@ def small_disk(tmp_path):
         subprocess.run(["umount", "-l", str(mount)], check=False)
 
 
+@pytest.mark.slow
 def test_data_synth_onto_a_full_disk(small_disk):
     target = small_disk / "synthetic.pkl"
     target.write_bytes(b"previous")

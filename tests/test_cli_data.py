@@ -88,6 +88,7 @@ def test_unwritable_output_is_one_line(run_cli, tmp_path):
     assert err.endswith("); choose another --out\n") and err.count("\n") == 1
 
 
+@pytest.mark.slow
 def test_the_installed_command_prints_one_line_and_exits_2(tmp_path):
     if not SENTI_TUI.exists():
         pytest.skip("the senti-tui console script is not installed in this environment")
@@ -98,6 +99,7 @@ def test_the_installed_command_prints_one_line_and_exits_2(tmp_path):
     assert result.stderr == f"error: {case.message}\n" and result.stdout == ""
 
 
+@pytest.mark.slow
 def test_the_data_command_module_does_not_import_torch():
     """senti_tui never touches tensors: importing the data commands must not pull torch in."""
     code = (

@@ -99,6 +99,7 @@ def test_no_checkpoint_is_a_usage_error(run_cli):
     assert code == 2 and out == "" and err.startswith("error: Missing argument 'CKPT...'")
 
 
+@pytest.mark.slow
 def test_the_command_module_does_not_import_torch():
     code = "import sys, senti_tui.cli, senti_tui.commands.eval; print('torch' in sys.modules)"
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)

@@ -7,6 +7,8 @@ import sys
 
 import pytest
 
+pytestmark = pytest.mark.slow  # every test here starts the CLI in a new interpreter
+
 CASES = [
     (["data", "check"], "error: Missing argument 'PATH'. (see 'senti-tui data check --help')"),
     (["nope"], "error: No such command 'nope'. (see 'senti-tui --help')"),

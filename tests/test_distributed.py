@@ -10,6 +10,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 from core.missingness import setting_from_dict
 from core.training.batches import SplitTensors, draw_rates
 from core.training.checkpoint import build_model_from_checkpoint, load_checkpoint
@@ -22,6 +24,7 @@ from core.training.validation import predict_split
 BIN = Path(sys.executable).parent
 
 
+@pytest.mark.slow
 def test_two_gloo_processes_train_dar_for_one_epoch(tmp_path):
     out = tmp_path / "run"
     env = {**os.environ, "OMP_NUM_THREADS": "1", "CI": "1"}

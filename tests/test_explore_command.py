@@ -4,7 +4,6 @@ opened by ``core.probe.session.Probe`` and shown by the app, end to end."""
 
 from __future__ import annotations
 
-import time
 from pathlib import Path
 
 import pytest
@@ -74,16 +73,13 @@ def test_a_good_checkpoint_without_a_terminal_is_refused_after_opening(run_cli, 
     assert error_line(err) == "error: senti-tui explore is an interactive app and needs a terminal (stdin and stdout)"
 
 
-async def test_the_app_on_the_real_probe(checkpoints):
-    from senti_tui.apps.explore.app import ExploreApp
+async def test_the_app_on_the_real_probe(checkpoints, explorer):
     from senti_tui.apps.explore.backend import open_probe
+    from tests.explore_fixtures import settle
 
     probe = open_probe([str(p) for p in checkpoints])
-    app = ExploreApp(probe, split_debounce_s=0.02)
-    async with app.run_test(size=(120, 36)) as pilot:
-        deadline = time.monotonic() + 60
-        while not app.settled and time.monotonic() < deadline:
-            await pilot.pause(0.05)
+    async with explorer(probe, settled=False) as (app, pilot):
+        await settle(pilot, app, timeout=60)
         assert app.settled and not app.errors
         status = str(app.query_one("#status-line").render())
         assert status.startswith("#0 l:0.00 a:0.00 v:0.00 seed:1111 | ")
@@ -92,9 +88,7 @@ async def test_the_app_on_the_real_probe(checkpoints):
         assert "SYNTHETIC" in header and "TEST-SELECTED" in header
         assert len(app.evaluations) == 2 and len(app.evaluations[0].predictions) == len(probe.utterances)
         await pilot.press("5")  # text only
-        deadline = time.monotonic() + 60
-        while not app.settled and time.monotonic() < deadline:
-            await pilot.pause(0.05)
+        await settle(pilot, app, timeout=60)
         assert app.result.settings.enabled == (True, False, False)
         assert app.result.integrity_true == (1.0, 0.0, 0.0)
         assert not any(app.result.inputs.audio_kept) and not any(app.result.inputs.vision_kept)

@@ -1,5 +1,5 @@
 """Pilot tests of the explorer's tabs, help, palette, badges and several models at once, driven
-by the deterministic fake probe (the helpers are shared with tests/test_explore_app.py)."""
+by the deterministic fake probe, opened by the ``explorer`` fixture (tests/explore_fixtures.py)."""
 
 from __future__ import annotations
 
@@ -9,21 +9,19 @@ from senti_tui.apps.explore.help_screen import HelpScreen
 from senti_tui.apps.explore.widgets.model_card import ModelCard
 from senti_tui.apps.explore.widgets.utterance_pane import UtterancePane
 from tests.fake_probe import FakeProbe
-from tests.test_explore_app import SIZE, App, settle, status, text_of
+from tests.explore_fixtures import settle, status, text_of, wait_for
 
 
-async def test_tabs_compute_their_figures_in_the_background():
+async def test_tabs_compute_their_figures_in_the_background(explorer):
     probe = FakeProbe(model_names=("senti-ifusion", "lnln", "dar"))
-    app = App(probe)
-    async with app.run_test(size=SIZE) as pilot:
-        await settle(pilot, app)
+    async with explorer(probe) as (app, pilot):
         assert "curve" not in probe.split_calls, "a tab's figures are computed only when it is shown"
         for tab, kind in (("curves", "curve"), ("cases", "cases"), ("confusion", "confusion"), ("calibration", "calibration")):
             await pilot.press("right_square_bracket")
             await settle(pilot, app)
             assert app.active_tab == tab
             assert kind in probe.split_calls
-            assert app.split_results[kind]
+            assert app.split_results[tab]
         await pilot.press("right_square_bracket")
         assert app.active_tab == "probe"
         # a switch changes the curves (and the rest) only when their tab is shown again
@@ -35,11 +33,9 @@ async def test_tabs_compute_their_figures_in_the_background():
         assert probe.split_calls.count("curve") == calls + 1
 
 
-async def test_a_case_opens_in_the_probe():
+async def test_a_case_opens_in_the_probe(explorer):
     probe = FakeProbe()
-    app = App(probe)
-    async with app.run_test(size=SIZE) as pilot:
-        await settle(pilot, app)
+    async with explorer(probe) as (app, pilot):
         await pilot.press("3")
         app.show_tab("cases")
         await settle(pilot, app)
@@ -54,22 +50,16 @@ async def test_a_case_opens_in_the_probe():
         assert app.query_one(UtterancePane).current == cases[1].index
 
 
-async def test_a_failing_split_computation_is_a_notification():
-    app = App(FakeProbe(fail_split=True))
-    async with app.run_test(size=SIZE) as pilot:
-        for _ in range(200):
-            await pilot.pause(0.02)
-            if app.errors:
-                break
+async def test_a_failing_split_computation_is_a_notification(explorer):
+    async with explorer(FakeProbe(fail_split=True), settled=False) as (app, pilot):
+        await wait_for(pilot, app, lambda: app.errors)
         assert app.errors == ["the evaluate of this split cannot be computed (fake)"]
         assert app.is_running and app.result is not None
 
 
-async def test_several_models_share_the_mask_and_say_what_they_do_not_estimate():
+async def test_several_models_share_the_mask_and_say_what_they_do_not_estimate(explorer):
     probe = FakeProbe(model_names=("senti-ifusion", "lnln", "dar"), test_selected=("lnln",))
-    app = App(probe)
-    async with app.run_test(size=SIZE) as pilot:
-        await settle(pilot, app)
+    async with explorer(probe) as (app, pilot):
         assert len(app.result.predictions) == 3
         text = status(app)
         assert " | senti-ifusion pred=" in text and " | lnln pred=" in text and " dom=text | " in text
@@ -84,18 +74,14 @@ async def test_several_models_share_the_mask_and_say_what_they_do_not_estimate()
         assert "SYNTHETIC" in header and "TEST-SELECTED lnln" in header
 
 
-async def test_no_badge_on_real_data_selected_on_valid():
-    app = App(FakeProbe(synthetic=False))
-    async with app.run_test(size=SIZE) as pilot:
-        await settle(pilot, app)
+async def test_no_badge_on_real_data_selected_on_valid(explorer):
+    async with explorer(FakeProbe(synthetic=False)) as (app, pilot):
         header = text_of(app, "#explore-header")
         assert "SYNTHETIC" not in header and "TEST-SELECTED" not in header
 
 
-async def test_help_screen_and_quit():
-    app = App(FakeProbe())
-    async with app.run_test(size=SIZE) as pilot:
-        await settle(pilot, app)
+async def test_help_screen_and_quit(explorer):
+    async with explorer() as (app, pilot):
         await pilot.press("question_mark")
         await pilot.pause()
         assert isinstance(app.screen, HelpScreen)
@@ -110,10 +96,8 @@ async def test_help_screen_and_quit():
     assert app.return_code == 0
 
 
-async def test_the_command_palette_runs_modes():
-    app = App(FakeProbe())
-    async with app.run_test(size=SIZE) as pilot:
-        await settle(pilot, app)
+async def test_the_command_palette_runs_modes(explorer):
+    async with explorer() as (app, pilot):
         await pilot.press("ctrl+p")
         await pilot.pause()
         await pilot.press(*"Mode 3")
@@ -127,11 +111,9 @@ async def test_the_command_palette_runs_modes():
 
 
 
-async def test_tab_keys_work_whatever_has_focus():
+async def test_tab_keys_work_whatever_has_focus(explorer):
     # A focused slider sits in the probe tab; switching tabs must not bounce back to it.
-    app = App(FakeProbe())
-    async with app.run_test(size=SIZE) as pilot:
-        await settle(pilot, app)
+    async with explorer() as (app, pilot):
         for focused in ("#slider-text", "#switch-audio", "#utterance-table"):
             app.query_one(focused).focus()
             await pilot.press("right_square_bracket")

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from core.probe.types import ProbeSettings
 from senti_tui.apps.explore.app import ExploreApp
+from tests.explore_fixtures import settle
 from tests.fake_probe import FakeProbe
 
 SIZE = (120, 36)
@@ -23,10 +24,7 @@ def settled(settings: ProbeSettings | None = None, index: int | None = None, tab
 
     async def run_before(pilot) -> None:
         app: ExploreApp = pilot.app
-        for _ in range(500):
-            if app.settled:
-                break
-            await pilot.pause(0.02)
+        await settle(pilot, app)
         if index is not None:
             app.query_one("UtterancePane").select(index)
             app.load(index)
@@ -38,13 +36,8 @@ def settled(settings: ProbeSettings | None = None, index: int | None = None, tab
         app.query_one("#search").cursor_blink = False
         if keys:
             await pilot.press(*keys)
-        await pilot.pause(0.3)  # past the whole-split debounce
-        for _ in range(500):
-            if app.settled:
-                break
-            await pilot.pause(0.02)
+        await settle(pilot, app)  # the whole-split debounce included
         assert app.settled
-        await pilot.pause()
 
     return run_before
 

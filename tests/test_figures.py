@@ -65,20 +65,15 @@ def test_bad_figure_path(run_cli, paths):
     assert (code, out, err) == (2, "", "error: curves.jpg: --figure must end in .pdf, .png or .svg\n")
 
 
-async def test_the_explorer_saves_the_curves_figure(tmp_path):
-    import time
-
-    from senti_tui.apps.explore.app import ExploreApp
+async def test_the_explorer_saves_the_curves_figure(tmp_path, explorer):
+    from tests.explore_fixtures import wait_for
     from tests.fake_probe import FakeProbe
 
     probe = FakeProbe(model_names=("senti-ifusion", "lnln"))
-    app = ExploreApp(probe, split_debounce_s=0.02, export_dir=tmp_path)
-    async with app.run_test(size=(120, 36)) as pilot:
+    async with explorer(probe, settled=False, export_dir=tmp_path) as (app, pilot):
         await pilot.press("v")  # vision off: the curves sweep text and audio
         await pilot.press("f")
-        deadline = time.monotonic() + 20
-        while not app.exported and time.monotonic() < deadline:
-            await pilot.pause(0.05)
+        await wait_for(pilot, app, lambda: app.exported, timeout=20, what=f"no figure saved: {app.errors}")
         assert app.exported, app.errors
         path = app.exported[0]
         assert any(n.message == f"wrote the curves to {path}" for n in app._notifications)

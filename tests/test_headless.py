@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 
+import pytest
 from rich.console import Console
 
 from core.training.events import Finished
@@ -99,6 +100,7 @@ def test_watch_headless_replays_a_file(tmp_path):
     assert "finished 2 epochs in 4s" in buffer.getvalue()
 
 
+@pytest.mark.slow
 def test_ctrl_c_asks_the_run_to_stop_and_save_instead_of_killing_it():
     import os
     import signal

@@ -61,6 +61,7 @@ def test_a_fifo_as_a_label_csv_is_refused_too(tmp_path):
     assert str(error.value) == f"{path}: is not a regular file (a FIFO, device or socket); pass the label.csv file itself"
 
 
+@pytest.mark.slow
 def test_data_check_on_a_fifo_returns(tmp_path):
     case = fifo_case(tmp_path)
     result = subprocess.run([str(SENTI_TUI), "data", "check", str(case.path)], capture_output=True, text=True, timeout=60)
@@ -103,6 +104,7 @@ CAPPED = textwrap.dedent(
 )
 
 
+@pytest.mark.slow
 def test_no_bad_file_needs_more_than_1_2_gb(tmp_path):
     cases = bomb_corpus(tmp_path) + bad_corpus(tmp_path) + bad_csv_corpus(tmp_path) + [fifo_case(tmp_path)]
     args = [[str(c.path)] + (["--text-encoder", "scratch"] if c.path.suffix == ".csv" else []) for c in cases]

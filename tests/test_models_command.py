@@ -57,6 +57,7 @@ def test_unknown_shapes_are_refused():
         parameter_table("imdb")
 
 
+@pytest.mark.slow
 def test_command_prints_the_table():
     result = run_cli("--shapes", "mosei")
     assert result.returncode == 0, result.stderr
@@ -65,12 +66,14 @@ def test_command_prints_the_table():
         assert name in result.stdout
 
 
+@pytest.mark.slow
 def test_command_error_is_one_line_exit_2():
     result = run_cli("--shapes", "imdb")
     assert result.returncode == 2
     assert result.stderr.strip().splitlines() == ["error: unknown shapes 'imdb': use one of mosi, mosei, sims, synthetic"]
 
 
+@pytest.mark.slow
 def test_command_module_does_not_import_torch():
     code = "import sys, senti_tui.commands.models; assert 'torch' not in sys.modules"
     assert subprocess.run([sys.executable, "-c", code], timeout=60).returncode == 0

@@ -4,8 +4,6 @@ the current settings and says where."""
 
 from __future__ import annotations
 
-import time
-
 import numpy as np
 import pandas as pd
 import pytest
@@ -16,7 +14,7 @@ from core.metrics import compute_metrics
 from core.per_utterance import COLUMNS, explorer_frame, read
 from core.probe.session import Probe
 from core.probe.types import ProbeSettings
-from senti_tui.apps.explore.app import ExploreApp
+from tests.explore_fixtures import settle, wait_for
 from tests.fake_probe import FakeProbe
 from tests.probe_checkpoints import SAMPLES, make_checkpoint
 
@@ -148,17 +146,13 @@ def test_explorer_frame_of_the_real_probe_matches_its_metrics(exported):
         assert metrics["MAE"] == pytest.approx(e.metrics["MAE"], abs=1e-9)
 
 
-async def test_the_explorer_export_key_writes_the_split_and_says_where(tmp_path):
+async def test_the_explorer_export_key_writes_the_split_and_says_where(tmp_path, explorer):
     probe = FakeProbe(model_names=("senti-ifusion", "dar"))
-    app = ExploreApp(probe, split_debounce_s=0.02, export_dir=tmp_path)
-    async with app.run_test(size=(120, 36)) as pilot:
+    async with explorer(probe, settled=False, export_dir=tmp_path) as (app, pilot):
         await pilot.press("a")  # audio off
-        deadline = time.monotonic() + 10
-        while not app.settled and time.monotonic() < deadline:
-            await pilot.pause(0.02)
+        await settle(pilot, app)
         await pilot.press("e")
-        while not app.exported and time.monotonic() < deadline:
-            await pilot.pause(0.02)
+        await wait_for(pilot, app, lambda: app.exported, what=f"nothing exported: {app.errors}")
         assert app.exported, app.errors
         path = app.exported[0]
         notes = [n.message for n in app._notifications]

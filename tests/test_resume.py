@@ -19,6 +19,8 @@ from core.training.events import Finished, Step
 from core.training.options import TrainOptions
 from core.training.session import prepare_training
 
+pytestmark = pytest.mark.slow  # a reference run, a run killed with SIGKILL and resumed
+
 EPOCHS = 3
 SENTI_TUI = Path(sys.executable).with_name("senti-tui")
 

@@ -103,6 +103,7 @@ def test_watch_without_a_tty_replays_the_run_as_text(tmp_path):
     assert "epoch 2/2 · stage 2" in result.output and "finished 2 epochs" in result.output
 
 
+@pytest.mark.slow
 def test_the_cli_module_does_not_import_torch():
     import subprocess
 

@@ -5,26 +5,31 @@ newest results — and every input (keys, switches, sliders, the palette, a case
 through :meth:`ExploreApp.apply_settings` or :meth:`ExploreApp.load`. Two kinds of background work:
 
 - the utterance on screen: a Textual thread worker per request, ``exclusive`` so a new request
-  cancels the previous one, and a token check so only the newest result is ever shown;
-- whole-split figures (the table's predictions, curves, cases, confusion, calibration): one
-  daemon thread (:class:`SplitJobs`) keeping only the newest request per kind, debounced while a
-  slider is dragged, and computed for a tab only when it is on screen.
+  cancels the previous one, and a result is shown only if it is for the utterance and settings
+  asked for now (a stale one is dropped);
+- whole-split figures, one per tab (the table's predictions, curves, cases, confusion,
+  calibration): one daemon thread (:class:`SplitJobs`) keeping only the newest request per tab,
+  debounced while a slider is dragged, and computed for a tab only when it is on screen (the
+  Probe tab's always). Each tab is one pane class (:class:`SplitPane`) listed in
+  :attr:`ExploreApp.TABS`; the app holds no per-tab code, and a result is shown only if its
+  :class:`SplitRequest` is still the one its pane asked for last.
 
 Errors from the probe (a SentiError, or anything else) become notifications, never a traceback.
 """
 
 from __future__ import annotations
 
+import asyncio
 import time
 from pathlib import Path
-from typing import Any, Callable, Iterable
+from typing import Any, Callable, Iterable, Sequence
 
 from textual import on, work
 from textual.app import App, ComposeResult, SystemCommand
 from textual.binding import Binding
-from textual.containers import Horizontal, Vertical
 from textual.css.query import NoMatches
 from textual.screen import Screen
+from textual.timer import Timer
 from textual.widgets import Footer, TabbedContent, TabPane
 from textual.worker import Worker, WorkerState, get_current_worker
 
@@ -35,36 +40,24 @@ from senti_tui.apps.explore.backend import ProbeBackend
 from senti_tui.apps.explore.help_screen import HelpScreen
 from senti_tui.apps.explore.messages import CaseChosen, ControlsChanged, SplitJobDone, SplitJobFailed, UtteranceChosen
 from senti_tui.apps.explore.split_jobs import SplitJobs
+from senti_tui.apps.explore.split_pane import SplitPane
 from senti_tui.apps.explore.widgets.calibration_pane import CalibrationPane
 from senti_tui.apps.explore.widgets.cases_pane import CasesPane
 from senti_tui.apps.explore.widgets.confusion_pane import ConfusionPane
 from senti_tui.apps.explore.widgets.curves_pane import CurvesPane
 from senti_tui.apps.explore.widgets.explore_header import ExploreHeader
-from senti_tui.apps.explore.widgets.prediction_pane import PredictionPane
-from senti_tui.apps.explore.widgets.probe_pane import ProbePane
+from senti_tui.apps.explore.widgets.probe_tab import ProbeTab
 from senti_tui.apps.explore.widgets.status_line import ExploreStatus
-from senti_tui.apps.explore.widgets.utterance_pane import UtterancePane
 
-TABS: tuple[str, ...] = ("probe", "curves", "cases", "confusion", "calibration")
-TAB_TITLES = {"probe": "Probe", "curves": "Curves", "cases": "Cases", "confusion": "Confusion", "calibration": "Calibration"}
-# The whole-split job a tab shows (the probe tab's table uses "evaluate", always kept fresh).
-TAB_JOBS = {"curves": "curve", "cases": "cases", "confusion": "confusion", "calibration": "calibration"}
-CASE_LIMIT = 20  # per model and kind of case
 # While a slider is dragged, whole-split work waits for this long a pause.
 SPLIT_DEBOUNCE_S = 0.25
 
 
-def _job_key(kind: str, settings: ProbeSettings) -> tuple:
-    """What a whole-split result depends on: curves only on the switches and the seed (the
-    rates are their x axis); the rest on the whole setting (``mode`` is only a record)."""
-    if kind == "curve":
-        return (settings.enabled, settings.mask_seed)
-    return (settings.enabled, settings.rates, settings.mask_seed)
-
-
 class ExploreApp(App[None]):
-    CSS_PATH = "explore.tcss"
+    CSS_PATH = Path(__file__).with_name("explore.tcss")  # absolute: a subclass elsewhere keeps it
     TITLE = "senti-tui explore"
+    # The tabs, in order: each one pane class (key, title, help, styles, what it computes and shows).
+    TABS: tuple[type[SplitPane], ...] = (ProbeTab, CurvesPane, CasesPane, ConfusionPane, CalibrationPane)
     BINDINGS = [
         Binding("q", "quit", "Quit"),
         Binding("question_mark,f1", "help", "Help"),
@@ -84,10 +77,18 @@ class ExploreApp(App[None]):
     ]
 
     def __init__(
-        self, backend: ProbeBackend, index: int = 0, split_debounce_s: float = SPLIT_DEBOUNCE_S, export_dir: str | Path | None = None
+        self,
+        backend: ProbeBackend,
+        index: int = 0,
+        split_debounce_s: float = SPLIT_DEBOUNCE_S,
+        export_dir: str | Path | None = None,
+        tabs: Sequence[type[SplitPane]] | None = None,
     ) -> None:
         super().__init__()
         self.backend = backend
+        self.tabs: tuple[type[SplitPane], ...] = tuple(tabs) if tabs is not None else self.TABS
+        if self.tabs[0] is not ProbeTab:
+            raise ValueError("the explorer's first tab is the Probe tab")
         self.export_dir = Path(export_dir) if export_dir is not None else Path.cwd()  # where e writes predictions
         self.exported: list[Path] = []  # every file written by e, newest last (tests read it)
         self.split_debounce_s = split_debounce_s
@@ -96,50 +97,29 @@ class ExploreApp(App[None]):
         self.index = index if 0 <= index < len(self.utterances) else 0
         self.settings: ProbeSettings = ops.DEFAULT_SETTINGS
         self.result: ProbeResult | None = None  # the result on screen (always the newest request's)
-        self.evaluations: list[SplitEvaluation] | None = None  # for self.settings, or None
-        self.split_results: dict[str, Any] = {}  # kind -> value on screen
         self.errors: list[str] = []  # every error shown, newest last (tests read it)
         self.started_at = time.perf_counter()
         self.first_result_s: float | None = None
-        self._probe_token = 0
-        self._split_token = 0
-        self._split_latest: dict[str, int] = {}  # kind -> token of the newest request
-        self._split_requested: dict[str, tuple] = {}  # kind -> key of the newest request
-        self._split_shown: dict[str, tuple] = {}  # kind -> key of the result on screen
-        self._split_timer = None
+        self._split_timer: Timer | None = None
+        self._changed: asyncio.Event | None = None  # set whenever a result, figure, debounce, error or file arrives
         self.jobs = SplitJobs(self.post_message)
 
     # --- layout ----------------------------------------------------------------------------------
     def compose(self) -> ComposeResult:
         yield ExploreHeader(id="explore-header")
-        with TabbedContent(id="tabs", initial="tab-probe"):
-            with TabPane("Probe", id="tab-probe"):
-                with Vertical(id="probe-tab"):
-                    yield UtterancePane(id="utterances")
-                    with Horizontal(id="probe-row"):
-                        yield ProbePane(id="probe")
-                        yield PredictionPane(self.models, id="prediction")
-            with TabPane("Curves", id="tab-curves"):
-                yield CurvesPane(self.models, id="curves")
-            with TabPane("Cases", id="tab-cases"):
-                yield CasesPane(id="cases")
-            with TabPane("Confusion", id="tab-confusion"):
-                yield ConfusionPane(self.models, id="confusion")
-            with TabPane("Calibration", id="tab-calibration"):
-                yield CalibrationPane(self.models, id="calibration")
+        with TabbedContent(id="tabs", initial=f"tab-{self.tabs[0].key}"):
+            for tab in self.tabs:
+                with TabPane(tab.title, id=f"tab-{tab.key}"):
+                    yield tab(self.models, self.utterances, id=tab.dom_id(), classes="pane-frame" if tab.framed else None)
         yield ExploreStatus("loading…", id="status-line")
         yield Footer()
 
     def on_mount(self) -> None:
         self.query_one(ExploreHeader).show(self.models, self.backend.dataset_label, self.backend.synthetic)
-        utterances = self.query_one(UtterancePane)
-        utterances.border_title = "Utterances"
+        utterances = self.probe_tab.utterance_pane
         utterances.current = self.index
         utterances.set_utterances(self.utterances)
-        self.query_one(ProbePane).border_title = "Probe — the utterance as the model sees it"
-        prediction = self.query_one(PredictionPane)
-        prediction.border_title = "Prediction" + (f" — {len(self.models)} models, identical mask" if len(self.models) > 1 else "")
-        self.query_one(ProbePane).show_settings(self.settings)
+        self.probe_tab.show_settings(self.settings)
         self.query_one("#utterance-table").focus()
         self._request_probe()
 
@@ -152,6 +132,30 @@ class ExploreApp(App[None]):
         self.jobs.close()
         await super().action_quit()
 
+    # --- the tabs --------------------------------------------------------------------------------
+    @property
+    def panes(self) -> list[SplitPane]:
+        """Every tab's pane, in tab order."""
+        return [self.query_one(f"#{tab.dom_id()}", tab) for tab in self.tabs]
+
+    def pane(self, key: str) -> SplitPane:
+        tab = next(tab for tab in self.tabs if tab.key == key)
+        return self.query_one(f"#{tab.dom_id()}", tab)
+
+    @property
+    def probe_tab(self) -> ProbeTab:
+        return self.query_one(ProbeTab)
+
+    @property
+    def evaluations(self) -> list[SplitEvaluation] | None:
+        """The split's evaluation under the current settings (the Probe tab's figure), or None."""
+        return self.probe_tab.current(self.settings)
+
+    @property
+    def split_results(self) -> dict[str, Any]:
+        """Tab key -> the whole-split figure on screen."""
+        return {pane.key: pane.result for pane in self.panes if pane.shown is not None}
+
     @property
     def settled(self) -> bool:
         """Everything asked for is on screen: the result for the current utterance and settings,
@@ -162,8 +166,23 @@ class ExploreApp(App[None]):
             and self.result.settings == self.settings
             and self._split_timer is None
             and self.jobs.idle()
-            and all(self._split_shown.get(kind) == key for kind, key in self._split_requested.items())
+            and all(pane.shown == pane.requested for pane in self.panes if pane.requested is not None)
         )
+
+    async def wait_until(self, condition: Callable[[], object]) -> None:
+        """Return once ``condition()`` holds, checked again whenever a result, a figure, a debounce,
+        an error or a written file arrives (tests and snapshots await this instead of polling)."""
+        while not condition():
+            self._changed = self._changed or asyncio.Event()
+            self._changed.clear()
+            await self._changed.wait()
+
+    async def wait_until_settled(self) -> None:
+        await self.wait_until(lambda: self.settled)
+
+    def _state_changed(self) -> None:
+        if self._changed is not None:
+            self._changed.set()
 
     # --- the two inputs: which utterance, which settings -----------------------------------------
     def load(self, index: int) -> None:
@@ -176,22 +195,19 @@ class ExploreApp(App[None]):
         if settings == self.settings:
             return
         self.settings = settings
-        if not from_controls:
-            self.query_one(ProbePane).show_settings(settings)
-        self.evaluations = None
+        self.probe_tab.show_settings(settings, controls=not from_controls)
         self._request_probe()
         self._schedule_split()
 
     # --- the utterance on screen -----------------------------------------------------------------
     def _request_probe(self) -> None:
-        self._probe_token += 1
-        self._run_probe(self._probe_token, self.index, self.settings)
+        self._run_probe(self.index, self.settings)
 
     @work(thread=True, exclusive=True, group="probe", exit_on_error=False)
-    def _run_probe(self, token: int, index: int, settings: ProbeSettings) -> tuple[int, ProbeResult | None]:
+    def _run_probe(self, index: int, settings: ProbeSettings) -> ProbeResult | None:
         if get_current_worker().is_cancelled:  # a newer request came before this one started
-            return token, None
-        return token, self.backend.run(index, settings)
+            return None
+        return self.backend.run(index, settings)
 
     @on(Worker.StateChanged)
     def _probe_worker_changed(self, event: Worker.StateChanged) -> None:
@@ -199,8 +215,8 @@ class ExploreApp(App[None]):
         if worker.group != "probe" or worker.is_cancelled:
             return  # a cancelled request's answer is stale by construction
         if event.state == WorkerState.SUCCESS:
-            token, result = worker.result
-            if token == self._probe_token and result is not None:
+            result = worker.result
+            if result is not None and (result.index, result.settings) == (self.index, self.settings):
                 self._show_result(result)
         elif event.state == WorkerState.ERROR:
             self.report(worker.error)
@@ -208,20 +224,12 @@ class ExploreApp(App[None]):
     def _show_result(self, result: ProbeResult) -> None:
         first = self.result is None
         self.result = result
-        utterance = self.utterances[result.index]
-        self.query_one(ProbePane).show_result(result, utterance)
-        self._show_prediction()
+        self.probe_tab.show_probe(result)
         self.query_one(ExploreStatus).show(result)
         if first:
             self.first_result_s = time.perf_counter() - self.started_at
             self._refresh_split()  # the first prediction first, then the whole split
-
-    def _show_prediction(self) -> None:
-        if self.result is None:
-            return
-        busy = self.jobs.busy("evaluate")
-        evaluations = self.evaluations if self.result.settings == self.settings else None
-        self.query_one(PredictionPane).show(self.result, evaluations, busy)
+        self._state_changed()
 
     # --- whole-split figures ---------------------------------------------------------------------
     def _schedule_split(self) -> None:
@@ -230,76 +238,42 @@ class ExploreApp(App[None]):
         self._split_timer = self.set_timer(self.split_debounce_s, self._refresh_split)
 
     def _refresh_split(self) -> None:
+        """Ask for the figures of the tabs kept fresh and of the tab on screen."""
         self._split_timer = None
-        self._submit("evaluate")
-        tab = self.active_tab
-        if tab in TAB_JOBS:
-            self._submit(TAB_JOBS[tab])
+        active = self.active_tab
+        for pane in self.panes:
+            if pane.always_fresh or pane.key == active:
+                self._submit(pane)
+        self._state_changed()
 
-    def _submit(self, kind: str) -> None:
-        settings = self.settings
-        key = _job_key(kind, settings)
-        if self._split_requested.get(kind) == key:
+    def _submit(self, pane: SplitPane) -> None:
+        request = pane.request_for(self.settings)
+        if pane.requested == request:
             return  # on screen already, or being computed
-        self._split_token += 1
-        self._split_latest[kind] = self._split_token
-        self._split_requested[kind] = key
-        self.jobs.submit(kind, self._split_token, self._job(kind, settings))
-        self._set_busy(kind, True)
-
-    def _job(self, kind: str, settings: ProbeSettings) -> Callable[[Callable[[], bool]], Any]:
+        pane.requested = request
         backend = self.backend
-        jobs: dict[str, Callable[[Callable[[], bool]], Any]] = {
-            "evaluate": lambda cancelled: (settings, backend.evaluate(settings, cancelled=cancelled)),
-            "curve": lambda cancelled: (settings, backend.curve(settings, cancelled=cancelled)),
-            "cases": lambda cancelled: (settings, backend.cases(settings, CASE_LIMIT, cancelled=cancelled)),
-            "confusion": lambda cancelled: (settings, backend.confusion(settings, cancelled=cancelled)),
-            "calibration": lambda cancelled: (settings, backend.calibration(settings, cancelled=cancelled)),
-        }
-        return jobs[kind]
+        self.jobs.submit(pane.key, request, lambda cancelled: pane.compute(backend, request, cancelled))
+        pane.busy = True
 
     def on_split_job_done(self, message: SplitJobDone) -> None:
-        if message.token != self._split_latest.get(message.kind):
-            return  # a newer request of this kind is on its way
-        self._set_busy(message.kind, False)
-        settings, value = message.value
-        self._split_shown[message.kind] = _job_key(message.kind, settings)
-        self.split_results[message.kind] = value
-        if message.kind == "evaluate":
-            self._show_evaluation(settings, value)
-        elif message.kind == "curve":
-            self.query_one(CurvesPane).show(value, self.settings, self.evaluations)
-        elif message.kind == "cases":
-            self.query_one(CasesPane).show(value, settings, self.utterances)
-        elif message.kind == "confusion":
-            self.query_one(ConfusionPane).show(value, settings)
-        elif message.kind == "calibration":
-            self.query_one(CalibrationPane).show(value, settings)
+        pane = self.pane(message.key)
+        if message.request == pane.requested:  # else a newer request is on its way
+            pane.busy = False
+            pane.follow(self.settings, self.evaluations)
+            pane.present(message.request, message.value)
+            if pane is self.probe_tab:  # the split's evaluation: the other tabs mark the setting with it
+                for other in self.panes:
+                    if other is not pane:
+                        other.follow(self.settings, self.evaluations)
+        self._state_changed()
 
     def on_split_job_failed(self, message: SplitJobFailed) -> None:
-        if message.token != self._split_latest.get(message.kind):
-            return
-        self._set_busy(message.kind, False)
-        self._split_requested.pop(message.kind, None)  # let the next change try again
-        self.report(message.error)
-
-    def _show_evaluation(self, settings: ProbeSettings, evaluations: list[SplitEvaluation]) -> None:
-        if settings != self.settings:
-            return
-        self.evaluations = evaluations
-        first = evaluations[0] if evaluations else None
-        table = self.query_one(UtterancePane)
-        table.set_predictions(first.predictions if first else None, first.model_key if first else "")
-        self._show_prediction()
-        if self._split_shown.get("curve") == _job_key("curve", settings):
-            self.query_one(CurvesPane).show_marker(settings, evaluations)
-
-    def _set_busy(self, kind: str, busy: bool) -> None:
-        panes = {"curve": CurvesPane, "cases": CasesPane, "confusion": ConfusionPane, "calibration": CalibrationPane}
-        if kind in panes:
-            self.query_one(panes[kind]).set_busy(busy)
-        elif kind == "evaluate":
-            self._show_prediction()
+        pane = self.pane(message.key)
+        if message.request == pane.requested:
+            pane.busy = False
+            pane.requested = None  # let the next change try again
+            self.report(message.error)
+        self._state_changed()
 
     # --- messages from the widgets ---------------------------------------------------------------
     @on(UtteranceChosen)
@@ -308,7 +282,7 @@ class ExploreApp(App[None]):
 
     @on(CaseChosen)
     def _case_chosen(self, message: CaseChosen) -> None:
-        self.query_one(UtterancePane).select(message.index)
+        self.probe_tab.utterance_pane.select(message.index)
         self.show_tab("probe")
         self.load(message.index)
 
@@ -321,15 +295,14 @@ class ExploreApp(App[None]):
             settings = ops.with_rate(settings, message.modality, message.rate)
         self.apply_settings(settings, from_controls=True)
         if message.enabled is not None:
-            self.query_one(ProbePane).show_settings(self.settings)  # the title's mode may change
+            self.probe_tab.show_settings(self.settings)  # the title's mode may change
 
     @on(TabbedContent.TabActivated)
     def _tab_activated(self, event: TabbedContent.TabActivated) -> None:
-        tab = self.active_tab
-        if tab in TAB_JOBS and self.result is not None:
-            self._submit(TAB_JOBS[tab])
-        if tab == "curves" and self._split_shown.get("curve") is not None:
-            self.query_one(CurvesPane).show_marker(self.settings, self.evaluations)
+        pane = self.pane(self.active_tab)
+        if self.result is not None:
+            self._submit(pane)
+        pane.follow(self.settings, self.evaluations)
 
     # --- errors ----------------------------------------------------------------------------------
     def report(self, error: BaseException | None) -> None:
@@ -339,6 +312,7 @@ class ExploreApp(App[None]):
         text = str(error) if isinstance(error, SentiError) else f"{type(error).__name__}: {' '.join(str(error).split())}"
         self.errors.append(text)
         self.notify(text, title="Probe error", severity="error", timeout=8, markup=False)
+        self._state_changed()
 
     # --- tabs ------------------------------------------------------------------------------------
     @property
@@ -357,24 +331,25 @@ class ExploreApp(App[None]):
         self._focus_in_tab(name)
 
     def _focus_in_tab(self, name: str) -> None:
-        first = {"probe": "#utterance-table", "curves": "#metric-select", "cases": "#cases-table", "confusion": "#confusion", "calibration": "#calibration"}
+        target = self.pane(name).focus_target
         try:
-            self.query_one(first[name]).focus()
+            if target is not None:
+                self.query_one(target).focus()
         except NoMatches:  # a pane without that widget: leave focus where Textual put it
             pass
 
     # --- actions ---------------------------------------------------------------------------------
     def action_help(self) -> None:
         if not isinstance(self.screen, HelpScreen):
-            self.push_screen(HelpScreen())
+            self.push_screen(HelpScreen(self.tabs))
 
     def action_search(self) -> None:
         self.show_tab("probe")
-        self.query_one(UtterancePane).open_search()
+        self.probe_tab.utterance_pane.open_search()
 
     def action_cycle_sort(self) -> None:
         self.show_tab("probe")
-        self.query_one(UtterancePane).cycle_sort()  # the pane's subtitle says the order
+        self.probe_tab.utterance_pane.cycle_sort()  # the pane's subtitle says the order
 
     def action_mode(self, mode: int) -> None:
         self.apply_settings(ops.with_mode(self.settings, mode))
@@ -389,8 +364,9 @@ class ExploreApp(App[None]):
         self.apply_settings(ops.reset())
 
     def action_tab(self, step: int) -> None:
-        position = TABS.index(self.active_tab)
-        self.show_tab(TABS[(position + step) % len(TABS)])
+        keys = [tab.key for tab in self.tabs]
+        position = keys.index(self.active_tab)
+        self.show_tab(keys[(position + step) % len(keys)])
 
     def action_export_predictions(self) -> None:
         """Write the split's predictions under the current settings (every model; one row per
@@ -419,12 +395,13 @@ class ExploreApp(App[None]):
         self.exported.append(path)
         self.notify(f"wrote {rows:,} rows ({models} model{'s' if models != 1 else ''} × {rows // max(models, 1):,} utterances, "
                     f"{settings.status()}) to {path}", title="Predictions exported", timeout=10, markup=False)
+        self._state_changed()
 
     def action_save_curves(self) -> None:
         """Save the Curves tab's figure (every key metric against the erased fraction, one line per
         model, under the current switches and mask seed) as a PDF in the export folder."""
         settings = self.settings
-        shown = self.split_results.get("curve") if self._split_shown.get("curve") == _job_key("curve", settings) else None
+        shown = self.pane(CurvesPane.key).current(settings)
         self.notify(f"saving the curves under {settings.status()}…", title="Curves", timeout=3, markup=False)
         self._save_curves(settings, shown)
 
@@ -444,6 +421,7 @@ class ExploreApp(App[None]):
     def _curves_saved(self, path: Path) -> None:
         self.exported.append(path)
         self.notify(f"wrote the curves to {path}", title="Curves saved", timeout=10, markup=False)
+        self._state_changed()
 
     @on(Worker.StateChanged)
     def _export_worker_changed(self, event: Worker.StateChanged) -> None:
@@ -463,8 +441,8 @@ class ExploreApp(App[None]):
             yield SystemCommand(f"Toggle {name}", f"Switch {name} on or off", lambda m=modality: self.action_toggle(m))
         yield SystemCommand("Resample mask", "Next mask seed: the same rates erase other tokens and frames", self.action_resample)
         yield SystemCommand("Reset settings", "Everything on, nothing erased, mask seed 1111", self.action_reset)
-        for tab in TABS:
-            yield SystemCommand(f"Show {TAB_TITLES[tab]}", f"Switch to the {TAB_TITLES[tab]} tab", lambda t=tab: self.show_tab(t))
+        for tab in self.tabs:
+            yield SystemCommand(f"Show {tab.title}", f"Switch to the {tab.title} tab", lambda t=tab.key: self.show_tab(t))
         yield SystemCommand("Search utterances", "Filter the table by id or text", self.action_search)
         yield SystemCommand("Sort utterances", "Split order → largest error first → label", self.action_cycle_sort)
         yield SystemCommand("Export predictions", "Write the split's predictions under the current settings to a CSV", self.action_export_predictions)

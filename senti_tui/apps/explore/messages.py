@@ -2,50 +2,50 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
 from textual.message import Message
 
+from senti_tui.apps.explore.split_pane import SplitRequest
 
+
+@dataclass
 class UtteranceChosen(Message):
     """The utterance table's cursor moved to this utterance (index into the split)."""
 
-    def __init__(self, index: int) -> None:
-        super().__init__()
-        self.index = index
+    index: int
 
 
+@dataclass
 class CaseChosen(Message):
     """A failure case was opened: show its utterance in the probe."""
 
-    def __init__(self, index: int) -> None:
-        super().__init__()
-        self.index = index
+    index: int
 
 
+@dataclass
 class ControlsChanged(Message):
     """A switch or a slider moved (the app turns it into new ProbeSettings)."""
 
-    def __init__(self, modality: int, enabled: bool | None = None, rate: float | None = None) -> None:
-        super().__init__()
-        self.modality = modality
-        self.enabled = enabled
-        self.rate = rate
+    modality: int
+    enabled: bool | None = None
+    rate: float | None = None
 
 
+@dataclass
 class SplitJobDone(Message):
-    """A whole-split computation finished (posted from the job thread; thread-safe)."""
+    """A tab's whole-split figure was computed for ``request`` (posted from the job thread; thread-safe)."""
 
-    def __init__(self, kind: str, token: int, value: Any) -> None:
-        super().__init__()
-        self.kind = kind
-        self.token = token
-        self.value = value
+    key: str  # the tab's key
+    request: SplitRequest
+    value: Any
 
 
+@dataclass
 class SplitJobFailed(Message):
-    def __init__(self, kind: str, token: int, error: BaseException) -> None:
-        super().__init__()
-        self.kind = kind
-        self.token = token
-        self.error = error
+    """A tab's whole-split figure could not be computed (a job abandoned as stale posts nothing)."""
+
+    key: str
+    request: SplitRequest
+    error: BaseException

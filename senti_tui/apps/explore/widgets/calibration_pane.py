@@ -10,7 +10,9 @@ from textual.app import ComposeResult
 from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.widgets import Static
 
-from core.probe.types import MODALITY_NAMES, Calibration, ModelInfo, ProbeSettings
+from core.probe.types import MODALITY_NAMES, Calibration, ModelInfo
+from senti_tui.apps.explore.backend import Cancelled, ProbeBackend
+from senti_tui.apps.explore.split_pane import SplitPane, SplitRequest
 from senti_tui.apps.explore.widgets.model_card import integrity_note
 from senti_tui.widgets.integrity_scatter import IntegrityScatter
 from senti_tui.widgets.palette import hex_colour, modality_colour
@@ -37,10 +39,38 @@ def stats_markup(info: ModelInfo, calibration: Calibration | None) -> str:
     return "\n".join(lines)
 
 
-class CalibrationPane(VerticalScroll):
-    def __init__(self, models: list[ModelInfo], **kwargs) -> None:
-        super().__init__(**kwargs)
-        self.models = models
+class CalibrationPane(SplitPane, VerticalScroll):
+    key = "calibration"
+    title = "Calibration"
+    help = (("Calibration", "estimated against true integrity per utterance, with R² and slope per modality."),)
+    focus_target = "#calibration"
+
+    DEFAULT_CSS = """
+    CalibrationPane {
+        height: 1fr;
+        padding: 0 1;
+    }
+    CalibrationPane #calibration-summary {
+        height: auto;
+        margin-bottom: 1;
+    }
+    CalibrationPane .calibration-row {
+        height: 15;
+        margin-bottom: 1;
+    }
+    CalibrationPane .calibration-plot {
+        width: 1fr;
+        max-width: 70;
+    }
+    CalibrationPane .calibration-stats {
+        width: 1fr;
+        padding: 0 2;
+    }
+    CalibrationPane .calibration-none {
+        height: auto;
+        margin-bottom: 1;
+    }
+    """
 
     def compose(self) -> ComposeResult:
         yield Static("computing the calibration…", id="calibration-summary")
@@ -52,10 +82,11 @@ class CalibrationPane(VerticalScroll):
             else:
                 yield Static(f"[b]{info.key}[/]  [i #d7af5f]{integrity_note(info)}[/]", classes="calibration-none")
 
-    def set_busy(self, busy: bool) -> None:
-        self.loading = busy
+    def compute(self, probe: ProbeBackend, request: SplitRequest, cancelled: Cancelled) -> list[Calibration]:
+        return probe.calibration(request.settings, cancelled=cancelled)
 
-    def show(self, calibrations: list[Calibration], settings: ProbeSettings) -> None:
+    def show(self, result: list[Calibration]) -> None:
+        calibrations, settings = result, self.shown.settings
         on = ", ".join(name for name, enabled in zip(MODALITY_NAMES, settings.enabled) if enabled) or "nothing"
         self.query_one("#calibration-summary", Static).update(
             f"Estimated (y) against true (x) integrity per utterance, the split masked with r ~ U(0,1) per "

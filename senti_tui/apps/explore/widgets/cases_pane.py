@@ -11,12 +11,15 @@ from textual.app import ComposeResult
 from textual.containers import Vertical
 from textual.widgets import DataTable, Static
 
-from core.probe.types import Case, ProbeSettings, Utterance
+from core.probe.types import Case, ModelInfo, Utterance
+from senti_tui.apps.explore.backend import Cancelled, ProbeBackend
 from senti_tui.apps.explore.messages import CaseChosen
+from senti_tui.apps.explore.split_pane import SplitPane, SplitRequest
 from senti_tui.apps.explore.widgets.utterance_pane import short_id
 
 FIXED_COLUMNS = (("model", 14), ("kind", 21), ("#", 5), ("id", 16), ("score", 6))
 KIND_PLURALS = {"error": "large errors", "polarity flip": "polarity flips", "integrity misestimate": "integrity misestimates"}
+CASE_LIMIT = 20  # per model and kind of case
 KIND_STYLES = {"error": "#ff8787", "polarity flip": "#d7afff", "integrity misestimate": "#ffd75f"}
 
 
@@ -24,12 +27,29 @@ class CasesTable(DataTable):
     pass
 
 
-class CasesPane(Vertical):
-    def __init__(self, **kwargs) -> None:
-        super().__init__(**kwargs)
+class CasesPane(SplitPane, Vertical):
+    key = "cases"
+    title = "Cases"
+    help = (("Cases", "the worst utterances under the current settings; Enter opens one in the probe."),)
+    focus_target = "#cases-table"
+
+    DEFAULT_CSS = """
+    CasesPane {
+        height: 1fr;
+        padding: 0 1;
+    }
+    CasesPane #cases-summary {
+        height: auto;
+        margin-bottom: 1;
+    }
+    CasesPane #cases-table {
+        height: 1fr;
+    }
+    """
+
+    def __init__(self, models: list[ModelInfo], utterances: list[Utterance], **kwargs) -> None:
+        super().__init__(models, utterances, **kwargs)
         self.cases: list[Case] = []
-        self._settings: ProbeSettings | None = None
-        self._utterances: list[Utterance] = []
 
     def compose(self) -> ComposeResult:
         yield Static("", id="cases-summary")
@@ -49,17 +69,21 @@ class CasesPane(Vertical):
             table.add_column(name, width=width, key=name)
 
     def on_resize(self) -> None:
-        if self._settings is not None:
-            self.show(self.cases, self._settings, self._utterances)  # rows again, in the new widths
+        if self.shown is not None:
+            self.show(self.cases)  # rows again, in the new widths
         else:
             self._columns()
 
-    def set_busy(self, busy: bool) -> None:
+    def compute(self, probe: ProbeBackend, request: SplitRequest, cancelled: Cancelled) -> list[Case]:
+        return probe.cases(request.settings, CASE_LIMIT, cancelled=cancelled)
+
+    def show_busy(self, busy: bool) -> None:
         self.query_one(CasesTable).loading = busy
 
-    def show(self, cases: list[Case], settings: ProbeSettings, utterances: list[Utterance]) -> None:
+    def show(self, result: list[Case]) -> None:
+        cases, utterances = result, self.utterances
+        settings = self.shown.settings
         self.cases = cases
-        self._settings, self._utterances = settings, utterances
         self._columns()
         table = self.query_one(CasesTable)
         for case in cases:

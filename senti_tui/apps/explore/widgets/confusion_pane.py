@@ -12,7 +12,9 @@ from textual.app import ComposeResult
 from textual.containers import VerticalScroll
 from textual.widgets import Static
 
-from core.probe.types import CLASS7_NAMES, ModelInfo, ProbeSettings
+from core.probe.types import CLASS7_NAMES
+from senti_tui.apps.explore.backend import Cancelled, ProbeBackend
+from senti_tui.apps.explore.split_pane import SplitPane, SplitRequest
 
 CLASSES = list(range(-3, 4))
 
@@ -51,21 +53,38 @@ def confusion_table(key: str, matrix: list[list[int]]) -> Table:
     return table
 
 
-class ConfusionPane(VerticalScroll):
-    def __init__(self, models: list[ModelInfo], **kwargs) -> None:
-        super().__init__(**kwargs)
-        self.models = models
+class ConfusionPane(SplitPane, VerticalScroll):
+    key = "confusion"
+    title = "Confusion"
+    help = (("Confusion", "7-class confusion tables: a model collapsing onto one class shows as one bright column."),)
+    focus_target = "#confusion"
+
+    DEFAULT_CSS = """
+    ConfusionPane {
+        height: 1fr;
+        padding: 0 1;
+    }
+    ConfusionPane #confusion-summary {
+        height: auto;
+        margin-bottom: 1;
+    }
+    ConfusionPane .confusion-table {
+        height: auto;
+        margin-bottom: 1;
+    }
+    """
 
     def compose(self) -> ComposeResult:
         yield Static("computing the confusion tables…", id="confusion-summary")
         for index, _info in enumerate(self.models):
             yield Static("", id=f"confusion-{index}", classes="confusion-table")
 
-    def set_busy(self, busy: bool) -> None:
-        self.loading = busy
+    def compute(self, probe: ProbeBackend, request: SplitRequest, cancelled: Cancelled) -> dict[str, list[list[int]]]:
+        return probe.confusion(request.settings, cancelled=cancelled)
 
-    def show(self, matrices: dict[str, list[list[int]]], settings: ProbeSettings) -> None:
-        self.query_one("#confusion-summary", Static).update(f"Under [b]{settings.status()}[/]")
+    def show(self, result: dict[str, list[list[int]]]) -> None:
+        matrices = result
+        self.query_one("#confusion-summary", Static).update(f"Under [b]{self.shown.settings.status()}[/]")
         for index, info in enumerate(self.models):
             matrix = matrices.get(info.key)
             widget = self.query_one(f"#confusion-{index}", Static)

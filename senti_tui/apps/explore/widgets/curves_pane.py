@@ -16,8 +16,10 @@ from textual.containers import Horizontal, Vertical
 from textual.widgets import Label, Select, Static
 from textual_plotext import PlotextPlot
 
-from core.probe.types import MODALITY_NAMES, Curve, ModelInfo, ProbeSettings, SplitEvaluation
+from core.probe.types import MODALITY_NAMES, Curve, ModelInfo, ProbeSettings, SplitEvaluation, Utterance
+from senti_tui.apps.explore.backend import Cancelled, ProbeBackend
 from senti_tui.apps.explore.settings import erased_fraction
+from senti_tui.apps.explore.split_pane import SplitPane, SplitRequest
 from senti_tui.metric_names import display_name, is_percent, ordered_keys
 from senti_tui.widgets.line_plot import LinePlot, Series, integer_ticks
 from senti_tui.widgets.palette import hex_colour, series_colour
@@ -63,10 +65,44 @@ class RobustnessPlot(PlotextPlot):
         self.refresh()
 
 
-class CurvesPane(Vertical):
-    def __init__(self, models: list[ModelInfo], **kwargs) -> None:
-        super().__init__(**kwargs)
-        self.models = models
+class CurvesPane(SplitPane, Vertical):
+    key = "curves"
+    title = "Curves"
+    help = (("Curves", "a metric against the fraction erased from every modality switched on, over the whole split, "
+             "the current setting marked; and the training history stored in the checkpoint."),)
+    focus_target = "#metric-select"
+    framed = False  # its two boxes are
+
+    DEFAULT_CSS = """
+    CurvesPane {
+        height: 1fr;
+    }
+    CurvesPane #curves-bar {
+        height: 1;
+        padding: 0 1;
+    }
+    CurvesPane #metric-label {
+        width: auto;
+        color: $text-muted;
+    }
+    CurvesPane #metric-select {
+        width: 18;
+    }
+    CurvesPane #curves-legend {
+        width: 1fr;
+        padding: 0 2;
+    }
+    CurvesPane #curves-plots {
+        height: 1fr;
+    }
+    CurvesPane #robustness-box, CurvesPane #history-box {
+        width: 1fr;
+        height: 1fr;
+    }
+    """
+
+    def __init__(self, models: list[ModelInfo], utterances: list[Utterance], **kwargs) -> None:
+        super().__init__(models, utterances, **kwargs)
         self.metric = "MAE"
         self._curves: list[Curve] = []
         self._settings: ProbeSettings | None = None
@@ -78,9 +114,9 @@ class CurvesPane(Vertical):
             yield Select([(display_name(k), k) for k in DEFAULT_METRICS], value="MAE", allow_blank=False, compact=True, id="metric-select")
             yield Static("", id="curves-legend")
         with Horizontal(id="curves-plots"):
-            with Vertical(id="robustness-box"):
+            with Vertical(id="robustness-box", classes="pane-frame"):
                 yield RobustnessPlot(id="robustness-plot")
-            with Vertical(id="history-box"):
+            with Vertical(id="history-box", classes="pane-frame"):
                 yield LinePlot(id="history-plot")
 
     def on_mount(self) -> None:
@@ -96,14 +132,28 @@ class CurvesPane(Vertical):
             self._draw_curves()
             self._draw_history()
 
-    def set_busy(self, busy: bool) -> None:
+    def request_for(self, settings: ProbeSettings) -> SplitRequest:
+        """The curves sweep the rates themselves: they depend on the switches and the seed only."""
+        return SplitRequest.of(settings, sweeps_rates=True)
+
+    def compute(self, probe: ProbeBackend, request: SplitRequest, cancelled: Cancelled) -> list[Curve]:
+        return probe.curve(request.settings, cancelled=cancelled)
+
+    def show_busy(self, busy: bool) -> None:
         # on the plot, not its box: the title and the subtitle stay readable while it computes
         self.query_one(RobustnessPlot).loading = busy
 
-    def show(self, curves: list[Curve], settings: ProbeSettings, evaluations: list[SplitEvaluation] | None) -> None:
-        self._curves = curves
+    def follow(self, settings: ProbeSettings, evaluations: list[SplitEvaluation] | None) -> None:
+        """Where the controls are, marked on the curves: the setting and each model's figure there.
+        Redrawn (the curves kept) only when the curves on screen are for these switches and seed."""
         self._settings = settings
         self._evaluations = evaluations
+        if self.current(settings) is not None:
+            self._draw_curves()
+
+    def show(self, result: list[Curve]) -> None:
+        curves = result
+        self._curves = curves
         keys = ordered_keys({k for c in curves for p in c.points for k in p.metrics})
         select = self.query_one("#metric-select", Select)
         options = [k for k in keys if k in DEFAULT_METRICS] or list(DEFAULT_METRICS)
@@ -112,12 +162,6 @@ class CurvesPane(Vertical):
         with select.prevent(Select.Changed):
             select.set_options([(display_name(k), k) for k in options])
             select.value = self.metric
-        self._draw_curves()
-
-    def show_marker(self, settings: ProbeSettings, evaluations: list[SplitEvaluation] | None) -> None:
-        """The rates moved (switches did not): move the marker, keep the curves."""
-        self._settings = settings
-        self._evaluations = evaluations
         self._draw_curves()
 
     def _draw_curves(self) -> None:

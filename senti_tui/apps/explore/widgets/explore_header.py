@@ -13,7 +13,8 @@ from textual.markup import escape
 from textual.widgets import Static
 
 from core.probe.types import ModelInfo
-from senti_tui.run_state import model_display_name
+
+from core.models.registry import display_name as model_display_name
 
 SYNTHETIC_BADGE = "[b #000000 on #ffaf5f] SYNTHETIC [/]"
 TEST_SELECTED_STYLE = "b #ffffff on #d75f5f"
@@ -25,6 +26,14 @@ def model_title(info: ModelInfo) -> str:
 
 
 class ExploreHeader(Static):
+    DEFAULT_CSS = """
+    ExploreHeader {
+        height: 1;
+        padding: 0 1;
+        background: $panel;
+    }
+    """
+
     def show(self, models: list[ModelInfo], dataset_label: str, synthetic: bool) -> None:
         # Badges first: they are what must never be cropped at the right edge.
         parts = [

@@ -21,6 +21,45 @@ SLIDER_BIG_STEP = 0.2
 
 
 class ModalityRow(Horizontal):
+    DEFAULT_CSS = """
+    ModalityRow {
+        height: 1;
+    }
+    ModalityRow .modality-name {
+        width: 7;
+        text-style: bold;
+    }
+    ModalityRow Switch {
+        border: none;
+        padding: 0;
+        height: 1;
+        width: 4;
+        margin-right: 1;
+    }
+    ModalityRow Switch:focus {
+        border: none;
+        text-style: reverse;
+    }
+    ModalityRow .switch-state {
+        width: 4;
+        color: $text-muted;
+    }
+    ModalityRow.-off .modality-name {
+        color: $text-disabled;
+        text-style: strike;
+    }
+    ModalityRow .rate-value {
+        width: 5;
+        margin-left: 1;
+        text-style: bold;
+    }
+    ModalityRow .kept-value {
+        width: 10;
+        margin-left: 1;
+        color: $text-muted;
+    }
+    """
+
     def __init__(self, modality: int, **kwargs) -> None:
         super().__init__(**kwargs)
         self.modality = modality

@@ -23,7 +23,7 @@ from core.models.registry import find_spec
 from core.probe.types import MODALITY_NAMES, ModelInfo, ModelPrediction
 from senti_tui.apps.explore.widgets.score_gauge import gauge_text
 from senti_tui.metric_names import display_name, format_metric
-from senti_tui.run_state import model_display_name
+from core.models.registry import display_name as model_display_name
 from senti_tui.widgets.palette import hex_colour, modality_colour
 
 TRUE_STYLE = "#bcbcbc"

@@ -12,7 +12,8 @@ from textual.widgets import Static
 from core.probe.types import ModelInfo, ProbeResult, SplitEvaluation
 from senti_tui.apps.explore.widgets.model_card import TRUE_STYLE, ModelCard
 from senti_tui.apps.explore.widgets.score_gauge import LABEL, POSITIVE
-from senti_tui.run_state import model_display_name
+
+from core.models.registry import display_name as model_display_name
 
 
 def card_titles(models: list[ModelInfo]) -> list[str]:
@@ -35,6 +36,22 @@ def legend() -> Text:
 
 
 class PredictionPane(VerticalScroll):
+    DEFAULT_CSS = """
+    PredictionPane {
+        width: 1fr;
+        height: auto;
+        max-height: 22;
+        padding: 0 1;
+    }
+    PredictionPane #prediction-legend {
+        height: 1;
+        color: $text-muted;
+    }
+    PredictionPane .model-card {
+        height: auto;
+    }
+    """
+
     def __init__(self, models: list[ModelInfo], **kwargs) -> None:
         super().__init__(**kwargs)
         self.models = models

@@ -25,6 +25,27 @@ def title_markup(utterance: Utterance, class7: str | None, settings: ProbeSettin
 
 
 class ProbePane(Vertical):
+    DEFAULT_CSS = """
+    ProbePane {
+        width: 1fr;
+        height: auto;
+        padding: 0 1;
+    }
+    ProbePane #probe-title {
+        height: 1;
+        text-wrap: nowrap;
+        text-overflow: ellipsis;
+    }
+    ProbePane #tokens {
+        height: auto;
+        max-height: 4;
+        margin-bottom: 0;
+    }
+    ProbePane #controls {
+        height: auto;
+    }
+    """
+
     def compose(self) -> ComposeResult:
         yield Static("", id="probe-title")
         yield TokenView("", id="tokens")

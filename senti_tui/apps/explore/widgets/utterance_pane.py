@@ -50,6 +50,26 @@ class SearchBox(Input):
 
 
 class UtterancePane(Vertical):
+    DEFAULT_CSS = """
+    UtterancePane {
+        height: 1fr;
+        min-height: 5;
+    }
+    UtterancePane #search {
+        display: none;
+        height: 1;
+        border: none;
+        padding: 0 1;
+        background: $boost;
+    }
+    UtterancePane #search.-open {
+        display: block;
+    }
+    UtterancePane #utterance-table {
+        height: 1fr;
+    }
+    """
+
     def __init__(self, **kwargs) -> None:
         super().__init__(**kwargs)
         self.utterances: list[Utterance] = []
