@@ -7,8 +7,9 @@ on the split-job thread, calling the probe) and how it is shown (:meth:`SplitPan
 UI thread). The app lists the tab classes in a tuple and knows nothing else about them.
 
 Adding a tab: one pane file (a subclass of :class:`SplitPane` and of a Textual container), one
-entry in :attr:`ExploreApp.TABS`, and the probe method it calls (plus its fake in
-``tests/fake_probe.py``).
+entry in :attr:`ExploreApp.TABS` (and its import), and the probe method it calls: on ``Probe``, its
+fake in ``tests/fake_probe.py`` (same signature, tests/test_fake_probe_contract.py) and its line
+in :class:`ProbeBackend` for type checkers. ``tests/test_explore_new_tab.py`` does it.
 """
 
 from __future__ import annotations

@@ -17,9 +17,9 @@ from senti_tui.apps.explore.messages import CaseChosen
 from senti_tui.apps.explore.split_pane import SplitPane, SplitRequest
 from senti_tui.apps.explore.widgets.utterance_pane import short_id
 
+CASE_LIMIT = 20  # per model and kind of case
 FIXED_COLUMNS = (("model", 14), ("kind", 21), ("#", 5), ("id", 16), ("score", 6))
 KIND_PLURALS = {"error": "large errors", "polarity flip": "polarity flips", "integrity misestimate": "integrity misestimates"}
-CASE_LIMIT = 20  # per model and kind of case
 KIND_STYLES = {"error": "#ff8787", "polarity flip": "#d7afff", "integrity misestimate": "#ffd75f"}
 
 
