@@ -1,5 +1,5 @@
 """The papers' qualitative claims, checked on the shipped demo checkpoints (SYNTHETIC test split,
-mask seed 1111); exits 1 when a claim FAILs.
+mean over mask seeds 1111, 1112, 1113 as eval by default); exits 1 when a claim FAILs.
 
 Each line gives the claim, the figures it rests on and PASS / FAIL. A claim the synthetic data
 cannot show says so and why (NOT SHOWN), with the figures; it is never hidden. The linear probe
@@ -37,6 +37,7 @@ import numpy as np
 
 ROOT = Path(__file__).resolve().parents[1]
 CHECKPOINTS = ROOT / "checkpoints"
+MASK_SEEDS = (1111, 1112, 1113)  # eval's default mask seeds (core.evaluation.DEFAULT_SEEDS)
 MODES = {0: ("audio", "vision"), 1: ("text", "vision"), 2: ("text", "audio"), 3: ("vision",), 4: ("audio",), 5: ("text",)}
 MODE_NAMES = {0: "{a,v}", 1: "{l,v}", 2: "{l,a}", 3: "{v}", 4: "{a}", 5: "{l}"}
 
@@ -54,6 +55,8 @@ class Verdicts:
 
 def measure(paths: dict[str, Path]) -> dict[str, dict]:
     """Per model: metrics per mode, r = 0, text off, droprate 0.5, r = 0.9 predictions, integrity."""
+    import dataclasses
+
     from core.missingness import CalibrationSetting, CustomSetting, DroprateSetting, ModeSetting, RateSetting, setting_from_dict
     from core.probe import analysis
     from core.probe.session import Probe
@@ -66,8 +69,11 @@ def measure(paths: dict[str, Path]) -> dict[str, dict]:
     keys = dict(zip(paths, (m.key for m in probe.models)))
 
     def record(label: str, setting) -> None:
-        for name, metrics in zip(paths, (probe.evaluate_setting(setting)[keys[n]] for n in paths)):
-            figures[name][label] = metrics
+        """MAE and Corr at ``setting``, the mean over eval's mask seeds (one draw's modes figures
+        move by 0.02-0.04 from seed to seed; the verdicts should not rest on one draw)."""
+        runs = [probe.evaluate_setting(dataclasses.replace(setting, seed=seed)) for seed in MASK_SEEDS]
+        for name in paths:
+            figures[name][label] = {metric: float(np.mean([run[keys[name]][metric] for run in runs])) for metric in ("MAE", "Corr")}
 
     for mode in MODES:
         record(f"mode{mode}", ModeSetting(mode=mode))
@@ -144,7 +150,7 @@ def text_reference(seeds: list[int]) -> np.ndarray | None:
     sys.path.insert(0, str(Path(__file__).resolve().parent))
     from text_ceiling import train_text_reference
 
-    return np.array([train_text_reference(seed).test_corr for seed in seeds])
+    return np.array([train_text_reference(seed, test_mask_seeds=MASK_SEEDS).test_corr for seed in seeds])
 
 
 def mc(m: dict) -> str:
@@ -167,7 +173,8 @@ def main() -> None:
     f = measure(paths)
     ceiling, ceiling_masked = data_ceiling(masked=False), data_ceiling(masked=True)
     labels = f.pop("_synthetic")["labels"]
-    print("SYNTHETIC test split (686 utterances), mask seed 1111; modes keep r ~ U(0,1) on the kept modalities\n")
+    print(f"SYNTHETIC test split (686 utterances), mean over mask seeds {', '.join(map(str, MASK_SEEDS))}; "
+          "modes keep r ~ U(0,1) on the kept modalities\n")
     print("linear probe: ridge R² from the kept modalities' simple features, intact / masked as the mode masks them\n")
     print(f"{'mode':<8}{'linear probe':>16}" + "".join(f"{name:>26}" for name in paths))
     for mode in MODES:
