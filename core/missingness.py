@@ -40,7 +40,7 @@ device) turn a draw into masked inputs. Both give bit-identical masks. A draw wi
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass
 from typing import Any, ClassVar, Mapping, Sequence
 
 import numpy as np
@@ -557,7 +557,7 @@ def evaluation_sweep(protocol: str, seed: int = DEFAULT_EVAL_SEED) -> list[MaskS
     raise ConfigError(f"evaluation protocol {protocol!r} is unknown; use rates, droprates or modes")
 
 
-def default_training_protocol(model: str, dataset: str = "synthetic", seed: int = 0) -> MaskSetting:
+def default_training_protocol(model: str, dataset: str = "synthetic", seed: int = 0) -> LnlnProtocol | IFusionProtocol | DarProtocol:
     """Each model's own training protocol: senti-ifusion -> ifusion, lnln -> lnln, dar -> dar
     (k = 0.4 on MOSEI, 0.3 otherwise)."""
     if model == "lnln":
@@ -592,7 +592,7 @@ class Masked:
     keep_text: np.ndarray
     keep_audio: np.ndarray
     keep_vision: np.ndarray
-    rates: np.ndarray = field(default=None)  # type: ignore[assignment]
+    rates: np.ndarray
 
 
 def text_lengths(attention: np.ndarray) -> np.ndarray:
@@ -693,7 +693,7 @@ def mask_split(
     arrays = (split.text_bert, split.audio, split.audio_lengths, split.vision, split.vision_lengths, split.sample_ids)
     if indices is not None:  # (the whole split is used as is: fancy indexing would copy it)
         rows = np.asarray(indices, dtype=np.int64)
-        arrays = tuple(array[rows] for array in arrays)
+        arrays = tuple(array[rows] for array in arrays)  # type: ignore[assignment]  # the same six arrays
     draw = setting.draw(arrays[-1], present, epoch)
     return apply_missingness(*arrays, draw.rates, draw.mask_seed, special_ids, shared_noise=draw.shared_noise)
 
