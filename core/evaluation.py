@@ -458,7 +458,7 @@ def evaluate_checkpoints(
     metadata = _metadata(ordered, split, seeds, protocols, used_precision, used_device)
     for checkpoint, result in zip(checkpoints, ordered):  # how each checkpoint was trained (senti-tui train's record)
         metadata["checkpoints"][result.path]["trained_with"] = dict(getattr(checkpoint, "provenance", {}) or {})
-    metadata["data_sha256"] = {source: file_sha256(source) or None for source in sorted({_data_file(c, data) for c in checkpoints}) if source}
+    metadata["data_sha256"] = {source: file_sha256(source) or None for source in sorted({_data_file(c, data) or "" for c in checkpoints}) if source}
     report = EvaluationReport(
         checkpoints=ordered,
         protocols=list(protocols),
@@ -516,7 +516,7 @@ _NOT_THE_CONFIG = {"seed", "device", "precision", "notes", "provenance"}
 
 
 def train_seed_of(checkpoint) -> int | None:
-    seed = (checkpoint.training or {}).get("seed")
+    seed: Any = (checkpoint.training or {}).get("seed")
     try:
         return int(seed)
     except (TypeError, ValueError):
@@ -550,7 +550,7 @@ def seed_groups(checkpoints: Sequence, singletons: bool = False) -> list[list[in
         if None in seeds or len(set(seeds)) != len(seeds):
             continue  # the same seed twice (or unknown): not a seed sweep; each stands alone
         if len(indices) >= 2 or singletons:
-            groups.append(sorted(indices, key=lambda i: train_seed_of(checkpoints[i])))
+            groups.append(sorted(indices, key=lambda i: train_seed_of(checkpoints[i]) or 0))  # no None: checked above
     return sorted(groups, key=lambda g: g[0])
 
 
@@ -588,7 +588,7 @@ def _group_result(key: str, members: list[CheckpointResult]) -> GroupResult:
                                 mask_std=_mean_metrics([p.std for p in parts]))  # type: ignore[union-attr]
 
         settings = [
-            SettingResult(label=s.label, value=s.value, setting=s.setting, result=over_seeds(lambda r, i=i: r.settings[i].result))  # type: ignore[arg-type]
+            SettingResult(label=s.label, value=s.value, setting=s.setting, result=over_seeds(lambda r, i=i: r.settings[i].result))  # type: ignore[arg-type,misc]  # mypy cannot type a lambda with a default
             for i, s in enumerate(first_result.settings)
         ]
         group.protocols[name] = ProtocolResult(protocol=name, settings=settings, overall=over_seeds(lambda r: r.overall),  # type: ignore[arg-type]
@@ -641,7 +641,7 @@ def paper_tables(groups: list[GroupResult], runs: list[str], family: str) -> lis
                 return Aggregate.of(per_seed, mask_std={m: mask.get(m, math.nan) for m in metric_keys(family)})
 
             ref = first.protocols[name]
-            settings = [SettingResult(label=s.label, value=s.value, setting=s.setting, result=combine(lambda r, i=i: r.settings[i].result))  # type: ignore[arg-type]
+            settings = [SettingResult(label=s.label, value=s.value, setting=s.setting, result=combine(lambda r, i=i: r.settings[i].result))  # type: ignore[arg-type,misc]  # mypy cannot type a lambda with a default
                         for i, s in enumerate(ref.settings)]
             table.protocols[name] = ProtocolResult(protocol=name, settings=settings, overall=combine(lambda r: r.overall),  # type: ignore[arg-type]
                                                    auc=None)
@@ -783,7 +783,7 @@ def _metadata(results: list[CheckpointResult], split: str, seeds: Sequence[int],
 
 
 def _statistics(aggregate: Aggregate) -> list[tuple[str, int | None, Metrics]]:
-    stats = [("seed", seed, m) for seed, m in aggregate.per_seed.items()] + [("mean", None, aggregate.mean), ("std", None, aggregate.std)]
+    stats: list[tuple[str, int | None, Metrics]] = [("seed", seed, m) for seed, m in aggregate.per_seed.items()] + [("mean", None, aggregate.mean), ("std", None, aggregate.std)]
     if aggregate.mask_std:
         stats.append(("mask_std", None, aggregate.mask_std))
     return stats
