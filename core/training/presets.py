@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import copy
 from pathlib import Path
+from typing import Any
 from dataclasses import asdict, dataclass, field, fields, replace
 
 from core.errors import ConfigError
@@ -75,7 +76,7 @@ PAPER_TEXT_ENCODER = {"mosi-paper": "bert-base-uncased", "mosei-paper": "bert-ba
 
 
 def paper_preset(preset: str, model: str) -> dict:
-    values = {**PAPER_COMMON, **PAPER_MODEL[model], "text_encoder": PAPER_TEXT_ENCODER[preset], "model_overrides": {}}
+    values: dict[str, Any] = {**PAPER_COMMON, **PAPER_MODEL[model], "text_encoder": PAPER_TEXT_ENCODER[preset], "model_overrides": {}}
     if model == "senti-ifusion" and preset == "mosei-paper":
         values["epochs"] = 200  # MOSEI: 200 epochs, stage 1 still 40 ([A19])
     values["warmup_epochs"] = scaled_warmup(values["epochs"])  # 20 of 200, 15 of 150
@@ -195,7 +196,7 @@ def resolve_config(options: TrainOptions) -> TrainConfig:
     from_set = dict(options.overrides)
     named = {attr: merged for key, attr in OPTION_KEYS.items() if (merged := from_set.pop(key, from_file.pop(key, None))) is not None}
     chosen = {attr: value for attr, value in named.items() if getattr(options, attr) in (None, getattr(TrainOptions, attr))}
-    options = replace(options, **{k: str(v) for k, v in chosen.items()})
+    options = replace(options, **{k: str(v) for k, v in chosen.items()})  # type: ignore[arg-type]  # OPTION_KEYS name str fields only
     if options.model is None:
         options = replace(options, model=DEFAULT_MODEL)
     if options.model not in model_names():
