@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import time
 from pathlib import Path
-from typing import Any, Callable, Iterable
+from typing import Any, Callable, Iterable, cast
 
 from textual import on, work
 from textual.app import App, ComposeResult, SystemCommand
@@ -25,6 +25,7 @@ from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
 from textual.css.query import NoMatches
 from textual.screen import Screen
+from textual.timer import Timer
 from textual.widgets import Footer, TabbedContent, TabPane
 from textual.worker import Worker, WorkerState, get_current_worker
 
@@ -106,7 +107,7 @@ class ExploreApp(App[None]):
         self._split_latest: dict[str, int] = {}  # kind -> token of the newest request
         self._split_requested: dict[str, tuple] = {}  # kind -> key of the newest request
         self._split_shown: dict[str, tuple] = {}  # kind -> key of the result on screen
-        self._split_timer = None
+        self._split_timer: Timer | None = None
         self.jobs = SplitJobs(self.post_message)
 
     # --- layout ----------------------------------------------------------------------------------
@@ -199,7 +200,7 @@ class ExploreApp(App[None]):
         if worker.group != "probe" or worker.is_cancelled:
             return  # a cancelled request's answer is stale by construction
         if event.state == WorkerState.SUCCESS:
-            token, result = worker.result
+            token, result = cast(tuple[int, ProbeResult | None], worker.result)  # _run_probe's
             if token == self._probe_token and result is not None:
                 self._show_result(result)
         elif event.state == WorkerState.ERROR:
@@ -295,7 +296,7 @@ class ExploreApp(App[None]):
             self.query_one(CurvesPane).show_marker(settings, evaluations)
 
     def _set_busy(self, kind: str, busy: bool) -> None:
-        panes = {"curve": CurvesPane, "cases": CasesPane, "confusion": ConfusionPane, "calibration": CalibrationPane}
+        panes: dict[str, type[CurvesPane | CasesPane | ConfusionPane | CalibrationPane]] = {"curve": CurvesPane, "cases": CasesPane, "confusion": ConfusionPane, "calibration": CalibrationPane}
         if kind in panes:
             self.query_one(panes[kind]).set_busy(busy)
         elif kind == "evaluate":
@@ -379,7 +380,7 @@ class ExploreApp(App[None]):
     def action_mode(self, mode: int) -> None:
         self.apply_settings(ops.with_mode(self.settings, mode))
 
-    def action_toggle(self, modality: int) -> None:
+    def action_toggle(self, modality: int) -> None:  # type: ignore[override]  # the app's "toggle(m)" replaces DOMNode's toggle(attribute)
         self.apply_settings(ops.toggled(self.settings, modality))
 
     def action_resample(self) -> None:
