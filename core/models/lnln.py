@@ -239,4 +239,5 @@ class LNLN(MSAModel):
     def total_loss(self, losses: dict[str, torch.Tensor]) -> torch.Tensor:
         c = self.config
         weights = {"cc": c.weight_cc, "adv": c.weight_adv, "rec": c.weight_rec, "sp": c.weight_sp}
-        return cast(torch.Tensor, sum(weights[name] * value for name, value in losses.items()))  # a tensor: called with labels, so "sp" is there
+        # a tensor: called with labels, so "sp" is there
+        return cast(torch.Tensor, sum(weights[name] * value for name, value in losses.items()))

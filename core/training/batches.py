@@ -74,7 +74,8 @@ def epoch_batches(n: int, batch_size: int, seed: int, epoch: int, ctx: DistConte
     every W-th index of the (padded) permutation; with W = 1 it is a plain seeded shuffle.
     """
     indices = cast("Dataset[int]", range(n))  # a sampler takes only the len() of its dataset
-    sampler: DistributedSampler[int] = DistributedSampler(indices, num_replicas=ctx.world_size, rank=ctx.rank, shuffle=True, seed=seed, drop_last=False)
+    sampler: DistributedSampler[int]
+    sampler = DistributedSampler(indices, num_replicas=ctx.world_size, rank=ctx.rank, shuffle=True, seed=seed, drop_last=False)
     sampler.set_epoch(epoch)
     return _chunks(list(sampler), batch_size)
 

@@ -120,7 +120,8 @@ class ModelCard(Static):
             return
         prediction, true, label, split_metrics, busy = self._shown
         width = self.content_size.width or 56
-        lines: list[Text | Padding] = [header_line(self.title, prediction, width), gauge_text(prediction.prediction, label, width)]
+        lines: list[Text | Padding]
+        lines = [header_line(self.title, prediction, width), gauge_text(prediction.prediction, label, width)]
         lines += integrity_lines(self.info, prediction, true, width)
         note = integrity_note(self.info)
         if note:
