@@ -51,7 +51,7 @@ from dataclasses import asdict, dataclass, field
 from dataclasses import replace as dataclass_replace
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import Any, Callable, Sequence
+from typing import Any, Callable, Sequence, overload
 
 import numpy as np
 
@@ -458,7 +458,7 @@ def evaluate_checkpoints(
     metadata = _metadata(ordered, split, seeds, protocols, used_precision, used_device)
     for checkpoint, result in zip(checkpoints, ordered):  # how each checkpoint was trained (senti-tui train's record)
         metadata["checkpoints"][result.path]["trained_with"] = dict(getattr(checkpoint, "provenance", {}) or {})
-    metadata["data_sha256"] = {source: file_sha256(source) or None for source in sorted({_data_file(c, data) for c in checkpoints}) if source}
+    metadata["data_sha256"] = {source: file_sha256(source) or None for source in sorted({_data_file(c, data) or "" for c in checkpoints}) if source}
     report = EvaluationReport(
         checkpoints=ordered,
         protocols=list(protocols),
@@ -516,7 +516,7 @@ _NOT_THE_CONFIG = {"seed", "device", "precision", "notes", "provenance"}
 
 
 def train_seed_of(checkpoint) -> int | None:
-    seed = (checkpoint.training or {}).get("seed")
+    seed: Any = (checkpoint.training or {}).get("seed")
     try:
         return int(seed)
     except (TypeError, ValueError):
@@ -550,7 +550,7 @@ def seed_groups(checkpoints: Sequence, singletons: bool = False) -> list[list[in
         if None in seeds or len(set(seeds)) != len(seeds):
             continue  # the same seed twice (or unknown): not a seed sweep; each stands alone
         if len(indices) >= 2 or singletons:
-            groups.append(sorted(indices, key=lambda i: train_seed_of(checkpoints[i])))
+            groups.append(sorted(indices, key=lambda i: train_seed_of(checkpoints[i]) or 0))  # no None: checked above
     return sorted(groups, key=lambda g: g[0])
 
 
@@ -581,19 +581,23 @@ def _group_result(key: str, members: list[CheckpointResult]) -> GroupResult:
         seeds = group.train_seeds
 
         def over_seeds(pick: Callable[[ProtocolResult], Aggregate | None]) -> Aggregate | None:
-            parts = [pick(r) for r in results]
-            if any(p is None for p in parts):
+            parts = [p for r in results if (p := pick(r)) is not None]
+            if len(parts) < len(members):  # a member without it
                 return None
-            return Aggregate.of({seed: dict(p.mean) for seed, p in zip(seeds, parts)},  # type: ignore[union-attr]
-                                mask_std=_mean_metrics([p.std for p in parts]))  # type: ignore[union-attr]
+            return Aggregate.of({seed: dict(p.mean) for seed, p in zip(seeds, parts)},
+                                mask_std=_mean_metrics([p.std for p in parts]))
 
         settings = [
-            SettingResult(label=s.label, value=s.value, setting=s.setting, result=over_seeds(lambda r, i=i: r.settings[i].result))  # type: ignore[arg-type]
+            SettingResult(label=s.label, value=s.value, setting=s.setting, result=over_seeds(_setting_pick(i)))  # type: ignore[arg-type]
             for i, s in enumerate(first_result.settings)
         ]
         group.protocols[name] = ProtocolResult(protocol=name, settings=settings, overall=over_seeds(lambda r: r.overall),  # type: ignore[arg-type]
                                                auc=over_seeds(lambda r: r.auc))
     return group
+
+
+def _setting_pick(i: int) -> Callable[[ProtocolResult], Aggregate | None]:
+    return lambda r: r.settings[i].result
 
 
 def _mean_metrics(values: list[Metrics]) -> Metrics:
@@ -626,7 +630,7 @@ def paper_tables(groups: list[GroupResult], runs: list[str], family: str) -> lis
             combined=True, sources={metric: f"best_{kind}" for metric, kind in wanted.items()},
         )
         for name in first.protocols:
-            def combine(pick: Callable[[ProtocolResult], Aggregate | None]) -> Aggregate | None:
+            def combine(pick: Callable[[ProtocolResult], Aggregate | None]) -> Aggregate:
                 per_seed: dict[int, Metrics] = {}
                 mask: Metrics = {}
                 for seed in seeds:
@@ -641,9 +645,9 @@ def paper_tables(groups: list[GroupResult], runs: list[str], family: str) -> lis
                 return Aggregate.of(per_seed, mask_std={m: mask.get(m, math.nan) for m in metric_keys(family)})
 
             ref = first.protocols[name]
-            settings = [SettingResult(label=s.label, value=s.value, setting=s.setting, result=combine(lambda r, i=i: r.settings[i].result))  # type: ignore[arg-type]
+            settings = [SettingResult(label=s.label, value=s.value, setting=s.setting, result=combine(_setting_pick(i)))
                         for i, s in enumerate(ref.settings)]
-            table.protocols[name] = ProtocolResult(protocol=name, settings=settings, overall=combine(lambda r: r.overall),  # type: ignore[arg-type]
+            table.protocols[name] = ProtocolResult(protocol=name, settings=settings, overall=combine(lambda r: r.overall),
                                                    auc=None)
         tables.append(table)
     return tables
@@ -783,7 +787,7 @@ def _metadata(results: list[CheckpointResult], split: str, seeds: Sequence[int],
 
 
 def _statistics(aggregate: Aggregate) -> list[tuple[str, int | None, Metrics]]:
-    stats = [("seed", seed, m) for seed, m in aggregate.per_seed.items()] + [("mean", None, aggregate.mean), ("std", None, aggregate.std)]
+    stats: list[tuple[str, int | None, Metrics]] = [("seed", seed, m) for seed, m in aggregate.per_seed.items()] + [("mean", None, aggregate.mean), ("std", None, aggregate.std)]
     if aggregate.mask_std:
         stats.append(("mask_std", None, aggregate.mask_std))
     return stats
@@ -804,6 +808,10 @@ def _metrics_back(values: dict) -> Metrics:
     return {k: (math.nan if v is None else float(v)) for k, v in values.items()}
 
 
+@overload
+def _aggregate_back(data: dict) -> Aggregate: ...
+@overload
+def _aggregate_back(data: None) -> None: ...
 def _aggregate_back(data: dict | None) -> Aggregate | None:
     if data is None:
         return None
@@ -821,10 +829,10 @@ def _protocols_back(protocols: dict) -> dict[str, ProtocolResult]:
             protocol=p["protocol"],
             settings=[
                 SettingResult(label=s["label"], value=s["value"] if s["value"] is not None else math.nan,
-                              setting=s["setting"], result=_aggregate_back(s["result"]))  # type: ignore[arg-type]
+                              setting=s["setting"], result=_aggregate_back(s["result"]))
                 for s in p["settings"]
             ],
-            overall=_aggregate_back(p["overall"]),  # type: ignore[arg-type]
+            overall=_aggregate_back(p["overall"]),
             auc=_aggregate_back(p.get("auc")),
         )
         for name, p in protocols.items()

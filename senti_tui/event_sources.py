@@ -52,7 +52,7 @@ class SessionSource(EventSource):
     def __init__(self, session, history: Iterable[Event] = ()) -> None:
         self.session = session
         # The old run's end (e.g. "stopped by user") is superseded by this run: drop it.
-        self.history = [event for event in history if not isinstance(event, (Finished, Failed))]
+        self.history: list[Event] = [event for event in history if not isinstance(event, (Finished, Failed))]
         self.label = str(getattr(session, "run_dir", ""))
         self.result: Event | None = None
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 import signal
 import threading
 from pathlib import Path
+from typing import Any
 
 from rich.console import Console
 from rich.markup import escape
@@ -123,7 +124,7 @@ class HeadlessPrinter:
                 transient=True,
             )
             self._progress.start()
-        fields = {
+        fields: dict[str, Any] = {
             "epoch": f"{event.epoch}/{self.state.epochs_total}",
             "loss": format_loss(event.losses.get("total")),
             "speed": f"{event.samples_per_s:,.0f}",

@@ -10,6 +10,7 @@ same overlay once as text. No torch: only the event log.
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -73,13 +74,13 @@ def read_run(folder: str | Path, name: str | None = None) -> RunCurves:
     return run
 
 
-def run_names(folders: list[str | Path]) -> list[str]:
+def run_names(folders: Sequence[str | Path]) -> list[str]:
     """Folder names, with the parent's name where two are the same (``a/seed-1111``, ``b/seed-1111``)."""
     names = [Path(f).name for f in folders]
     return [n if names.count(n) == 1 else f"{Path(f).parent.name}/{n}" for n, f in zip(names, folders)]
 
 
-def read_runs(folders: list[str | Path]) -> list[RunCurves]:
+def read_runs(folders: Sequence[str | Path]) -> list[RunCurves]:
     return [read_run(f, n) for f, n in zip(folders, run_names(folders))]
 
 

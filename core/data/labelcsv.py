@@ -130,7 +130,7 @@ def _split(name: str, rows: list[LabelRow], tokenizer: Tokenizer, max_len: int) 
 UNK_WARNING = 0.10  # English text loses a few rare words to [UNK]; text in another script, most tokens
 
 
-def _warn_unknown_tokens(path: Path, splits: dict[str, Split], tokenizer: Tokenizer) -> None:
+def _warn_unknown_tokens(path: str | Path, splits: dict[str, Split], tokenizer: Tokenizer) -> None:
     special = tokenizer.special_ids
     ids = np.concatenate([split.text_bert[:, 0][split.text_bert[:, 1] > 0] for split in splits.values()])
     words = ids[(ids != special.cls) & (ids != special.sep) & (ids != special.pad)]

@@ -187,10 +187,13 @@ class _BoundedReader:
         return len(data)
 
 
-class SafeUnpickler(pickle._Unpickler):  # type: ignore[name-defined] # the pure-Python one: opcodes are checked
+_PyUnpickler: Any = pickle._Unpickler  # typeshed lacks its internals (read, append, stack, metastack, load_*)
+
+
+class SafeUnpickler(_PyUnpickler):  # the pure-Python one: opcodes are checked
     """Resolves only the globals in the allow-list (size-guarded); refuses every other one."""
 
-    dispatch = dict(pickle._Unpickler.dispatch)  # type: ignore[attr-defined]
+    dispatch = dict(_PyUnpickler.dispatch)
 
     def __init__(self, file: BinaryIO, source: str, size: int) -> None:
         self._reader = _BoundedReader(file, size)

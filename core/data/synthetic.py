@@ -154,8 +154,9 @@ FIRST_WORD_ID = 104  # after BERT's special ids ([MASK] is 103)
 
 def _all_words() -> list[str]:
     words: set[str] = {",", "and", "but", "i", "did"}
-    groups = [INTENSIFIERS, DOWNTONERS, VERB_INTENSIFIERS, VERB_DOWNTONERS, NEGATIONS, COPULAS, SUBJECTS, OBJECTS, OPENERS, NEUTRAL_TEMPLATES]
+    groups: list[tuple[str, ...]] = [INTENSIFIERS, DOWNTONERS, VERB_INTENSIFIERS, VERB_DOWNTONERS, NEGATIONS, COPULAS, SUBJECTS, OBJECTS, OPENERS, NEUTRAL_TEMPLATES]
     groups += list(SLOTS.values())
+    table: dict[int, tuple]  # adjectives, then verb pairs
     for table in (POSITIVE_ADJECTIVES, NEGATIVE_ADJECTIVES):
         groups += list(table.values())
     for table in (POSITIVE_VERBS, NEGATIVE_VERBS):
@@ -236,7 +237,7 @@ def _render_phrase(rng: random.Random, phrase: Phrase) -> list[str]:
     elif phrase.modifier == "down":
         modifier = [rng.choice(VERB_DOWNTONERS if verb else DOWNTONERS)]
     if not verb:
-        table = POSITIVE_ADJECTIVES if phrase.sign > 0 else NEGATIVE_ADJECTIVES
+        table: dict[int, tuple] = POSITIVE_ADJECTIVES if phrase.sign > 0 else NEGATIVE_ADJECTIVES  # adjectives, then verb pairs
         if phrase.negated:  # "felt not good" is not English
             words = rng.choice(SUBJECTS).split() + [rng.choice(("was", "is")), "not"]
         else:
@@ -355,7 +356,7 @@ def _aligned_mean(config: SyntheticConfig) -> np.ndarray:
 
 def _fractions(rng: np.random.Generator, kind: np.ndarray, config: SyntheticConfig) -> np.ndarray:
     """f [N,3] with T = f_t·y, A = f_a·y, V = f_v·y; rows sum to 1 (0 for zero labels)."""
-    n = kind.shape[0]
+    n: int = kind.shape[0]
     fractions = rng.dirichlet(config.dirichlet_concentration * _aligned_mean(config), size=n)
     # text-neutral: no text, audio and vision share the sentiment
     w = rng.uniform(0.3, 0.7, size=n)

@@ -6,7 +6,7 @@ The trainer, the evaluator and the probe only ever talk to a model through these
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import ClassVar, Sequence
+from typing import Any, ClassVar, Sequence
 
 import torch
 from torch import nn
@@ -93,6 +93,7 @@ class MSAModel(nn.Module):
     estimates_integrity: ClassVar[tuple[bool, bool, bool]] = (False, False, False)
     has_dominant: ClassVar[bool] = False
     num_stages: ClassVar[int] = 1
+    config: Any  # the subclass's config dataclass
 
     def __init_subclass__(cls, **kwargs) -> None:
         super().__init_subclass__(**kwargs)

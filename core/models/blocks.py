@@ -9,6 +9,8 @@ too: no attention mask.
 
 from __future__ import annotations
 
+from typing import cast
+
 import torch
 import torch.nn.functional as F
 from torch import nn
@@ -201,7 +203,7 @@ class HyperLearningLayer(nn.Module):
     ) -> torch.Tensor:
         indices = aux_indices if aux_indices is not None else list(range(len(auxiliaries)))
         q = split_heads(self.to_q(self.norm_query(query)), self.heads)
-        summed = sum(self.attend(q, aux, i) for aux, i in zip(auxiliaries, indices))
+        summed = cast(torch.Tensor, sum(self.attend(q, aux, i) for aux, i in zip(auxiliaries, indices)))
         return self.norm_hyper(hyper) + self.to_out(merge_heads(summed))
 
 
@@ -209,12 +211,12 @@ class GradientReversal(torch.autograd.Function):
     """Identity forward; gradient multiplied by -alpha backward."""
 
     @staticmethod
-    def forward(ctx, x: torch.Tensor, alpha: float) -> torch.Tensor:  # type: ignore[override]
+    def forward(ctx, x: torch.Tensor, alpha: float) -> torch.Tensor:
         ctx.alpha = alpha
         return x.view_as(x)
 
     @staticmethod
-    def backward(ctx, grad: torch.Tensor):  # type: ignore[override]
+    def backward(ctx, grad: torch.Tensor):
         return -ctx.alpha * grad, None
 
 

@@ -21,7 +21,9 @@ the main step sees them frozen.
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import cast
 
 import torch
 import torch.nn.functional as F
@@ -265,7 +267,7 @@ class DAR(MSAModel):
             keep[1:] = [torch.arange(x.shape[1], device=x.device)[None, :] < n.to(x.device)[:, None] for x, n in zip((audio, vision), lengths)]
         return [align(x, k) for align, x, k in zip(self.align, (self.text_encoder(text), audio, vision), keep)]
 
-    def decouple(self, u: list[torch.Tensor]) -> tuple[list[torch.Tensor], list[torch.Tensor]]:
+    def decouple(self, u: Sequence[torch.Tensor]) -> tuple[list[torch.Tensor], list[torch.Tensor]]:
         """(H^com, H^spec) per modality."""
         common = [enc(x) for enc, x in zip(self.common_encoders, u)]
         specific = [enc(x) for enc, x in zip(self.specific_encoders, u)]
@@ -301,15 +303,15 @@ class DAR(MSAModel):
         bounds = [club_upper_bound(*self.frozen_club(i, s), c) for i, (c, s) in enumerate(zip(common, specific))]
         if self.config.club_nonnegative:
             bounds = [bound.clamp(min=0.0) for bound in bounds]
-        return sum(bounds)
+        return cast(torch.Tensor, sum(bounds))  # a tensor: three terms
 
     def restoration_loss(self, u: list[torch.Tensor], common: list[torch.Tensor], specific: list[torch.Tensor]) -> torch.Tensor:
         """L_re = sum_m MSE(U~^1_m, D^re_m([H~^com of the other two ; H~^spec_m])) (eqs. 10-11)."""
-        loss = 0.0
+        loss: torch.Tensor | float = 0.0
         for m, decoder in enumerate(self.restore_decoders):
             others = [common[o] for o in range(len(MODALITIES)) if o != m]
             loss = loss + F.mse_loss(decoder(torch.cat([*others, specific[m]], dim=-1)), u[m])
-        return loss
+        return cast(torch.Tensor, loss)  # a tensor: three terms
 
     # -- reconstruct --------------------------------------------------------------------------
 
@@ -322,7 +324,7 @@ class DAR(MSAModel):
         return common_hat, specific_hat, u_hat
 
     @staticmethod
-    def gate(linear: nn.Linear, reconstructed: torch.Tensor, original: torch.Tensor) -> torch.Tensor:
+    def gate(linear: nn.Module, reconstructed: torch.Tensor, original: torch.Tensor) -> torch.Tensor:
         """H_fused = g * H_hat + (1 - g) * H_tilde, g = sigmoid(W [H_hat; H_tilde] + b) (eqs. 15-16)."""
         g = torch.sigmoid(linear(torch.cat([reconstructed, original], dim=-1)))
         return g * reconstructed + (1 - g) * original
@@ -338,14 +340,18 @@ class DAR(MSAModel):
         h_spec = []
         for target, blocks in enumerate(self.cross_blocks):
             sources = [s for m, s in enumerate(specific) if m != target]
-            h_spec += [block(source, specific[target])[:, -1] for block, source in zip(blocks, sources)]
+            h_spec += [block(source, specific[target])[:, -1] for block, source in zip(cast(nn.ModuleList, blocks), sources)]
         return self.head(torch.cat([h_com, *h_spec], dim=-1)).squeeze(-1)
 
     # -- forward ------------------------------------------------------------------------------
 
     def forward(self, inputs: ModelInput, stage: int | None = None) -> ModelOutput:
         b = inputs.batch_size
+        u: Sequence[torch.Tensor]  # tuples from zip, or lists
+        common: Sequence[torch.Tensor]
+        specific: Sequence[torch.Tensor]
         if inputs.has_complete:
+            assert inputs.complete_text is not None and inputs.complete_audio is not None and inputs.complete_vision is not None
             # The complete input goes through the SAME alignment and encoders; one pass over the
             # batch concatenation is the same function as two passes, and cheaper.
             both = self.aligned(
@@ -393,11 +399,11 @@ class DAR(MSAModel):
     def recon_loss(self, reconstructed: tuple, targets: tuple) -> torch.Tensor:
         """L_recon = sum_m [MSE(H^com hat, H^com) + MSE(H^spec hat, H^spec) + MSE(U^1 hat, U^1)]
         against the complete input's features (eq. 17); detached only with stop_gradient_targets."""
-        loss = 0.0
+        loss: torch.Tensor | float = 0.0
         for hats, fulls in zip(reconstructed, targets):
             for hat, full in zip(hats, fulls):
                 loss = loss + F.mse_loss(hat, full.detach() if self.config.stop_gradient_targets else full)
-        return loss
+        return cast(torch.Tensor, loss)  # a tensor: nine terms
 
     def task_loss(self, prediction: torch.Tensor, labels: torch.Tensor) -> torch.Tensor:
         return F.l1_loss(prediction, labels) if self.config.task_loss == "l1" else F.mse_loss(prediction, labels)
@@ -420,7 +426,7 @@ class DAR(MSAModel):
         features of the incomplete input: minimising it trains only the CLUB networks."""
         with torch.no_grad():
             common, specific = self.decouple(self.aligned(inputs.text, inputs.audio, inputs.vision, (inputs.audio_lengths, inputs.vision_lengths)))
-        return -sum(club_log_likelihood(*net(s), c) for net, c, s in zip(self.club, common, specific))
+        return -cast(torch.Tensor, sum(club_log_likelihood(*cast(tuple[torch.Tensor, torch.Tensor], net(s)), c) for net, c, s in zip(self.club, common, specific)))
 
     # -- inference in two parts (the probe, evaluation) ---------------------------------------
 

@@ -14,6 +14,7 @@ inside :class:`HyperLearningLayer`); attention covers padding frames.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any, cast
 
 import torch
 import torch.nn.functional as F
@@ -93,7 +94,7 @@ class LNLN(MSAModel):
         super().__init__()
         self.config = config
         dims, d, t = config.dims, config.d, config.tokens
-        heads = {"heads": config.heads, "dim_head": config.dim_head}
+        heads: dict[str, Any] = {"heads": config.heads, "dim_head": config.dim_head}
         self.text_encoder = text_encoder
         # 1. Embedding: Linear(d_m -> 128) then Transformer(n=T_m, t=8, D=2), first 8 outputs.
         self.embed_text = ModalityEmbedding(config.text_hidden, dims.text_len, t, d, **heads)
@@ -173,6 +174,7 @@ class LNLN(MSAModel):
     def forward(self, inputs: ModelInput, stage: int | None = None) -> ModelOutput:
         b = inputs.batch_size
         if inputs.has_complete:
+            assert inputs.complete_text is not None and inputs.complete_audio is not None and inputs.complete_vision is not None
             reuse_text = self.config.reuse_unchanged_text or deterministic(self.text_encoder)
             h_l, full_l = self.embed_pair(self.embed_text_tokens, inputs.text, inputs.complete_text, reuse_text)
             h_a, full_a = self.embed_pair(self.embed_audio, inputs.audio, inputs.complete_audio, True)
@@ -235,4 +237,5 @@ class LNLN(MSAModel):
     def total_loss(self, losses: dict[str, torch.Tensor]) -> torch.Tensor:
         c = self.config
         weights = {"cc": c.weight_cc, "adv": c.weight_adv, "rec": c.weight_rec, "sp": c.weight_sp}
-        return sum(weights[name] * value for name, value in losses.items())
+        # a tensor: called with labels, so "sp" is there
+        return cast(torch.Tensor, sum(weights[name] * value for name, value in losses.items()))

@@ -30,7 +30,7 @@ auxiliary streams, so batch mode on a batch of one *is* the per-sample mode.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Callable
+from typing import Any, Callable, cast
 
 import torch
 import torch.nn.functional as F
@@ -219,9 +219,9 @@ def hyper_step(
     :meth:`HyperLearningLayer.forward`, whose residual sits on LN(H_hyper) ([A2]).
     """
     q = split_heads(layer.to_q(layer.norm_query(query)), layer.heads)
-    summed = sum(
+    summed = cast(torch.Tensor, sum(
         layer.attend(q, stream, m) * auxiliary[:, m, None, None, None] for m, stream in enumerate(streams)
-    )
+    ))
     return layer.norm_hyper(hyper) + layer.to_out(merge_heads(summed))
 
 
@@ -232,7 +232,7 @@ class SentiIFusion(MSAModel):
         super().__init__()
         self.config = config
         dims, t, d = config.dims, config.tokens, config.d
-        width = {"dim": d, "heads": config.heads, "dim_head": config.dim_head}
+        width: dict[str, Any] = {"dim": d, "heads": config.heads, "dim_head": config.dim_head}
         # Embeddings, eq. 1 (BERT, then Linear + Transformer(t=8) as LNLN).
         self.text_encoder = text_encoder
         self.embeddings = nn.ModuleList(
@@ -265,7 +265,7 @@ class SentiIFusion(MSAModel):
     def parameter_groups(self) -> dict[str, list[nn.Parameter]]:
         """The model's parameters by paper module (E^emb split into its projections, the padding
         marker included, and its transformers); stage 1 trains some of them (STAGE1_TRAINABLE)."""
-        modules: dict[str, list[nn.Module]] = {
+        modules: dict[str, list[Any]] = {  # Any: a ModuleList's items are Modules to mypy, their attributes Tensor | Module
             "text_encoder": [self.text_encoder],
             "projection": [e.proj for e in self.embeddings],
             "text_embedding_encoder": [self.embeddings[0].encoder],
@@ -330,7 +330,7 @@ class SentiIFusion(MSAModel):
         losses: dict[str, torch.Tensor] = {}
         if inputs.integrity is not None:
             truth = inputs.integrity.to(integrity.dtype)
-            losses["ie"] = sum(F.mse_loss(integrity[:, m], truth[:, m]) for m in range(3))
+            losses["ie"] = cast(torch.Tensor, sum(F.mse_loss(integrity[:, m], truth[:, m]) for m in range(3)))
 
         shared = self.semantic(embedded, call)
         weight = integrity.detach() if cfg.detach_integrity else integrity
@@ -359,6 +359,7 @@ class SentiIFusion(MSAModel):
         raw = [inputs.text, inputs.audio.float(), inputs.vision.float()]
         lengths = [inputs.audio_lengths, inputs.vision_lengths]
         if complete:
+            assert inputs.complete_text is not None and inputs.complete_audio is not None and inputs.complete_vision is not None
             full = [inputs.complete_text, inputs.complete_audio.float(), inputs.complete_vision.float()]
             raw = [torch.cat([x, y], dim=0) for x, y in zip(raw, full)]
             lengths = [torch.cat([n, n]) for n in lengths]
@@ -387,7 +388,7 @@ class SentiIFusion(MSAModel):
         """Encoder losses (eqs. 5-7) always; decoder losses (eqs. 11-14) when the complete inputs
         give targets. Each is summed over pairs or modalities."""
         private = [call(encoder, h) for encoder, h in zip(self.private_encoders, embedded)]
-        losses = {
+        losses: dict[str, Any] = {  # Any: sums of tensors, int | Tensor to mypy
             "sim": sum((shared[x] - shared[y]).abs().mean() for x, y in PAIRS),  # L1 [A10]
             "diff": sum(difference_loss(s, p) for s, p in zip(shared, private)),
         }
@@ -422,7 +423,7 @@ class SentiIFusion(MSAModel):
         auxiliary = (torch.arange(3, device=dominant.device)[None, :] != dominant[:, None]).to(surrogate[0].dtype)
         hyper = self.hyper.expand(b, -1, -1)
         for layer, query in zip(self.fusion_layers, levels):
-            hyper = hyper_step(layer, query, surrogate, hyper, auxiliary)
+            hyper = hyper_step(cast(HyperLearningLayer, layer), query, surrogate, hyper, auxiliary)
         # Source = fuse, target = dominant; read the extra (prepended) token's output (paper), or
         # the mean over the target tokens (LNLN's readout, an option).
         output = self.predictor(hyper, levels[-1])
@@ -439,7 +440,7 @@ class SentiIFusion(MSAModel):
             total = total + cfg.alpha * losses["ie"]
         if stage == 2 and "pred" in losses:
             total = total + cfg.gamma * losses["pred"]
-        return total
+        return cast(torch.Tensor, total)  # a tensor: called only when some loss term is there
 
     # ----- inference in two parts (the probe, evaluation) ------------------------------------
 

@@ -101,7 +101,7 @@ def forward_stages(
     """The model in two parts: the modalities whose stage is ``known`` are not embedded again
     (``inputs`` may be None when all three are). Returns the predictions and the three stages."""
     with torch.inference_mode(), autocast():
-        stages = [stage if stage is not None else compact(model.embed_modality(m, inputs)) for m, stage in enumerate(known)]
+        stages = [stage if stage is not None else compact(model.embed_modality(m, inputs)) for m, stage in enumerate(known)]  # type: ignore[arg-type]  # None only when all are known
         output = model.forward_from_embeddings(stages)
     return to_numpy(output, int(output.prediction.shape[0])), stages
 

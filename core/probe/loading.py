@@ -19,6 +19,8 @@ import threading
 from dataclasses import dataclass
 from pathlib import Path
 
+import torch
+
 from core.data.dataset import MSADataset, Split
 from core.data.fingerprint import fingerprint_matches, fingerprint_of, recorded_version
 from core.data.sources import SYNTHETIC, check_token_ids, first_samples, load_dataset
@@ -181,7 +183,7 @@ def model_keys(checkpoints: list[Checkpoint]) -> list[str]:
     return unique
 
 
-def open_model(checkpoint: Checkpoint, key: str, device: str = "cpu") -> OpenedModel:
+def open_model(checkpoint: Checkpoint, key: str, device: str | torch.device = "cpu") -> OpenedModel:
     model = build_model_from_checkpoint(checkpoint, device)
     best = checkpoint.best or {}
     info = ModelInfo(

@@ -343,6 +343,7 @@ class Probe:
                 if self._staged[i]:
                     out, stages = forward_stages(model, inputs, [row[s] if row is not None else None for row in known[i]], autocast)
                 else:
+                    assert inputs is not None  # an unstaged model sets masking
                     out, stages = forward(model, inputs, autocast), []
                 outputs.append(out)
                 fresh.append(stages)

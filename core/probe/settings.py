@@ -22,7 +22,7 @@ from core.probe.types import ProbeSettings
 
 
 def to_mask_setting(settings: ProbeSettings) -> CustomSetting:
-    return CustomSetting(modality_rates=tuple(settings.rates), enabled=tuple(settings.enabled), seed=int(settings.mask_seed))
+    return CustomSetting(modality_rates=tuple(settings.rates), enabled=tuple(settings.enabled), seed=int(settings.mask_seed))  # type: ignore[arg-type]  # three each
 
 
 def at_rate(settings: ProbeSettings, rate: float) -> ProbeSettings:

@@ -14,10 +14,11 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import cast
 
 import numpy as np
 import torch
-from torch.utils.data import DistributedSampler
+from torch.utils.data import Dataset, DistributedSampler
 
 from core.data.dataset import SpecialIds, Split
 from core.missingness.appliers import apply_missingness_torch
@@ -73,7 +74,9 @@ def epoch_batches(n: int, batch_size: int, seed: int, epoch: int, ctx: DistConte
     ``DistributedSampler`` shuffles with a generator seeded ``seed + epoch`` and gives rank r
     every W-th index of the (padded) permutation; with W = 1 it is a plain seeded shuffle.
     """
-    sampler = DistributedSampler(range(n), num_replicas=ctx.world_size, rank=ctx.rank, shuffle=True, seed=seed, drop_last=False)
+    indices = cast("Dataset[int]", range(n))  # a sampler takes only the len() of its dataset
+    sampler: DistributedSampler[int]
+    sampler = DistributedSampler(indices, num_replicas=ctx.world_size, rank=ctx.rank, shuffle=True, seed=seed, drop_last=False)
     sampler.set_epoch(epoch)
     return _chunks(list(sampler), batch_size)
 

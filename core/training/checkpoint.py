@@ -40,7 +40,7 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import IO, Any, TypeGuard, cast
 
 import torch
 
@@ -132,7 +132,7 @@ def save_checkpoint(checkpoint: Checkpoint, path: str | Path) -> Path:
     def write(stream) -> None:
         recording = _RecordingStream(stream)
         try:
-            torch.save(payload, recording)
+            torch.save(payload, cast(IO[bytes], recording))  # torch.save only writes and flushes
         except RuntimeError:  # torch's zip writer reports a failed write as its own error
             if recording.failure is not None:
                 raise recording.failure from None
@@ -228,7 +228,7 @@ BERT_LIMITS = {"vocab_size": 1_000_000, "hidden_size": 16_384, "num_hidden_layer
                "intermediate_size": 65_536, "max_position_embeddings": 100_000, "type_vocab_size": 1024}
 
 
-def _is_int(value: Any) -> bool:
+def _is_int(value: Any) -> TypeGuard[int]:
     return isinstance(value, int) and not isinstance(value, bool)
 
 
@@ -237,8 +237,8 @@ def _dims_problem(where: str, dims: Any) -> str | None:
         return f"{where} is a {type(dims).__name__}, not a dict"
     extra, missing = sorted(set(map(str, dims)) - set(DIM_KEYS)), [k for k in DIM_KEYS if k not in dims]
     if extra or missing:
-        return f"{where} has " + "; ".join(filter(None, [extra and f"unknown keys {', '.join(extra)}",
-                                                        missing and f"no {', '.join(missing)}"]))
+        return f"{where} has " + "; ".join(filter(None, [f"unknown keys {', '.join(extra)}" if extra else None,
+                                                        f"no {', '.join(missing)}" if missing else None]))
     for key in DIM_KEYS:
         value = dims[key]
         if not _is_int(value) or not 1 <= value <= MAX_DIM[key]:
@@ -248,6 +248,7 @@ def _dims_problem(where: str, dims: Any) -> str | None:
 
 def _schema_problem(payload: dict) -> str | None:
     """What is wrong with a checkpoint's metadata (None when it is well-formed)."""
+    kind: type
     for key, kind in (("kind", str), ("model", str), ("model_config", dict), ("data", dict), ("text_encoder", dict),
                       ("text_encoder_config", dict), ("training", dict), ("protocol", dict), ("history", list),
                       ("best", dict), ("state_dict", dict)):
@@ -362,9 +363,9 @@ def _check_weights_fit(checkpoint: Checkpoint) -> None:
     wrong = sorted(name for name in set(expected) & set(stored) if expected[name] != stored[name])
     if missing or extra or wrong:
         detail = "; ".join(filter(None, [
-            missing and f"missing {missing[0]}" + (f" and {len(missing) - 1} more" if len(missing) > 1 else ""),
-            extra and f"unexpected {extra[0]}" + (f" and {len(extra) - 1} more" if len(extra) > 1 else ""),
-            wrong and f"{wrong[0]} is {list(stored[wrong[0]])}, the config makes {list(expected[wrong[0]])}",
+            f"missing {missing[0]}" + (f" and {len(missing) - 1} more" if len(missing) > 1 else "") if missing else None,
+            f"unexpected {extra[0]}" + (f" and {len(extra) - 1} more" if len(extra) > 1 else "") if extra else None,
+            f"{wrong[0]} is {list(stored[wrong[0]])}, the config makes {list(expected[wrong[0]])}" if wrong else None,
         ]))
         raise CheckpointError(f"{checkpoint.path}: the weights do not fit the {checkpoint.model} model its config describes "
                               f"({detail}): the file was edited or damaged; retrain it with senti-tui train")
@@ -406,7 +407,7 @@ def build_text_encoder_from_checkpoint(checkpoint: Checkpoint) -> torch.nn.Modul
 
     stored = {k: v for k, v in checkpoint.text_encoder_config.items() if k != "transformers_version"}
     pooler = any(key.startswith("text_encoder.bert.pooler.") for key in checkpoint.state_dict)
-    bert = inference_bert_from_config(stored, add_pooling_layer=pooler)
+    bert: torch.nn.Module | None = inference_bert_from_config(stored, add_pooling_layer=pooler)
     if bert is None:
         from transformers import BertConfig, BertModel
 

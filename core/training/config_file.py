@@ -24,7 +24,7 @@ from __future__ import annotations
 
 import dataclasses
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 from core.errors import ConfigError
 
@@ -63,7 +63,7 @@ def parse_set(items: list[str]) -> dict[str, Any]:
         if not sep or "." not in key or not key.split(".", 1)[1]:
             raise ConfigError(f"--set {item}: expected section.name=value with section one of {', '.join(SECTIONS)} (e.g. model.stage1_epochs=3)")
     try:
-        return flatten(OmegaConf.to_container(OmegaConf.from_dotlist(items)))
+        return flatten(cast(dict, OmegaConf.to_container(OmegaConf.from_dotlist(items))))  # a DictConfig's container: a dict
     except OmegaConfBaseException as error:
         raise ConfigError(f"--set: {_first_line(error)}") from None
 

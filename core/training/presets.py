@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import copy
 from pathlib import Path
+from typing import Any
 from dataclasses import asdict, dataclass, field, fields, replace
 
 from core.errors import ConfigError
@@ -160,7 +161,7 @@ def resolve_config(options: TrainOptions) -> TrainConfig:
     from_set = dict(options.overrides)
     named = {attr: merged for key, attr in OPTION_KEYS.items() if (merged := from_set.pop(key, from_file.pop(key, None))) is not None}
     chosen = {attr: value for attr, value in named.items() if getattr(options, attr) in (None, getattr(TrainOptions, attr))}
-    options = replace(options, **{k: str(v) for k, v in chosen.items()})
+    options = replace(options, **{k: str(v) for k, v in chosen.items()})  # type: ignore[arg-type]  # OPTION_KEYS name str fields only
     if options.model is None:
         options = replace(options, model=DEFAULT_MODEL)
     model_spec(options.model)  # an unknown name: one line naming the choices

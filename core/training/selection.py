@@ -96,8 +96,8 @@ class Selector:
             self.best_epoch, self.best_metrics = epoch, dict(selected)
 
         active = self.mode == "valid" and self.patience is not None and stage >= self.patience_stage
-        patience_left = self.patience - self.bad_epochs if active else None
-        return Decision(is_best, improved_keys, patience_left, bool(active and patience_left <= 0))
+        patience_left = self.patience - self.bad_epochs if active and self.patience is not None else None
+        return Decision(is_best, improved_keys, patience_left, patience_left is not None and patience_left <= 0)
 
     def summary(self) -> dict:
         """What a checkpoint records as ``best``."""

@@ -127,7 +127,8 @@ class TrainingSession:
             # traceback worth keeping; a bug's goes into the Failed event, i.e. events.jsonl.
             log.debug("training failed", exc_info=True)
             failed = Failed(error=_one_line(error), traceback="" if isinstance(error, SentiError) else traceback.format_exc())
-            for listener in (run.folder, *callbacks) if run.folder is not None else tuple(callbacks):
+            reporters: tuple[Callback, ...] = (run.folder, *callbacks) if run.folder is not None else tuple(callbacks)
+            for listener in reporters:
                 try:
                     listener(failed)
                 except Exception:  # noqa: BLE001 - a broken listener (a full disk) must not hide the failure
@@ -176,7 +177,7 @@ def prepare_training(options: TrainOptions) -> TrainingSession:
     train_protocol = _training_protocol(config, dataset, model)
     eval_setting = train_protocol.validation_setting()
 
-    if resume is not None:
+    if options.resume:  # i.e. resume is not None
         run_dir = Path(options.resume)
     elif options.out:
         run_dir = Path(options.out)
@@ -280,6 +281,7 @@ def _training_protocol(config: TrainConfig, dataset: MSADataset, model: MSAModel
 
 
 def _resume_checkpoint(options: TrainOptions) -> Checkpoint:
+    assert options.resume is not None  # called only with --resume
     folder = Path(options.resume)
     if not folder.is_dir():
         raise ConfigError(f"{folder}: no such run folder to resume: pass a folder written by senti-tui train")
@@ -324,6 +326,7 @@ def _complete_epoch_end(run: TrainingRun) -> list[Event]:
     the same weights, epoch and history. ``metrics.csv`` is rewritten, and the epoch's ``EpochEnd``
     is added to ``events.jsonl`` if the run died before reporting it. Returns the events to emit."""
     resume, folder = run.resume, run.folder
+    assert resume is not None  # called only when resuming
     state = resume.training_state or {}
     selector = Selector.from_state_dict(state["selection"])
     events: list[Event] = []
@@ -335,14 +338,14 @@ def _complete_epoch_end(run: TrainingRun) -> list[Event]:
                 epoch=entry["epoch"], stage=entry["stage"], train_losses=dict(entry["train_losses"]),
                 metrics=dict(entry["metrics"]), val_loss=entry["val_loss"], lr=entry["lr"], is_best=bool(entry["is_best"]),
                 best_epoch=selector.best_epoch, best_metrics=dict(selector.best_metrics),
-                patience_left=selector.patience - selector.bad_epochs if active else None,
+                patience_left=selector.patience - selector.bad_epochs if active and selector.patience is not None else None,
                 elapsed_s=entry["elapsed_s"], integrity_r2=dict(entry.get("integrity_r2", {})),
             ))
     for kind in state.get("pending_saves") or []:
         path = run.run_dir / (run_best_name(run.config, run.dataset) if kind == "best" else f"{kind}.pt")
         if _saved_epoch(path) == resume.epoch:
             continue
-        best = resume.best if kind == "best" else selector.paper_summary(kind[len("best_"):], entry["metrics"]["test"])
+        best = resume.best if kind == "best" else selector.paper_summary(kind[len("best_"):], entry["metrics"]["test"])  # type: ignore[index]  # entry: last.pt's epoch, in its history
         save_checkpoint(dataclasses.replace(resume, kind=kind, best=best, training_state=None), path)
         events.append(CheckpointSaved(epoch=resume.epoch, path=str(path), kind=kind))
     if folder is not None:

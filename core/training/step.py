@@ -8,7 +8,7 @@ networks too, which is not their update, so their gradients are cleared again af
 from __future__ import annotations
 
 from contextlib import AbstractContextManager, nullcontext
-from typing import Callable
+from typing import Callable, cast
 
 import torch
 from torch import nn
@@ -37,7 +37,8 @@ def optimisation_step(
     if aux_optimizer is not None:
         aux_optimizer.zero_grad(set_to_none=True)
         with autocast():
-            aux_loss = (raw_model or model).auxiliary_loss(batch)
+            aux_loss = (raw_model or cast(MSAModel, model)).auxiliary_loss(batch)  # model is the MSAModel when not wrapped
+        assert aux_loss is not None  # a model with auxiliary parameters has an auxiliary loss
         aux_loss.backward()
         if sync_auxiliary is not None:
             sync_auxiliary()

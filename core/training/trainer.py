@@ -19,6 +19,7 @@ where the user stopped it — continues exactly as if it had never stopped.
 from __future__ import annotations
 
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable
@@ -105,6 +106,7 @@ def train(run: TrainingRun, emit: Callable[[Event], None], stop_requested: Calla
     # ------------------------------------------------------------------ resume from last.pt
     if run.resume is not None:
         state = run.resume.training_state
+        assert state is not None  # last.pt has one (checked when loaded for resuming)
         raw_model.load_state_dict(run.resume.state_dict)
         optimizer.load_state_dict(state["optimizer"])
         if aux_optimizer is not None:
@@ -116,7 +118,7 @@ def train(run: TrainingRun, emit: Callable[[Event], None], stop_requested: Calla
         sums, global_step, elapsed_before = dict(state["epoch_sums"]), state["global_step"], state["elapsed_s"]
         restore_rng(state["rng"])
     # a run that stopped early is over: resuming it only reports the end
-    last_epoch = start_epoch - 1 if run.resume is not None and run.resume.training_state.get("early_stop") else cfg.epochs
+    last_epoch = start_epoch - 1 if run.resume is not None and (run.resume.training_state or {}).get("early_stop") else cfg.epochs
 
     def elapsed() -> float:
         return elapsed_before + time.perf_counter() - started
@@ -142,7 +144,7 @@ def train(run: TrainingRun, emit: Callable[[Event], None], stop_requested: Calla
             provenance=dict(run.resolved.get("provenance") or {}),
         )
 
-    def save_last(epoch_done: int, next_epoch: int, next_step: int, pending: list[str] = (),
+    def save_last(epoch_done: int, next_epoch: int, next_step: int, pending: Sequence[str] = (),
                   early_stop: bool = False, announce: bool = True) -> CheckpointSaved | None:
         """``last.pt``: everything needed to continue at (next_epoch, next_step) exactly.
 
@@ -224,6 +226,7 @@ def train(run: TrainingRun, emit: Callable[[Event], None], stop_requested: Calla
             )
 
             losses = {name: float(value.detach()) for name, value in output.losses.items()}
+            assert output.loss is not None  # training batches have labels
             losses["total"] = float(output.loss.detach())
             if aux_loss is not None:
                 losses["aux"] = float(aux_loss.detach())
@@ -251,7 +254,7 @@ def train(run: TrainingRun, emit: Callable[[Event], None], stop_requested: Calla
         # -- validate on the whole split at the protocol's evaluation setting
         valid = predict_split(raw_model, valid_set, valid_draw, special, dev, cfg.eval_batch_size, ctx, stage)
         metrics = {"valid": valid.metrics(dataset.name)}
-        if test_set is not None:  # LNLN's paper protocol selects on test; labelled test-selected
+        if test_set is not None and test_draw is not None:  # LNLN's paper protocol selects on test; labelled test-selected
             test = predict_split(raw_model, test_set, test_draw, special, dev, cfg.eval_batch_size, ctx, stage, with_loss=False)
             metrics["test"] = test.metrics(dataset.name)
         scatter, r2 = integrity_report(valid, raw_model.estimates_integrity)
@@ -286,6 +289,7 @@ def train(run: TrainingRun, emit: Callable[[Event], None], stop_requested: Calla
                 summary = selector.paper_summary(key, metrics["test"])
                 path = save_checkpoint(checkpoint(f"best_{key}", epoch, summary), run.run_dir / f"best_{key}.pt")
                 saved.append(CheckpointSaved(epoch=epoch, path=str(path), kind=f"best_{key}"))
+            assert run.folder is not None  # rank 0 has the folder
             run.folder.write_metrics(history)
         emit(
             EpochEnd(
@@ -307,6 +311,7 @@ def train(run: TrainingRun, emit: Callable[[Event], None], stop_requested: Calla
         for event in saved + ([last_saved] if last_saved is not None else []):
             emit(event)
         if decision.stop:
+            assert cfg.patience is not None  # only patience stops early
             emit(EarlyStop(epoch=epoch, best_epoch=selector.best_epoch, patience=cfg.patience))
             break
 

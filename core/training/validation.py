@@ -64,6 +64,7 @@ def predict_split(
         pred_out.append(output.prediction.float().reshape(-1).cpu().numpy())
         est = output.integrity.float().cpu().numpy() if output.integrity is not None else np.full((len(rows), 3), np.nan)
         est_out.append(est)
+        assert batch.integrity is not None  # make_batch gives the masking's ground truth
         true_out.append(batch.integrity.float().cpu().numpy())
         loss = float(output.loss.float()) if (with_loss and output.loss is not None) else float("nan")
         batch_losses.append([len(rows), loss])
@@ -77,13 +78,13 @@ def predict_split(
         "batch_losses": np.asarray(batch_losses, dtype=np.float64).reshape(-1, 2),
     }
     parts = gather_arrays(local, ctx, device.device)
-    rows = np.concatenate([p["rows"] for p in parts]).astype(np.int64)
-    order = np.argsort(rows, kind="stable")
+    all_rows = np.concatenate([p["rows"] for p in parts]).astype(np.int64)
+    order = np.argsort(all_rows, kind="stable")
     losses = np.concatenate([p["batch_losses"] for p in parts])
     loss = float(np.sum(losses[:, 0] * losses[:, 1]) / np.sum(losses[:, 0])) if len(losses) else float("nan")
     return Predictions(
         prediction=np.concatenate([p["prediction"] for p in parts])[order],
-        label=tensors.labels.numpy().astype(np.float64)[rows[order]],
+        label=tensors.labels.numpy().astype(np.float64)[all_rows[order]],
         integrity_true=np.concatenate([p["true"] for p in parts])[order],
         integrity_est=np.concatenate([p["est"] for p in parts])[order],
         loss=loss,

@@ -93,7 +93,7 @@ def train(
         typer.echo(f"note: {note}", err=True)
     history = _resume_history(resume)
     if not session.is_main_process:
-        result = session.run([])  # other ranks compute; rank 0 shows and writes
+        result: Event | None = session.run([])  # other ranks compute; rank 0 shows and writes
     elif not interactive:
         from senti_tui.event_sources import SessionSource
         from senti_tui.headless import run_headless
@@ -150,7 +150,7 @@ def _train_seeds(options: TrainOptions, seeds: list[int], interactive: bool, pri
         for note in session.notes:
             typer.echo(f"note: {note}", err=True)
         if not session.is_main_process:
-            result = session.run([])
+            result: Event | None = session.run([])
         elif not interactive:
             from senti_tui.event_sources import SessionSource
             from senti_tui.headless import run_headless

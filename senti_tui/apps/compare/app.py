@@ -8,6 +8,7 @@ status and best epoch. The folders' ``events.jsonl`` are re-read in a thread wor
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from pathlib import Path
 
 from textual import work
@@ -35,7 +36,7 @@ class CompareApp(App[None]):
     TITLE = "senti-tui watch"
     BINDINGS = [Binding("q", "quit", "Quit")]
 
-    def __init__(self, folders: list[str | Path], interval: float = 1.0) -> None:
+    def __init__(self, folders: Sequence[str | Path], interval: float = 1.0) -> None:
         super().__init__()
         self.folders = [Path(f) for f in folders]
         self.interval = interval

@@ -354,7 +354,7 @@ class ExploreApp(App[None]):
     def action_mode(self, mode: int) -> None:
         self.apply_settings(ops.with_mode(self.settings, mode))
 
-    def action_toggle(self, modality: int) -> None:
+    def action_toggle(self, modality: int) -> None:  # type: ignore[override]  # the app's "toggle(m)" replaces DOMNode's toggle(attribute)
         self.apply_settings(ops.toggled(self.settings, modality))
 
     def action_resample(self) -> None:

@@ -40,7 +40,7 @@ def with_mode(settings: ProbeSettings, mode: int) -> ProbeSettings:
 def with_enabled(settings: ProbeSettings, modality: int, on: bool) -> ProbeSettings:
     enabled = list(settings.enabled)
     enabled[modality] = on
-    return replace(settings, enabled=tuple(enabled), mode=_mode_of(tuple(enabled)))
+    return replace(settings, enabled=(enabled[0], enabled[1], enabled[2]), mode=_mode_of(tuple(enabled)))
 
 
 def toggled(settings: ProbeSettings, modality: int) -> ProbeSettings:
@@ -50,7 +50,7 @@ def toggled(settings: ProbeSettings, modality: int) -> ProbeSettings:
 def with_rate(settings: ProbeSettings, modality: int, rate: float) -> ProbeSettings:
     rates = list(settings.rates)
     rates[modality] = min(1.0, max(0.0, float(rate)))
-    return replace(settings, rates=tuple(rates))
+    return replace(settings, rates=(rates[0], rates[1], rates[2]))
 
 
 def resampled(settings: ProbeSettings) -> ProbeSettings:

@@ -15,6 +15,7 @@ from textual import on, work
 from textual.app import App, ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal
+from textual.timer import Timer
 from textual.widgets import Footer
 from textual.worker import Worker, WorkerState
 
@@ -75,8 +76,8 @@ class TrainApp(App[Event | None]):
         self.mode = mode  # "train" (live) or "watch"
         self.state = RunState()
         self._dirty: set[str] = set()
-        self._progress_timer = None
-        self._loss_timer = None
+        self._progress_timer: Timer | None = None
+        self._loss_timer: Timer | None = None
         self._exit_when_over = False
         self.result: Event | None = None  # the Finished/Failed the run ended with
 

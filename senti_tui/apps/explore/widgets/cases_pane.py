@@ -96,7 +96,7 @@ class CasesPane(SplitPane, Vertical):
                 Text(f"{case.score:.2f}", justify="right"),
                 case.detail,
             )
-        counts = {}
+        counts: dict[str, int] = {}
         for case in cases:
             counts[case.kind] = counts.get(case.kind, 0) + 1
         summary = ", ".join(f"{n} {KIND_PLURALS.get(kind, kind)}" for kind, n in counts.items()) or "no failure cases"

@@ -187,7 +187,8 @@ class CurvesPane(SplitPane, Vertical):
         for index, info in enumerate(self.models):
             colour = series_colour(index)
             for split in ("valid", "test"):
-                xs, ys = [], []
+                xs: list[float] = []
+                ys: list[float] = []
                 for entry in info.history:
                     value = entry.get("metrics", {}).get(split, {}).get(self.metric)
                     if value is not None:

@@ -122,11 +122,12 @@ class ModelCard(Static):
             return
         prediction, true, label, split_metrics, busy = self._shown
         width = self.content_size.width or 56
+        lines: list[Text | Padding]
         lines = [header_line(self.title, prediction, width), gauge_text(prediction.prediction, label, width)]
         lines += integrity_lines(self.info, prediction, true, width)
         note = integrity_note(self.info)
         if note:
             lines.append(Padding(Text(note, style="italic #d7af5f"), (0, 0, 0, 2)))
         lines.append(split_line(split_metrics, busy))
-        self.plain = "\n".join(line.renderable.plain if isinstance(line, Padding) else line.plain for line in lines)
+        self.plain = "\n".join(str(line.renderable) if isinstance(line, Padding) else line.plain for line in lines)
         self.update(Group(*lines))
