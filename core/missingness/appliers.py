@@ -9,7 +9,7 @@ are zeroed). The rules use only operators numpy arrays and torch tensors share.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -49,7 +49,7 @@ class Masked:
     keep_text: np.ndarray
     keep_audio: np.ndarray
     keep_vision: np.ndarray
-    rates: np.ndarray = field(default=None)  # type: ignore[assignment]
+    rates: np.ndarray
 
 
 def text_lengths(attention: np.ndarray) -> np.ndarray:
@@ -143,12 +143,16 @@ def mask_split(
     indices: np.ndarray | None = None,
 ) -> Masked:
     """Mask a split (or the rows ``indices`` of it) at one setting; what eval and the probe call."""
-    arrays = (split.text_bert, split.audio, split.audio_lengths, split.vision, split.vision_lengths, split.sample_ids)
+    arrays: tuple[np.ndarray, ...] = (split.text_bert, split.audio, split.audio_lengths, split.vision, split.vision_lengths, split.sample_ids)
     if indices is not None:  # (the whole split is used as is: fancy indexing would copy it)
         rows = np.asarray(indices, dtype=np.int64)
         arrays = tuple(array[rows] for array in arrays)
-    draw = setting.draw(arrays[-1], present, epoch)
-    return apply_missingness(*arrays, draw.rates, draw.mask_seed, special_ids, shared_noise=draw.shared_noise)
+    text_bert, audio, audio_lengths, vision, vision_lengths, sample_ids = arrays
+    draw = setting.draw(sample_ids, present, epoch)
+    return apply_missingness(
+        text_bert, audio, audio_lengths, vision, vision_lengths, sample_ids, draw.rates, draw.mask_seed, special_ids,
+        shared_noise=draw.shared_noise,
+    )
 
 
 # torch: the trainer's per-batch path, on the batch's device

@@ -78,8 +78,18 @@ def lnln_refreshed_rows(n: int, seed: int, epoch: int, batch_size: int = 64, num
     return (worker == (first // batch_size) % num_workers) & (positions >= first)
 
 
+class TrainingProtocol(MaskSetting):
+    """A model's training masks (a setting that draws afresh each epoch) and the fixed setting its
+    checkpoint is selected under."""
+
+    training: ClassVar[bool] = True
+
+    def validation_setting(self) -> MaskSetting:
+        raise NotImplementedError
+
+
 @dataclass(frozen=True)
-class LnlnProtocol(MaskSetting):
+class LnlnProtocol(TrainingProtocol):
     """Training ``lnln``: r ~ U(0,1) per sample and modality, then for each modality a random half
     of the samples reset to r = 0; rates and masks redrawn every epoch.
 
@@ -137,7 +147,7 @@ class LnlnProtocol(MaskSetting):
 
 
 @dataclass(frozen=True)
-class IFusionProtocol(MaskSetting):
+class IFusionProtocol(TrainingProtocol):
     """Training ``ifusion``: intra r ~ U(low, high) plus inter droprate (defaults 0.5, U(0,1), [A7])."""
 
     kind: ClassVar[str] = "ifusion"
@@ -160,7 +170,7 @@ class IFusionProtocol(MaskSetting):
 
 
 @dataclass(frozen=True)
-class DarProtocol(MaskSetting):
+class DarProtocol(TrainingProtocol):
     """Training ``dar``: a fixed rate k on every modality ([A20]; ``variant="uniform"`` reads it as
     r ~ U(0, k)). k per data family is DAR's (core/models/dar_spec.py: 0.3 for MOSI and the
     synthetic set, 0.4 for MOSEI)."""
@@ -196,7 +206,7 @@ def training_protocol(
     seed: int = 0,
     model_config: Any = None,
     options: Mapping[str, Any] | None = None,
-) -> MaskSetting:
+) -> TrainingProtocol:
     """Model ``model``'s own training protocol (its spec's ``protocol``), keyed by ``seed``.
 
     Options, lowest first: the spec's for the data ``family``, the fields of the built model's
@@ -205,13 +215,13 @@ def training_protocol(
 
     spec = model_spec(model)
     cls = SETTING_KINDS.get(spec.protocol)
-    if cls is None or not cls.training:
+    if cls is None or not issubclass(cls, TrainingProtocol):
         raise ConfigError(f"model {model!r}: its spec names training protocol {spec.protocol!r}, which does not exist: "
                           f"use one of {', '.join(k for k, c in SETTING_KINDS.items() if c.training)}")
     values = dict(spec.protocol_by_family.get(family, {}))
     if model_config is not None:
         values.update({name: getattr(model_config, field) for name, field in spec.protocol_from_config.items()})
-    protocol = cls(seed=seed, **values)
+    protocol: TrainingProtocol = cls(seed=seed, **values)  # type: ignore[call-arg]  # every protocol dataclass has a seed
     if options:
         try:
             protocol = dataclasses.replace(protocol, **options)

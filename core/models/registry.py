@@ -79,7 +79,7 @@ def display_name(name: str) -> str:
     return spec.display_name if spec is not None else name
 
 
-def config_class(name: str) -> type:
+def config_class(name: str) -> type[Any]:
     """The config dataclass of model ``name``."""
     return model_spec(name).config_class()
 
@@ -106,7 +106,9 @@ def build_model(
     overrides: dict[str, Any] | None = None,
 ) -> MSAModel:
     """Build ``name`` for feature ``dims`` around ``text_encoder`` (which has ``hidden_size``)."""
-    config = default_config(name, family, dims, int(text_encoder.hidden_size), overrides)
+    hidden = text_encoder.hidden_size  # every text encoder module says its width
+    assert isinstance(hidden, int)
+    config = default_config(name, family, dims, hidden, overrides)
     return model_spec(name).model_class()(config, text_encoder)
 
 

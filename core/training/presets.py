@@ -162,9 +162,9 @@ def resolve_config(options: TrainOptions) -> TrainConfig:
     named = {attr: merged for key, attr in OPTION_KEYS.items() if (merged := from_set.pop(key, from_file.pop(key, None))) is not None}
     chosen = {attr: value for attr, value in named.items() if getattr(options, attr) in (None, getattr(TrainOptions, attr))}
     options = replace(options, **{k: str(v) for k, v in chosen.items()})  # type: ignore[arg-type]  # OPTION_KEYS name str fields only
-    if options.model is None:
-        options = replace(options, model=DEFAULT_MODEL)
-    model_spec(options.model)  # an unknown name: one line naming the choices
+    model = options.model if options.model is not None else DEFAULT_MODEL
+    options = replace(options, model=model)
+    model_spec(model)  # an unknown name: one line naming the choices
     if options.preset is not None and options.preset not in PRESETS:
         raise ConfigError(f"unknown preset {options.preset!r}: choose one of {', '.join(PRESETS)}")
     if options.selection not in SELECTIONS:
@@ -183,11 +183,11 @@ def resolve_config(options: TrainOptions) -> TrainConfig:
     if preset is None:
         preset = "demo" if options.data in (None, "synthetic") else paper_preset_of(family)
     if preset == "demo":
-        values = demo_preset(options.model)
+        values = demo_preset(model)
     elif preset == "tiny":
-        values = tiny_preset(options.model)
+        values = tiny_preset(model)
     else:
-        values = paper_preset(preset, options.model)
+        values = paper_preset(preset, model)
         if options.data is None:
             raise ConfigError(f"preset {preset} trains on real data: pass --data PATH (an MMSA pickle or label.csv)")
 
@@ -206,14 +206,14 @@ def resolve_config(options: TrainOptions) -> TrainConfig:
     values["freeze_text"] = bool(options.freeze_text or values.get("freeze_text", False))
     apply_overrides(values, from_set)
     check_types(TrainConfig, values, "train")
-    model_config = config_class(options.model)
+    model_config = config_class(model)
     check_types(model_config, values.get("model_overrides", {}), "model")
     stage1_given = any(key == "model.stage1_epochs" for key in (*from_file, *from_set))
     values["notes"] = [*family_notes(family, how, str(data), preset, options.preset is None),
                        *schedule_stages(values, model_config, preset_epochs, scale=options.epochs is not None and not stage1_given)]
     return TrainConfig(
         family=family,
-        model=options.model,
+        model=model,
         data=str(data),
         preset=preset,
         device=options.device,

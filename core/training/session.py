@@ -27,7 +27,7 @@ from core.data.dataset import MSADataset
 from core.data.fingerprint import fingerprint_matches, fingerprint_of, recorded_version
 from core.data.sources import SYNTHETIC, check_token_ids, first_samples, load_with_encoder
 from core.errors import ConfigError, DataError, SentiError
-from core.missingness.protocols import training_protocol
+from core.missingness.protocols import TrainingProtocol, training_protocol
 from core.missingness.settings import MaskSetting
 from core.models.base import MSAModel
 from core.models.registry import build_model, config_to_dict
@@ -275,7 +275,7 @@ def _load_data(config: TrainConfig) -> tuple[MSADataset, TextEncoderSpec]:
 
 
 
-def _training_protocol(config: TrainConfig, dataset: MSADataset, model: MSAModel) -> MaskSetting:
+def _training_protocol(config: TrainConfig, dataset: MSADataset, model: MSAModel) -> TrainingProtocol:
     """The model's own protocol (its spec's), keyed by the run's seed, with ``--set protocol.*``."""
     return training_protocol(config.model, dataset.name, config.seed, model.config, config.protocol)
 

@@ -30,6 +30,7 @@ from textual.binding import Binding
 from textual.css.query import NoMatches
 from textual.screen import Screen
 from textual.timer import Timer
+from textual.widget import Widget
 from textual.widgets import Footer, TabbedContent, TabPane
 from textual.worker import Worker, WorkerState, get_current_worker
 
@@ -110,7 +111,9 @@ class ExploreApp(App[None]):
         with TabbedContent(id="tabs", initial=f"tab-{self.tabs[0].key}"):
             for tab in self.tabs:
                 with TabPane(tab.title, id=f"tab-{tab.key}"):
-                    yield tab(self.models, self.utterances, id=tab.dom_id(), classes="pane-frame" if tab.framed else None)
+                    pane = tab(self.models, self.utterances, id=tab.dom_id(), classes="pane-frame" if tab.framed else None)
+                    assert isinstance(pane, Widget)  # a SplitPane is also a Textual container
+                    yield pane
         yield ExploreStatus("loading…", id="status-line")
         yield Footer()
 
@@ -136,11 +139,13 @@ class ExploreApp(App[None]):
     @property
     def panes(self) -> list[SplitPane]:
         """Every tab's pane, in tab order."""
-        return [self.query_one(f"#{tab.dom_id()}", tab) for tab in self.tabs]
+        return [self.pane(tab.key) for tab in self.tabs]
 
     def pane(self, key: str) -> SplitPane:
         tab = next(tab for tab in self.tabs if tab.key == key)
-        return self.query_one(f"#{tab.dom_id()}", tab)
+        pane = self.query_one(f"#{tab.dom_id()}")
+        assert isinstance(pane, tab)
+        return pane
 
     @property
     def probe_tab(self) -> ProbeTab:

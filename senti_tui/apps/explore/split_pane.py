@@ -83,7 +83,7 @@ class SplitPane:
 
     def show_busy(self, busy: bool) -> None:
         """Say a computation is on its way (a loading indicator by default)."""
-        self.loading = busy  # type: ignore[attr-defined]
+        self.loading = busy
 
     def follow(self, settings: ProbeSettings, evaluations: list[SplitEvaluation] | None) -> None:
         """The controls' settings and the split's evaluation under them (None until it arrives):

@@ -86,6 +86,7 @@ class CalibrationPane(SplitPane, VerticalScroll):
         return probe.calibration(request.settings, cancelled=cancelled)
 
     def show(self, result: list[Calibration]) -> None:
+        assert self.shown is not None  # show() follows a compute() for self.shown
         calibrations, settings = result, self.shown.settings
         on = ", ".join(name for name, enabled in zip(MODALITY_NAMES, settings.enabled) if enabled) or "nothing"
         self.query_one("#calibration-summary", Static).update(

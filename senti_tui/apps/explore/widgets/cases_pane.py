@@ -81,6 +81,7 @@ class CasesPane(SplitPane, Vertical):
         self.query_one(CasesTable).loading = busy
 
     def show(self, result: list[Case]) -> None:
+        assert self.shown is not None  # show() follows a compute() for self.shown
         cases, utterances = result, self.utterances
         settings = self.shown.settings
         self.cases = cases

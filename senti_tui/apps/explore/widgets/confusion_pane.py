@@ -83,6 +83,7 @@ class ConfusionPane(SplitPane, VerticalScroll):
         return probe.confusion(request.settings, cancelled=cancelled)
 
     def show(self, result: dict[str, list[list[int]]]) -> None:
+        assert self.shown is not None  # show() follows a compute() for self.shown
         matrices = result
         self.query_one("#confusion-summary", Static).update(f"Under [b]{self.shown.settings.status()}[/]")
         for index, info in enumerate(self.models):
