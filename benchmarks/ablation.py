@@ -45,6 +45,7 @@ VARIANTS: dict[str, dict[str, dict[str, object]]] = {
         "nonverbal-long": {"model.stage1_trainable": "nonverbal", "train.epochs": 20, "model.stage1_epochs": 4},  # = the demo preset
         "nonverbal": {"model.stage1_trainable": "nonverbal"},
         "nonverbal-long-sample": {"model.stage1_trainable": "nonverbal", "train.epochs": 20, "model.stage1_epochs": 4, "model.dominant_selection": "sample"},
+        "nonverbal-long-sample-s1-6": {"model.stage1_trainable": "nonverbal", "train.epochs": 20, "model.stage1_epochs": 6, "model.dominant_selection": "sample"},
         "nonverbal-long-lr2e-3": {"model.stage1_trainable": "nonverbal", "train.epochs": 20, "model.stage1_epochs": 4, "train.lr": 0.002},
         "nonverbal-detach": {"model.stage1_trainable": "nonverbal", "model.detach_targets": True},
         "embeddings": {"model.stage1_trainable": "embeddings"},
@@ -62,6 +63,7 @@ VARIANTS: dict[str, dict[str, dict[str, object]]] = {
         "masked-long": {"model.alignment": "masked", "train.epochs": 12},
         "masked-long-club0": {"model.alignment": "masked", "train.epochs": 12, "model.club_nonnegative": True},
         "masked-club0": {"model.alignment": "masked", "model.club_nonnegative": True},
+        "long-club0-k0.6": {"train.epochs": 12, "model.club_nonnegative": True, "protocol.k": 0.6},
     },
     "lnln": {"default": {}},
 }
