@@ -32,7 +32,7 @@ import functools
 import os
 import queue
 import threading
-from concurrent.futures import Future
+from concurrent.futures import Future, as_completed
 from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass
 from typing import Callable, Iterable, Sequence, TypeVar
@@ -127,14 +127,29 @@ def to_numpy(output, n: int) -> SplitPredictions:
     return SplitPredictions(prediction=prediction, integrity_est=estimate, dominant=dominant)
 
 
+def usable_cores() -> int:
+    """Cores this process may run on (its CPU affinity, e.g. under taskset or a container quota)."""
+    try:
+        return max(1, len(os.sched_getaffinity(0)))
+    except (AttributeError, OSError):
+        return max(1, os.cpu_count() or 1)
+
+
 def configure_threads() -> int:
-    """One intra-op thread unless ``OMP_NUM_THREADS`` says otherwise; returns the number of
-    batch workers: every core up to 4, or 1 when ``OMP_NUM_THREADS`` is set (a CPU budget the
-    user chose, e.g. the tests' ``OMP_NUM_THREADS=1``)."""
-    if "OMP_NUM_THREADS" in os.environ:
-        return 1
+    """One intra-op thread, always; returns the number of batch workers: the usable cores up to
+    4, or ``OMP_NUM_THREADS`` of them when set (a CPU budget the user chose, e.g. the tests'
+    ``OMP_NUM_THREADS=1``).
+
+    Why never more intra-op threads: the probe's and eval's batches are small (64 utterances),
+    and OpenMP's barrier threads spin for cores that other processes hold; on this shared 2-core
+    machine one eval setting took 17.7 s with ``OMP_NUM_THREADS=2`` against 1.0 s with one thread.
+    Batch workers (Python threads, each a whole batch) use the same cores without barriers."""
     torch.set_num_threads(1)
-    return max(1, min(os.cpu_count() or 1, 4))
+    budget = usable_cores()
+    requested = os.environ.get("OMP_NUM_THREADS", "").strip()
+    if requested.isdigit() and int(requested) > 0:
+        budget = min(budget, int(requested))
+    return max(1, min(budget, 4))
 
 
 T = TypeVar("T")
@@ -163,14 +178,16 @@ class DaemonPool:
             except BaseException as error:  # noqa: BLE001 - handed to the caller of map
                 future.set_exception(error)
 
+    def submit(self, fn: Callable[[T], R], item: T) -> Future:
+        """``fn(item)`` on the pool; the future holds its result."""
+        future: Future = Future()
+        self._tasks.put((fn, item, future))
+        return future
+
     def map(self, fn: Callable[[T], R], items: Iterable[T]) -> list[R]:
         """``[fn(item) for item in items]``, run on the pool. The first error in item order is
         raised; items not started by then are skipped."""
-        futures: list[Future] = []
-        for item in items:
-            future: Future = Future()
-            self._tasks.put((fn, item, future))
-            futures.append(future)
+        futures = [self.submit(fn, item) for item in items]
         try:
             return [future.result() for future in futures]
         finally:
@@ -189,6 +206,29 @@ def run_batches(fn: Callable[[T], R], items: Sequence[T], workers: int) -> list[
     if workers > 1 and len(items) > 1:
         return _pool(workers).map(fn, items)
     return [fn(item) for item in items]
+
+
+def run_each(fn: Callable[[T], R], items: Sequence[T], workers: int, done: Callable[[int, R], None] | None = None) -> list[R]:
+    """As :func:`run_batches`, calling ``done(index, result)`` in the caller's thread as each item
+    finishes (in the order they finish), e.g. for a progress bar. The first error is raised
+    and items not yet started are skipped."""
+    if workers <= 1 or len(items) <= 1:
+        results = []
+        for i, item in enumerate(items):
+            results.append(fn(item))
+            if done is not None:
+                done(i, results[-1])
+        return results
+    futures = [_pool(workers).submit(fn, item) for item in items]
+    index = {id(f): i for i, f in enumerate(futures)}
+    try:
+        for future in as_completed(futures):
+            if done is not None:
+                done(index[id(future)], future.result())
+        return [future.result() for future in futures]
+    finally:
+        for future in futures:
+            future.cancel()
 
 
 def eval_spans(n: int, batch_size: int = EVAL_BATCH_SIZE) -> list[tuple[int, int]]:

@@ -20,8 +20,9 @@ fixed order) with the checkpoint's own selection, so their figures are the ones 
 too, so that the utterance table and the probe agree to the last digit.
 
 **Threads.** :meth:`open` sets torch to one intra-op thread and spreads whole-split work over
-a pool of batch workers (every core up to 4); ``OMP_NUM_THREADS`` in the environment overrides
-that (its thread count, one worker) -- see :mod:`core.probe.inference` for why. Every public method may be called from several threads at once: the models are
+a pool of batch workers (the usable cores up to 4; ``OMP_NUM_THREADS`` in the environment caps
+their number) -- see :func:`core.probe.inference.configure_threads` for why.
+:meth:`predict_settings` (``senti-tui eval``) runs several settings at once, one per worker. Every public method may be called from several threads at once: the models are
 in eval mode and never mutated (the per-sample variant is a shallow copy with its own config),
 and the caches are guarded by a lock (work is done outside it; two threads asking for the same
 uncached thing may both compute it, with identical results). A whole-split method pauses between
@@ -67,6 +68,7 @@ from core.probe.inference import (
     model_inputs,
     per_sample_view,
     run_batches,
+    run_each,
     supports_stages,
 )
 from core.probe.loading import OpenedModel, check_split, load_checkpoints, load_shared_dataset, model_keys, open_model
@@ -202,6 +204,11 @@ class Probe:
     # ----- plain facts -----------------------------------------------------------------------
 
     @property
+    def device(self) -> torch.device:
+        """Where the models run (``cpu``, ``cuda:0``, ...)."""
+        return self._device
+
+    @property
     def dataset_name(self) -> str:
         return self._dataset.name
 
@@ -314,6 +321,36 @@ class Probe:
         self, setting: MaskSetting, cancelled: Callable[[], bool] | None = None
     ) -> tuple[np.ndarray, list[SplitPredictions]]:
         """(true integrity [N,3], one :class:`SplitPredictions` per model) under ``setting``."""
+        return self._predict_split(setting, cancelled, self.workers)
+
+    def predict_settings(
+        self,
+        settings: Sequence[MaskSetting],
+        cancelled: Callable[[], bool] | None = None,
+        done: Callable[[int], None] | None = None,
+    ) -> list[tuple[np.ndarray, list[SplitPredictions]]]:
+        """:meth:`predict_split` of each setting, the distinct ones (by mask) running at once,
+        one per batch worker, each in its own batches of 64 in order: the same figures as one
+        at a time, without the workers idling at the end of every setting's last batches.
+        ``done(i)`` is called in the caller's thread as setting ``i`` is ready."""
+        keys = [cache_key(setting, self._present) for setting in settings]
+        first = {key: i for i, key in reversed(list(enumerate(keys)))}  # setting index per distinct mask
+        unique = sorted(set(first.values()))
+        per_worker = 1 if len(unique) > 1 else self.workers
+
+        def finished(j: int, _result) -> None:
+            if done is not None:
+                for i, key in enumerate(keys):
+                    if first[key] == unique[j]:
+                        done(i)
+
+        results = run_each(lambda i: self._predict_split(settings[i], cancelled, per_worker), unique, self.workers, finished)
+        by_key = {keys[i]: result for i, result in zip(unique, results)}
+        return [by_key[key] for key in keys]
+
+    def _predict_split(
+        self, setting: MaskSetting, cancelled: Callable[[], bool] | None, workers: int
+    ) -> tuple[np.ndarray, list[SplitPredictions]]:
         key = cache_key(setting, self._present)
         with self._lock:
             cached = self._predictions.get(key)
@@ -347,7 +384,7 @@ class Probe:
                 fresh.append(stages)
             return outputs, fresh
 
-        parts = run_batches(one, list(range(len(spans))), self.workers)
+        parts = run_batches(one, list(range(len(spans))), workers)
         result = (1.0 - draw.rates, [concatenate([p[0][i] for p in parts]) for i in range(len(models))])
         if modality_keys is not None:
             fresh = {(i, modality_keys[m]): [p[1][i][m] for p in parts]
@@ -370,6 +407,10 @@ class Probe:
             split.sample_ids[rows], draw.rates[rows], draw.mask_seed, self._dataset.special_ids, shared_noise=draw.shared_noise,
         )
         return model_inputs(masked, split.audio_lengths[rows], split.vision_lengths[rows], self._device)
+
+    def metrics(self, preds: SplitPredictions) -> dict[str, float]:
+        """MMSA's metrics of one model's predictions over the split (Corr NaN when constant)."""
+        return self._metrics(preds)
 
     def _metrics(self, preds: SplitPredictions) -> dict[str, float]:
         from core.metrics import compute_metrics
