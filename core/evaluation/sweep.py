@@ -49,7 +49,7 @@ def evaluate_checkpoints(
     Checkpoints of the same data are evaluated together (one data set, identical masks);
     checkpoints of different data each get their own. ``progress(done, total, label)`` is called
     after every (setting, seed) of a group. ``precision``: ``fp32``, ``bf16`` (autocast) or
-    ``auto`` (fp32 on CPU; :mod:`core.training.device`), recorded in the metadata. Checkpoints
+    ``auto`` (fp32 on CPU; :mod:`core.runtime.device`), recorded in the metadata. Checkpoints
     differing only in their training seed become model groups (:func:`seed_groups`; off with
     ``group_seeds=False``). ``per_utterance`` keeps every prediction in ``report.utterances``
     (:mod:`core.per_utterance`).

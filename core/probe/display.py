@@ -14,7 +14,7 @@ from core.data.dataset import MSADataset, Split
 from core.errors import SentiError
 from core.missingness import Masked
 from core.probe.types import DisplayInputs
-from core.training.checkpoint import Checkpoint
+from core.runtime.checkpoints import Checkpoint
 
 
 def display_tokenizer(dataset: MSADataset, checkpoint: Checkpoint):

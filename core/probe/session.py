@@ -21,7 +21,7 @@ too, so that the utterance table and the probe agree to the last digit.
 
 **Threads.** :meth:`open` sets torch to one intra-op thread and spreads whole-split work over
 a pool of batch workers (the usable cores up to 4; ``OMP_NUM_THREADS`` in the environment caps
-their number) -- see :func:`core.probe.inference.configure_threads` for why.
+their number) -- see :func:`core.runtime.inference.configure_threads` for why.
 :meth:`predict_settings` (``senti-tui eval``) runs several settings at once, one per worker. Every public method may be called from several threads at once: the models are
 in eval mode and never mutated (the per-sample variant is a shallow copy with its own config),
 and the caches are guarded by a lock (work is done outside it; two threads asking for the same
@@ -57,7 +57,7 @@ from core.data.dataset import MSADataset, Split
 from core.missingness import MaskSetting, apply_missingness, mask_split, present_vector
 from core.probe import analysis
 from core.probe.display import display_inputs, display_tokenizer
-from core.probe.inference import (
+from core.runtime.inference import (
     ProbeCancelled,
     SplitPredictions,
     concatenate,
@@ -86,8 +86,8 @@ from core.probe.types import (
     SplitEvaluation,
     Utterance,
 )
-from core.training.checkpoint import Checkpoint
-from core.training.device import DeviceChoice, resolve_device
+from core.runtime.checkpoints import Checkpoint
+from core.runtime.device import DeviceChoice, resolve_device
 
 __all__ = ["Probe", "ProbeCancelled", "DEFAULT_CURVE_RATES"]
 
@@ -178,7 +178,7 @@ class Probe:
     ) -> "Probe":
         """Load every checkpoint and its data split. ``data`` replaces the recorded data path
         (the file must still be the same data: same dims and fingerprint). ``precision``:
-        ``fp32``, ``bf16`` (autocast) or ``auto`` (:mod:`core.training.device`)."""
+        ``fp32``, ``bf16`` (autocast) or ``auto`` (:mod:`core.runtime.device`)."""
         return cls.from_checkpoints(load_checkpoints([str(p) for p in paths]), data, split, device, split_dominant, precision=precision)
 
     @classmethod

@@ -22,6 +22,7 @@ from torch.utils.data import DistributedSampler
 from core.data.dataset import SpecialIds, Split
 from core.missingness import MaskDraw, MaskSetting, apply_missingness_torch
 from core.models.base import ModelInput
+from core.runtime.batching import batch_rows
 from core.training.distributed import DistContext
 
 
@@ -84,8 +85,7 @@ def eval_batches(n: int, batch_size: int, ctx: DistContext) -> list[torch.Tensor
     one process (Senti-iFusion's dominant modality is chosen per batch, [A16]); the gathered
     predictions are then put back in split order.
     """
-    every = _chunks(list(range(n)), batch_size)
-    return every[ctx.rank :: ctx.world_size]
+    return [torch.tensor(rows, dtype=torch.long) for rows in batch_rows(n, batch_size)[ctx.rank :: ctx.world_size]]
 
 
 def draw_rates(setting: MaskSetting, tensors: SplitTensors, present: dict, epoch: int) -> MaskDraw:
