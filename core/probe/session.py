@@ -1,5 +1,9 @@
 """The probe: open checkpoints with their data split, then ask questions under chosen settings.
 
+:class:`Probe` is the façade; its parts live beside it: :mod:`core.probe.cache` (the LRUs),
+:mod:`core.probe.scheduler` (probes before background batches), :mod:`core.probe.stages` (the
+per-modality stage keys), :mod:`core.runtime.inference` (forward passes, batch workers).
+
     probe = Probe.open(["checkpoints/demo.pt", "checkpoints/demo_lnln.pt"])   # SentiError: one line
     probe.models, probe.utterances, probe.dataset_label, probe.synthetic
     result = probe.run(17, ProbeSettings(enabled=(True, False, True), rates=(0.3, 0, 0)))
@@ -45,10 +49,8 @@ from __future__ import annotations
 
 import threading
 import warnings
-from collections import OrderedDict
-from contextlib import contextmanager
 from pathlib import Path
-from typing import Callable, Hashable, Sequence
+from typing import Callable, Sequence
 
 import numpy as np
 import torch
@@ -73,7 +75,9 @@ from core.runtime.inference import (
 )
 from core.probe.loading import OpenedModel, check_split, load_checkpoints, load_shared_dataset, model_keys, open_model
 from core.probe.settings import CalibrationSetting, at_rate, cache_key, to_mask_setting
-from core.probe.stages import ROW_CACHE_BYTES, SPLIT_CACHE_BYTES, TensorLRU, nbytes, row_mask_keys, split_modality_keys
+from core.probe.cache import LRU, TensorLRU, nbytes
+from core.probe.scheduler import FOREGROUND_WAIT_S, Scheduler  # noqa: F401 - FOREGROUND_WAIT_S: its old home
+from core.probe.stages import ROW_CACHE_BYTES, SPLIT_CACHE_BYTES, row_mask_keys, split_modality_keys
 from core.probe.types import (
     Calibration,
     Case,
@@ -93,27 +97,8 @@ __all__ = ["Probe", "ProbeCancelled", "DEFAULT_CURVE_RATES"]
 
 DEFAULT_CURVE_RATES: tuple[float, ...] = tuple(round(0.1 * i, 1) for i in range(10))  # 0.0 .. 0.9
 SPLIT_DOMINANT = ("checkpoint", "sample")
-FOREGROUND_WAIT_S = 0.25  # a background batch waits at most this long for a probe to finish
 _PREDICTION_CACHE = 64  # per setting: every model's predictions over the split
 _RUN_CACHE = 256  # single-utterance results
-
-
-class _LRU:
-    def __init__(self, size: int) -> None:
-        self.size = size
-        self.items: OrderedDict = OrderedDict()
-
-    def get(self, key: Hashable):
-        value = self.items.get(key)
-        if value is not None:
-            self.items.move_to_end(key)
-        return value
-
-    def put(self, key: Hashable, value) -> None:
-        self.items[key] = value
-        self.items.move_to_end(key)
-        while len(self.items) > self.size:
-            self.items.popitem(last=False)
 
 
 class Probe:
@@ -156,13 +141,12 @@ class Probe:
         self._split_models = self._sample_models if split_dominant == "sample" else [o.model for o in opened]
         self._tokenizer = None
         self._lock = threading.Lock()
-        self._predictions = _LRU(_PREDICTION_CACHE)
-        self._runs = _LRU(_RUN_CACHE)
+        self._predictions = LRU(_PREDICTION_CACHE)
+        self._runs = LRU(_RUN_CACHE)
         self._row_stages = TensorLRU(ROW_CACHE_BYTES)  # (model, utterance, modality, mask) -> stage
         self._split_stages = TensorLRU(SPLIT_CACHE_BYTES)  # (model, modality key) -> stage per batch
         self._staged = [supports_stages(o.model) for o in opened]
-        self._foreground = 0
-        self._foreground_done = threading.Condition()
+        self._scheduler = Scheduler()
 
     # ----- opening ---------------------------------------------------------------------------
 
@@ -239,7 +223,7 @@ class Probe:
             cached = self._runs.get((index, settings))
         if cached is not None:
             return cached
-        with self._in_foreground():
+        with self._scheduler.foreground():
             result = self._run(index, settings)
         with self._lock:
             self._runs.put((index, settings), result)
@@ -369,7 +353,7 @@ class Probe:
         autocast = self._precision.autocast
 
         def one(s: int) -> tuple[list[SplitPredictions], list[list]]:
-            self._before_batch(cancelled)
+            self._scheduler.before_batch(cancelled)
             start, stop = spans[s]
             inputs = self._masked_inputs(draw, start, stop) if masking else None
             outputs, fresh = [], []
@@ -470,28 +454,6 @@ class Probe:
         return [
             analysis.calibration(info.key, p, truth, info.estimates_integrity) for info, p in zip(self.models, preds)
         ]
-
-    # ----- scheduling ----------------------------------------------------------------------------
-
-    @contextmanager
-    def _in_foreground(self):
-        with self._foreground_done:
-            self._foreground += 1
-        try:
-            yield
-        finally:
-            with self._foreground_done:
-                self._foreground -= 1
-                if self._foreground == 0:
-                    self._foreground_done.notify_all()
-
-    def _before_batch(self, cancelled: Callable[[], bool] | None) -> None:
-        if cancelled is not None and cancelled():
-            raise ProbeCancelled("the result is no longer wanted")
-        with self._foreground_done:
-            self._foreground_done.wait_for(lambda: self._foreground == 0, timeout=FOREGROUND_WAIT_S)
-        if cancelled is not None and cancelled():
-            raise ProbeCancelled("the result is no longer wanted")
 
 
 def _integrity_tuple(row: np.ndarray, estimates: tuple[bool, bool, bool]) -> tuple[float | None, float | None, float | None]:
