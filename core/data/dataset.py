@@ -13,6 +13,8 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from core.text.special_ids import SpecialIds  # noqa: F401 - defined with the text code; importable from here
+
 MODALITIES: tuple[str, str, str] = ("text", "audio", "vision")
 SPLITS: tuple[str, str, str] = ("train", "valid", "test")
 FINGERPRINT_VERSION = 2  # the rule of core.data.fingerprint.fingerprint_splits, recorded with it
@@ -22,16 +24,6 @@ LABEL_RANGES: dict[str, tuple[float, float]] = {
     "synthetic": (-3.0, 3.0),
     "sims": (-1.0, 1.0),
 }
-
-
-@dataclass(frozen=True)
-class SpecialIds:
-    """Token ids the masking needs. BERT (uncased and Chinese) values by default."""
-
-    pad: int = 0
-    unk: int = 100
-    cls: int = 101
-    sep: int = 102
 
 
 @dataclass(frozen=True)

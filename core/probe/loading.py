@@ -77,7 +77,7 @@ def rebuild_dataset(checkpoint: Checkpoint, override: str | None = None) -> MSAD
         if not Path(source).expanduser().exists():
             remedy = "pass --data with the file" if override is None else "check the --data path"
             raise DataError(f"{source}: no such data file (the data of {checkpoint.path.name}): {remedy}")
-        from core.text_encoders import TextEncoderSpec
+        from core.text.encoders import TextEncoderSpec
 
         # A label.csv is tokenized with the checkpoint's own text encoder (a scratch vocabulary is
         # rebuilt from the same file, so the ids agree).

@@ -397,12 +397,12 @@ def build_text_encoder_from_checkpoint(checkpoint: Checkpoint) -> torch.nn.Modul
 
     The weights come with the model's ``state_dict``; whether the encoder has BERT's pooler is
     read from it too, so scratch and pretrained encoders both round-trip. A loaded checkpoint only
-    runs inference, so it gets :class:`core.bert_inference.InferenceBert` (same math and parameter
+    runs inference, so it gets :class:`core.text.bert_inference.InferenceBert` (same math and parameter
     names, without transformers' 3-4 s import); transformers' ``BertModel`` only for a config that
     module does not cover.
     """
-    from core.bert_inference import inference_bert_from_config
-    from core.bert_text_encoder import BertTextEncoder
+    from core.text.bert_inference import inference_bert_from_config
+    from core.text.bert_module import BertTextEncoder
 
     stored = {k: v for k, v in checkpoint.text_encoder_config.items() if k != "transformers_version"}
     pooler = any(key.startswith("text_encoder.bert.pooler.") for key in checkpoint.state_dict)

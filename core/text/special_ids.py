@@ -1,0 +1,15 @@
+"""The token ids masking needs: BERT's (uncased and Chinese) by default."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class SpecialIds:
+    """Token ids the masking needs. BERT (uncased and Chinese) values by default."""
+
+    pad: int = 0
+    unk: int = 100
+    cls: int = 101
+    sep: int = 102
