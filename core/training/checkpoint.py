@@ -345,11 +345,25 @@ def _bert_problem(config: dict, text_len: int, text_hidden: Any) -> str | None:
     return None
 
 
+class _ShapesOnly(torch.overrides.TorchFunctionMode):
+    """Random initialisation as ``empty`` while building on the meta device: the check needs only
+    shapes, and torch's meta ``randn``/``normal_`` run through Python decompositions whose first
+    use imports sympy (~500 modules, 1.4 s of every eval's and explorer's start-up here)."""
+
+    def __torch_function__(self, func, types, args=(), kwargs=None):
+        kwargs = kwargs or {}
+        if func is torch.randn:
+            return torch.empty(*args, **{k: v for k, v in kwargs.items() if k != "generator"})
+        if func is torch.Tensor.normal_:
+            return args[0]
+        return func(*args, **kwargs)
+
+
 def _check_weights_fit(checkpoint: Checkpoint) -> None:
     """Build the model on torch's meta device (no memory) and compare every parameter's shape
     with the stored weights, so a real build never allocates what the file does not hold."""
     try:
-        with torch.device("meta"):
+        with torch.device("meta"), _ShapesOnly():
             model = _build(checkpoint)
     except Exception as error:  # noqa: BLE001 - a config that builds no model is the file's fault
         reason = " ".join(str(error).split())[:160] or type(error).__name__
