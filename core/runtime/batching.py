@@ -15,7 +15,8 @@ def batch_rows(n: int, batch_size: int = EVAL_BATCH_SIZE) -> list[list[int]]:
     """Rows 0..n-1 in batches of ``batch_size``; a trailing batch of one joins the previous one."""
     batches = [list(range(i, min(i + batch_size, n))) for i in range(0, n, batch_size)]
     if len(batches) > 1 and len(batches[-1]) == 1:
-        batches[-2] = batches[-2] + batches.pop()
+        last = batches.pop()  # (not batches[-2] = batches[-2] + batches.pop(): the target is indexed after the pop)
+        batches[-1] = batches[-1] + last
     return batches
 
 

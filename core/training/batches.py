@@ -63,7 +63,8 @@ def _chunks(indices: list[int], batch_size: int) -> list[torch.Tensor]:
     # A trailing batch of one sample joins the previous one: batch-level terms (InfoNCE
     # negatives, Senti-iFusion's batch-mean dominant choice) need at least two samples.
     if len(batches) > 1 and len(batches[-1]) == 1:
-        batches[-2] = batches[-2] + batches.pop()
+        last = batches.pop()  # (not batches[-2] = batches[-2] + batches.pop(): the target is indexed after the pop)
+        batches[-1] = batches[-1] + last
     return [torch.tensor(batch, dtype=torch.long) for batch in batches]
 
 
