@@ -92,6 +92,7 @@ from core.probe.types import (
 )
 from core.runtime.checkpoints import Checkpoint
 from core.runtime.device import DeviceChoice, resolve_device
+from core.runtime.memory import keep_freed_memory
 
 __all__ = ["Probe", "ProbeCancelled", "DEFAULT_CURVE_RATES"]
 
@@ -179,6 +180,7 @@ class Probe:
         """As :meth:`open`, for checkpoints already loaded; ``keys`` overrides the model keys."""
         choice = resolve_device(device, precision=precision)
         workers = configure_threads()
+        keep_freed_memory()  # the same activation buffers batch after batch: no page faults (core.runtime.memory)
         dataset = load_shared_dataset(checkpoints, data)
         check_split(dataset, split)
         keys = list(keys) if keys is not None else model_keys(checkpoints)
