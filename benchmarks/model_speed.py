@@ -18,9 +18,10 @@ Figures: samples/s (wall) and samples per CPU-second. On a shared machine the se
 to compare (torch's default two threads are much slower than one when other processes compete
 for the two cores: run with ``--threads 1`` there).
 
-Target: LNLN training at the MOSI size >= 2 x 1.3 samples/s, the official code's figure on this
-2-core machine. The machine may be shared: run it when it is quiet, and read the load average
-printed with the figures.
+Target: LNLN training at the MOSI size >= 2 x the official code's samples/s on this 2-core machine
+(1.3 when last stored here; ``benchmarks/official_lnln.py --official PATH`` runs the official code
+side by side in the same run and prints the ratio). The machine may be shared: run it when it is
+quiet, and read the load average printed with the figures.
 
 Where the time goes at the MOSI size (torch.profiler, one LNLN step): matrix products 69% (nearly
 all BERT's), SDPA over the audio/vision frames 16%, dropout masks 3%. BERT-base forward and

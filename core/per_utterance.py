@@ -119,14 +119,14 @@ def rows_frame(
     return pd.DataFrame(columns, columns=COLUMNS)
 
 
-def setting_frame(probe, setting, protocol: str, seed: int, checkpoints: Mapping[str, Any]) -> "pd.DataFrame":
-    """Every model of ``probe`` under the mask setting ``setting`` (cached by the probe, so this
-    costs no second forward pass after :meth:`Probe.evaluate_setting`)."""
+def setting_frame(probe, setting, protocol: str, seed: int, checkpoints: Mapping[str, Any], predicted=None) -> "pd.DataFrame":
+    """Every model of ``probe`` under the mask setting ``setting``: ``predicted`` (what
+    :meth:`Probe.predict_split` returned for it), or else the probe's (cached) predictions."""
     import pandas as pd
 
     from core.evaluation import _swept_value, train_seed_of
 
-    truth, preds = probe.predict_split(setting)
+    truth, preds = predicted if predicted is not None else probe.predict_split(setting)
     ids = [u.id for u in probe.utterances]
     labels = np.array([u.label for u in probe.utterances], dtype=np.float32)
     frames = []

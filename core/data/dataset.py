@@ -13,6 +13,8 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from core.text.special_ids import BERT_SPECIAL_TOKENS, SpecialIds  # noqa: F401 - defined with the text code; importable from here
+
 MODALITIES: tuple[str, str, str] = ("text", "audio", "vision")
 MODALITY_LETTERS: tuple[str, str, str] = ("l", "a", "v")  # as the papers write them (status line, modes)
 SPLITS: tuple[str, str, str] = ("train", "valid", "test")
@@ -22,23 +24,6 @@ LABEL_RANGES: dict[str, tuple[float, float]] = {
     "mosei": (-3.0, 3.0),
     "synthetic": (-3.0, 3.0),
     "sims": (-1.0, 1.0),
-}
-
-
-@dataclass(frozen=True)
-class SpecialIds:
-    """Token ids the masking needs. BERT (uncased and Chinese) values by default."""
-
-    pad: int = 0
-    unk: int = 100
-    cls: int = 101
-    sep: int = 102
-
-
-# BERT's special tokens by id (bert-base-uncased and -chinese alike), [MASK] included: the
-# scratch vocabulary and the synthetic set's reuse them.
-BERT_SPECIAL_TOKENS: dict[int, str] = {
-    SpecialIds.pad: "[PAD]", SpecialIds.unk: "[UNK]", SpecialIds.cls: "[CLS]", SpecialIds.sep: "[SEP]", 103: "[MASK]",
 }
 
 

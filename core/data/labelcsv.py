@@ -29,7 +29,7 @@ from core.data.dataset import LABEL_RANGES, MODALITIES, SPLITS, FeatureDims, MSA
 from core.data.fingerprint import fingerprint_splits
 from core.data.mmsa import infer_family
 from core.errors import DataError, DataWarning
-from core.text_encoders import Tokenizer, WordTokenizer, build_vocab
+from core.text.tokenizers import Tokenizer, WordTokenizer, build_vocab
 
 COLUMNS = ("video_id", "clip_id", "text", "label", "mode")
 REQUIRED_SPLITS = ("train", "valid")

@@ -19,7 +19,7 @@ from core.data.fingerprint import fingerprint_splits
 from core.errors import DataError, EncoderUnavailable
 
 if TYPE_CHECKING:
-    from core.text_encoders import TextEncoderSpec
+    from core.text.encoders import TextEncoderSpec
 
 SYNTHETIC = "synthetic"
 LABEL_CSV_MAX_LEN = 50  # MMSA's text length for MOSI/MOSEI
@@ -57,7 +57,7 @@ def load_with_encoder(
     scratch encoder's vocabulary comes from the file -- so the data is loaded with the encoder's
     kind first, then the spec is completed from the data (vocabulary, size, text length).
     """
-    from core.text_encoders import TextEncoderSpec, parse_text_encoder
+    from core.text.encoders import TextEncoderSpec, parse_text_encoder
 
     if text_encoder.strip() == "scratch":
         dataset = load_dataset(source, TextEncoderSpec(kind="scratch", freeze=freeze), seed=seed, family=family)
@@ -68,7 +68,7 @@ def load_with_encoder(
 
 def _load_csv(path: Path, spec: "TextEncoderSpec | None", family: str | None = None) -> MSADataset:
     from core.data.labelcsv import load_label_csv, read_label_csv
-    from core.text_encoders import build_tokenizer, parse_text_encoder
+    from core.text.encoders import build_tokenizer, parse_text_encoder
 
     read_label_csv(path, family)  # a bad file is reported before any tokenizer is looked for
     if spec is None:

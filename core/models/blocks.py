@@ -81,9 +81,12 @@ class EncoderLayer(nn.Module):
         self.attn = PreNormAttention(dim, heads, dim_head)
         self.ff = FeedForward(dim, mlp_dim)
 
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        x = x + self.attn(x, x, x)
-        return x + self.ff(x)
+    def forward(self, x: torch.Tensor, keep: int | None = None) -> torch.Tensor:
+        """``keep``: only the first ``keep`` positions' outputs are wanted (they still attend to
+        every position): the same values for those rows, without computing the others."""
+        query = x if keep is None else x[:, :keep]
+        query = query + self.attn(query, x, x)
+        return query + self.ff(query)
 
 
 class Transformer(nn.Module):
@@ -116,11 +119,14 @@ class Transformer(nn.Module):
             x = torch.cat([self.extra_token.expand(x.shape[0], -1, -1), x], dim=1)
         return x + self.pos_embedding[:, : x.shape[1]]
 
-    def forward(self, x: torch.Tensor, save_hidden: bool = False) -> torch.Tensor | list[torch.Tensor]:
+    def forward(self, x: torch.Tensor, save_hidden: bool = False, keep: int | None = None) -> torch.Tensor | list[torch.Tensor]:
+        """``keep``: the caller reads only the first ``keep`` positions of the output, so the last
+        layer computes only those (the extra tokens read over 375-500 frames: most of its cost).
+        Not with ``save_hidden``, whose every level is read whole."""
         x = self.embed(x)
         hidden = [x]
-        for layer in self.layers:
-            x = layer(x)
+        for i, layer in enumerate(self.layers):
+            x = layer(x, keep if keep is not None and not save_hidden and i == len(self.layers) - 1 else None)
             hidden.append(x)
         return hidden if save_hidden else x
 
@@ -280,4 +286,4 @@ class ModalityEmbedding(nn.Module):
             steps = torch.arange(x.shape[1], device=x.device)
             is_padding = steps[None, :] >= lengths.to(x.device)[:, None]
             projected = torch.where(is_padding[..., None], self.padding.to(projected.dtype), projected)
-        return self.encoder(projected)[:, : self.tokens]
+        return self.encoder(projected, keep=self.tokens)[:, : self.tokens]

@@ -154,7 +154,7 @@ class LNLN(MSAModel):
         H_d^1 = (1-w) GRL(H_p^1) + w H_l^1."""
         w = self.completeness(h_l) if w is None else w
         h_p0 = self.h_p.expand(h_l.shape[0], -1, -1)
-        h_p1 = self.generator(torch.cat([h_p0, h_a, h_v], dim=1))[:, : self.config.tokens]
+        h_p1 = self.generator(torch.cat([h_p0, h_a, h_v], dim=1), keep=self.config.tokens)[:, : self.config.tokens]
         h_p1 = self.grl(h_p1)  # [A3]: before the mixing, as in the official code
         w3 = w[:, None, None]
         return w, h_p1 * (1 - w3) + h_l * w3

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 
 from core.data.dataset import FeatureDims
 from core.errors import ConfigError
-from core.text_encoders import TextEncoderSpec, parse_text_encoder
+from core.text.encoders import TextEncoderSpec, parse_text_encoder
 
 # The papers' unaligned shapes (docs/models.md §1.1) and the vocabulary their BERT ids come from.
 PAPER_SHAPES: dict[str, FeatureDims] = {
@@ -69,7 +69,7 @@ def parameter_table(shapes: str = "mosi", text_encoder: str = "bert-base-config"
     import torch
 
     from core.models.registry import build_model, model_names
-    from core.text_encoders import build_text_encoder
+    from core.text.encoders import build_text_encoder
 
     chosen = shape_set(shapes)
     spec = encoder_spec(text_encoder, chosen)

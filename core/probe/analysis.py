@@ -1,5 +1,5 @@
 """What the explorer derives from whole-split predictions: failure cases, the 7-class confusion
-table and integrity calibration. Pure numpy on :class:`~core.probe.inference.SplitPredictions`.
+table and integrity calibration. Pure numpy on :class:`~core.runtime.inference.SplitPredictions`.
 """
 
 from __future__ import annotations
@@ -9,7 +9,7 @@ import warnings
 import numpy as np
 
 from core.data.dataset import MODALITIES
-from core.probe.inference import SplitPredictions
+from core.runtime.inference import SplitPredictions
 from core.probe.types import CLASS7_NAMES, Calibration, Case
 
 CASE_KINDS = ("error", "polarity flip", "integrity misestimate")

@@ -14,7 +14,7 @@ from core.data.dataset import MSADataset, Split
 from core.errors import SentiError
 from core.missingness import Masked
 from core.probe.types import DisplayInputs
-from core.training.checkpoint import Checkpoint
+from core.runtime.checkpoints import Checkpoint
 
 
 def display_tokenizer(dataset: MSADataset, checkpoint: Checkpoint):
@@ -24,7 +24,7 @@ def display_tokenizer(dataset: MSADataset, checkpoint: Checkpoint):
     checkpoint's text encoder's tokenizer; if that is not available offline, ``#id`` names
     (with [CLS]/[SEP]/[UNK]/[PAD] spelled out) rather than an error: display only.
     """
-    from core.text_encoders import TextEncoderSpec, WordTokenizer, build_tokenizer
+    from core.text.encoders import TextEncoderSpec, WordTokenizer, build_tokenizer
 
     if dataset.vocab is not None:
         return WordTokenizer(vocab=list(dataset.vocab), special_ids=dataset.special_ids)

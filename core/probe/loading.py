@@ -27,7 +27,7 @@ from core.data.sources import SYNTHETIC, check_token_ids, first_samples, load_da
 from core.errors import CheckpointError, DataError
 from core.models.base import MSAModel
 from core.probe.types import ModelInfo
-from core.training.checkpoint import Checkpoint, build_model_from_checkpoint, check_dims, load_checkpoint
+from core.runtime.checkpoints import Checkpoint, build_model_from_checkpoint, check_dims, load_checkpoint
 
 _SYNTHETIC_SEED = re.compile(r"synthetic:seed=(-?\d+)")
 
@@ -79,7 +79,7 @@ def rebuild_dataset(checkpoint: Checkpoint, override: str | None = None) -> MSAD
         if not Path(source).expanduser().exists():
             remedy = "pass --data with the file" if override is None else "check the --data path"
             raise DataError(f"{source}: no such data file (the data of {checkpoint.path.name}): {remedy}")
-        from core.text_encoders import TextEncoderSpec
+        from core.text.encoders import TextEncoderSpec
 
         # A label.csv is tokenized with the checkpoint's own text encoder (a scratch vocabulary is
         # rebuilt from the same file, so the ids agree).

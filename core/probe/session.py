@@ -1,5 +1,9 @@
 """The probe: open checkpoints with their data split, then ask questions under chosen settings.
 
+:class:`Probe` is the façade; its parts live beside it: :mod:`core.probe.cache` (the LRUs),
+:mod:`core.probe.scheduler` (probes before background batches), :mod:`core.probe.stages` (the
+per-modality stage keys), :mod:`core.runtime.inference` (forward passes, batch workers).
+
     probe = Probe.open(["checkpoints/demo.pt", "checkpoints/demo_lnln.pt"])   # SentiError: one line
     probe.models, probe.utterances, probe.dataset_label, probe.synthetic
     result = probe.run(17, ProbeSettings(enabled=(True, False, True), rates=(0.3, 0, 0)))
@@ -20,8 +24,9 @@ fixed order) with the checkpoint's own selection, so their figures are the ones 
 too, so that the utterance table and the probe agree to the last digit.
 
 **Threads.** :meth:`open` sets torch to one intra-op thread and spreads whole-split work over
-a pool of batch workers (every core up to 4); ``OMP_NUM_THREADS`` in the environment overrides
-that (its thread count, one worker) -- see :mod:`core.probe.inference` for why. Every public method may be called from several threads at once: the models are
+a pool of batch workers (the usable cores up to 4; ``OMP_NUM_THREADS`` in the environment caps
+their number) -- see :func:`core.runtime.inference.configure_threads` for why.
+:meth:`predict_settings` (``senti-tui eval``) runs several settings at once, one per worker. Every public method may be called from several threads at once: the models are
 in eval mode and never mutated (the per-sample variant is a shallow copy with its own config),
 and the caches are guarded by a lock (work is done outside it; two threads asking for the same
 uncached thing may both compute it, with identical results). A whole-split method pauses between
@@ -44,10 +49,8 @@ from __future__ import annotations
 
 import threading
 import warnings
-from collections import OrderedDict
-from contextlib import contextmanager
 from pathlib import Path
-from typing import Callable, Hashable, Sequence
+from typing import Callable, Sequence
 
 import numpy as np
 import torch
@@ -57,7 +60,7 @@ from core.missingness.appliers import apply_missingness, mask_split
 from core.missingness.settings import EVAL_RATES, CalibrationSetting, MaskSetting, present_vector
 from core.probe import analysis
 from core.probe.display import display_inputs, display_tokenizer
-from core.probe.inference import (
+from core.runtime.inference import (
     ProbeCancelled,
     SplitPredictions,
     concatenate,
@@ -68,11 +71,14 @@ from core.probe.inference import (
     model_inputs,
     per_sample_view,
     run_batches,
+    run_each,
     supports_stages,
 )
 from core.probe.loading import OpenedModel, check_split, load_checkpoints, load_shared_dataset, model_keys, open_model
 from core.probe.settings import at_rate, cache_key, to_mask_setting
-from core.probe.stages import ROW_CACHE_BYTES, SPLIT_CACHE_BYTES, TensorLRU, nbytes, row_mask_keys, split_modality_keys
+from core.probe.cache import LRU, TensorLRU, nbytes
+from core.probe.scheduler import FOREGROUND_WAIT_S, Scheduler  # noqa: F401 - FOREGROUND_WAIT_S: its old home
+from core.probe.stages import ROW_CACHE_BYTES, SPLIT_CACHE_BYTES, row_mask_keys, split_modality_keys
 from core.probe.types import (
     Calibration,
     Case,
@@ -85,34 +91,16 @@ from core.probe.types import (
     SplitEvaluation,
     Utterance,
 )
-from core.training.checkpoint import Checkpoint
-from core.training.device import DeviceChoice, resolve_device
+from core.runtime.checkpoints import Checkpoint
+from core.runtime.device import DeviceChoice, resolve_device
+from core.runtime.memory import keep_freed_memory
 
 __all__ = ["Probe", "ProbeCancelled", "DEFAULT_CURVE_RATES"]
 
 DEFAULT_CURVE_RATES: tuple[float, ...] = EVAL_RATES  # 0.0 .. 0.9, as eval's rates protocol
 SPLIT_DOMINANT = ("checkpoint", "sample")
-FOREGROUND_WAIT_S = 0.25  # a background batch waits at most this long for a probe to finish
 _PREDICTION_CACHE = 64  # per setting: every model's predictions over the split
 _RUN_CACHE = 256  # single-utterance results
-
-
-class _LRU:
-    def __init__(self, size: int) -> None:
-        self.size = size
-        self.items: OrderedDict = OrderedDict()
-
-    def get(self, key: Hashable):
-        value = self.items.get(key)
-        if value is not None:
-            self.items.move_to_end(key)
-        return value
-
-    def put(self, key: Hashable, value) -> None:
-        self.items[key] = value
-        self.items.move_to_end(key)
-        while len(self.items) > self.size:
-            self.items.popitem(last=False)
 
 
 class Probe:
@@ -155,13 +143,12 @@ class Probe:
         self._split_models = self._sample_models if split_dominant == "sample" else [o.model for o in opened]
         self._tokenizer = None
         self._lock = threading.Lock()
-        self._predictions = _LRU(_PREDICTION_CACHE)
-        self._runs = _LRU(_RUN_CACHE)
+        self._predictions = LRU(_PREDICTION_CACHE)
+        self._runs = LRU(_RUN_CACHE)
         self._row_stages = TensorLRU(ROW_CACHE_BYTES)  # (model, utterance, modality, mask) -> stage
         self._split_stages = TensorLRU(SPLIT_CACHE_BYTES)  # (model, modality key) -> stage per batch
         self._staged = [supports_stages(o.model) for o in opened]
-        self._foreground = 0
-        self._foreground_done = threading.Condition()
+        self._scheduler = Scheduler()
 
     # ----- opening ---------------------------------------------------------------------------
 
@@ -177,7 +164,7 @@ class Probe:
     ) -> "Probe":
         """Load every checkpoint and its data split. ``data`` replaces the recorded data path
         (the file must still be the same data: same dims and fingerprint). ``precision``:
-        ``fp32``, ``bf16`` (autocast) or ``auto`` (:mod:`core.training.device`)."""
+        ``fp32``, ``bf16`` (autocast) or ``auto`` (:mod:`core.runtime.device`)."""
         return cls.from_checkpoints(load_checkpoints([str(p) for p in paths]), data, split, device, split_dominant, precision=precision)
 
     @classmethod
@@ -194,6 +181,7 @@ class Probe:
         """As :meth:`open`, for checkpoints already loaded; ``keys`` overrides the model keys."""
         choice = resolve_device(device, precision=precision)
         workers = configure_threads()
+        keep_freed_memory()  # the same activation buffers batch after batch: no page faults (core.runtime.memory)
         dataset = load_shared_dataset(checkpoints, data)
         check_split(dataset, split)
         keys = list(keys) if keys is not None else model_keys(checkpoints)
@@ -201,6 +189,11 @@ class Probe:
         return cls(opened, dataset, split, choice.device, split_dominant, workers, choice.autocast_dtype)
 
     # ----- plain facts -----------------------------------------------------------------------
+
+    @property
+    def device(self) -> torch.device:
+        """Where the models run (``cpu``, ``cuda:0``, ...)."""
+        return self._device
 
     @property
     def dataset_name(self) -> str:
@@ -233,7 +226,7 @@ class Probe:
             cached = self._runs.get((index, settings))
         if cached is not None:
             return cached
-        with self._in_foreground():
+        with self._scheduler.foreground():
             result = self._run(index, settings)
         with self._lock:
             self._runs.put((index, settings), result)
@@ -315,6 +308,36 @@ class Probe:
         self, setting: MaskSetting, cancelled: Callable[[], bool] | None = None
     ) -> tuple[np.ndarray, list[SplitPredictions]]:
         """(true integrity [N,3], one :class:`SplitPredictions` per model) under ``setting``."""
+        return self._predict_split(setting, cancelled, self.workers)
+
+    def predict_settings(
+        self,
+        settings: Sequence[MaskSetting],
+        cancelled: Callable[[], bool] | None = None,
+        done: Callable[[int], None] | None = None,
+    ) -> list[tuple[np.ndarray, list[SplitPredictions]]]:
+        """:meth:`predict_split` of each setting, the distinct ones (by mask) running at once,
+        one per batch worker, each in its own batches of 64 in order: the same figures as one
+        at a time, without the workers idling at the end of every setting's last batches.
+        ``done(i)`` is called in the caller's thread as setting ``i`` is ready."""
+        keys = [cache_key(setting, self._present) for setting in settings]
+        first = {key: i for i, key in reversed(list(enumerate(keys)))}  # setting index per distinct mask
+        unique = sorted(set(first.values()))
+        per_worker = 1 if len(unique) > 1 else self.workers
+
+        def finished(j: int, _result) -> None:
+            if done is not None:
+                for i, key in enumerate(keys):
+                    if first[key] == unique[j]:
+                        done(i)
+
+        results = run_each(lambda i: self._predict_split(settings[i], cancelled, per_worker), unique, self.workers, finished)
+        by_key = {keys[i]: result for i, result in zip(unique, results)}
+        return [by_key[key] for key in keys]
+
+    def _predict_split(
+        self, setting: MaskSetting, cancelled: Callable[[], bool] | None, workers: int
+    ) -> tuple[np.ndarray, list[SplitPredictions]]:
         key = cache_key(setting, self._present)
         with self._lock:
             cached = self._predictions.get(key)
@@ -333,7 +356,7 @@ class Probe:
         autocast = self._precision.autocast
 
         def one(s: int) -> tuple[list[SplitPredictions], list[list]]:
-            self._before_batch(cancelled)
+            self._scheduler.before_batch(cancelled)
             start, stop = spans[s]
             inputs = self._masked_inputs(draw, start, stop) if masking else None
             outputs, fresh = [], []
@@ -349,7 +372,7 @@ class Probe:
                 fresh.append(stages)
             return outputs, fresh
 
-        parts = run_batches(one, list(range(len(spans))), self.workers)
+        parts = run_batches(one, list(range(len(spans))), workers)
         result = (1.0 - draw.rates, [concatenate([p[0][i] for p in parts]) for i in range(len(models))])
         if modality_keys is not None:
             fresh = {(i, modality_keys[m]): [p[1][i][m] for p in parts]
@@ -372,6 +395,10 @@ class Probe:
             split.sample_ids[rows], draw.rates[rows], draw.mask_seed, self._dataset.special_ids, shared_noise=draw.shared_noise,
         )
         return model_inputs(masked, split.audio_lengths[rows], split.vision_lengths[rows], self._device)
+
+    def metrics(self, preds: SplitPredictions) -> dict[str, float]:
+        """MMSA's metrics of one model's predictions over the split (Corr NaN when constant)."""
+        return self._metrics(preds)
 
     def _metrics(self, preds: SplitPredictions) -> dict[str, float]:
         from core.metrics import compute_metrics
@@ -431,28 +458,6 @@ class Probe:
         return [
             analysis.calibration(info.key, p, truth, info.estimates_integrity) for info, p in zip(self.models, preds)
         ]
-
-    # ----- scheduling ----------------------------------------------------------------------------
-
-    @contextmanager
-    def _in_foreground(self):
-        with self._foreground_done:
-            self._foreground += 1
-        try:
-            yield
-        finally:
-            with self._foreground_done:
-                self._foreground -= 1
-                if self._foreground == 0:
-                    self._foreground_done.notify_all()
-
-    def _before_batch(self, cancelled: Callable[[], bool] | None) -> None:
-        if cancelled is not None and cancelled():
-            raise ProbeCancelled("the result is no longer wanted")
-        with self._foreground_done:
-            self._foreground_done.wait_for(lambda: self._foreground == 0, timeout=FOREGROUND_WAIT_S)
-        if cancelled is not None and cancelled():
-            raise ProbeCancelled("the result is no longer wanted")
 
 
 def _integrity_tuple(row: np.ndarray, estimates: tuple[bool, bool, bool]) -> tuple[float | None, float | None, float | None]:

@@ -25,68 +25,17 @@ least two settings' worth (the one on screen and the one before it), however lar
 from __future__ import annotations
 
 import hashlib
-import threading
-from collections import OrderedDict
 from typing import Hashable
 
 import numpy as np
-import torch
 
 from core.missingness import Masked, MaskDraw
+from core.probe.cache import TensorLRU, nbytes  # noqa: F401 - their home before core/probe/cache.py
 
 ROW_CACHE_BYTES = 32 * 2**20  # one-utterance stages: a few KB each
 # Whole-split stages: 1.4-2.8 MB per model and modality on the demo, ~40 MB at MOSEI's paper size;
 # the budget grows to two settings' worth when one setting needs more (see Probe.predict_split).
 SPLIT_CACHE_BYTES = 128 * 2**20
-
-
-def nbytes(value) -> int:
-    """Bytes of the tensors in a stage, or in a list of stages."""
-    if isinstance(value, torch.Tensor):
-        return value.numel() * value.element_size()
-    if isinstance(value, (list, tuple)):
-        return sum(nbytes(v) for v in value)
-    return 0
-
-
-class TensorLRU:
-    """Least-recently-used cache bounded by bytes; safe to share between threads."""
-
-    def __init__(self, max_bytes: int) -> None:
-        self.max_bytes = int(max_bytes)
-        self.bytes = 0
-        self._items: OrderedDict[Hashable, tuple[object, int]] = OrderedDict()
-        self._lock = threading.Lock()
-
-    def __len__(self) -> int:
-        return len(self._items)
-
-    def get(self, key: Hashable):
-        with self._lock:
-            item = self._items.get(key)
-            if item is None:
-                return None
-            self._items.move_to_end(key)
-            return item[0]
-
-    def put(self, key: Hashable, value) -> None:
-        size = nbytes(value)
-        if size > self.max_bytes:
-            return
-        with self._lock:
-            old = self._items.pop(key, None)
-            if old is not None:
-                self.bytes -= old[1]
-            self._items[key] = (value, size)
-            self.bytes += size
-            while self.bytes > self.max_bytes:
-                _, (_, dropped) = self._items.popitem(last=False)
-                self.bytes -= dropped
-
-    def clear(self) -> None:
-        with self._lock:
-            self._items.clear()
-            self.bytes = 0
 
 
 def row_mask_keys(masked: Masked, row: int = 0) -> tuple[bytes, bytes, bytes]:

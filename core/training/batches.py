@@ -24,6 +24,7 @@ from core.data.dataset import SpecialIds, Split
 from core.missingness.appliers import apply_missingness_torch
 from core.missingness.settings import MaskDraw, MaskSetting
 from core.models.base import ModelInput
+from core.runtime.batching import batch_rows
 from core.training.distributed import DistContext
 
 
@@ -64,7 +65,8 @@ def _chunks(indices: list[int], batch_size: int) -> list[torch.Tensor]:
     # A trailing batch of one sample joins the previous one: batch-level terms (InfoNCE
     # negatives, Senti-iFusion's batch-mean dominant choice) need at least two samples.
     if len(batches) > 1 and len(batches[-1]) == 1:
-        batches[-2] = batches[-2] + batches.pop()
+        last = batches.pop()  # (not batches[-2] = batches[-2] + batches.pop(): the target is indexed after the pop)
+        batches[-1] = batches[-1] + last
     return [torch.tensor(batch, dtype=torch.long) for batch in batches]
 
 
@@ -88,8 +90,7 @@ def eval_batches(n: int, batch_size: int, ctx: DistContext) -> list[torch.Tensor
     one process (Senti-iFusion's dominant modality is chosen per batch, [A16]); the gathered
     predictions are then put back in split order.
     """
-    every = _chunks(list(range(n)), batch_size)
-    return every[ctx.rank :: ctx.world_size]
+    return [torch.tensor(rows, dtype=torch.long) for rows in batch_rows(n, batch_size)[ctx.rank :: ctx.world_size]]
 
 
 def draw_rates(setting: MaskSetting, tensors: SplitTensors, present: dict, epoch: int) -> MaskDraw:

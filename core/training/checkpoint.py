@@ -346,11 +346,25 @@ def _bert_problem(config: dict, text_len: int, text_hidden: Any) -> str | None:
     return None
 
 
+class _ShapesOnly(torch.overrides.TorchFunctionMode):
+    """Random initialisation as ``empty`` while building on the meta device: the check needs only
+    shapes, and torch's meta ``randn``/``normal_`` run through Python decompositions whose first
+    use imports sympy (~500 modules, 1.4 s of every eval's and explorer's start-up here)."""
+
+    def __torch_function__(self, func, types, args=(), kwargs=None):
+        kwargs = kwargs or {}
+        if func is torch.randn:
+            return torch.empty(*args, **{k: v for k, v in kwargs.items() if k != "generator"})
+        if func is torch.Tensor.normal_:
+            return args[0]
+        return func(*args, **kwargs)
+
+
 def _check_weights_fit(checkpoint: Checkpoint) -> None:
     """Build the model on torch's meta device (no memory) and compare every parameter's shape
     with the stored weights, so a real build never allocates what the file does not hold."""
     try:
-        with torch.device("meta"):
+        with torch.device("meta"), _ShapesOnly():
             model = _build(checkpoint)
     except Exception as error:  # noqa: BLE001 - a config that builds no model is the file's fault
         reason = " ".join(str(error).split())[:160] or type(error).__name__
@@ -398,12 +412,12 @@ def build_text_encoder_from_checkpoint(checkpoint: Checkpoint) -> torch.nn.Modul
 
     The weights come with the model's ``state_dict``; whether the encoder has BERT's pooler is
     read from it too, so scratch and pretrained encoders both round-trip. A loaded checkpoint only
-    runs inference, so it gets :class:`core.bert_inference.InferenceBert` (same math and parameter
+    runs inference, so it gets :class:`core.text.bert_inference.InferenceBert` (same math and parameter
     names, without transformers' 3-4 s import); transformers' ``BertModel`` only for a config that
     module does not cover.
     """
-    from core.bert_inference import inference_bert_from_config
-    from core.bert_text_encoder import BertTextEncoder
+    from core.text.bert_inference import inference_bert_from_config
+    from core.text.bert_module import BertTextEncoder
 
     stored = {k: v for k, v in checkpoint.text_encoder_config.items() if k != "transformers_version"}
     pooler = any(key.startswith("text_encoder.bert.pooler.") for key in checkpoint.state_dict)

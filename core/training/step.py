@@ -14,6 +14,7 @@ import torch
 from torch import nn
 
 from core.models.base import ModelInput, ModelOutput, MSAModel
+from core.runtime.memory import keep_freed_memory
 
 
 def optimisation_step(
@@ -33,6 +34,7 @@ def optimisation_step(
     (the auxiliary loss is not a forward pass). ``sync_auxiliary`` averages the auxiliary
     gradients across processes before their step.
     """
+    keep_freed_memory(large_buffers=True)  # once per process: no page faults on every step's buffers
     aux_loss = None
     if aux_optimizer is not None:
         aux_optimizer.zero_grad(set_to_none=True)

@@ -19,8 +19,9 @@ from core.data.dataset import MODALITIES, SpecialIds
 from core.metrics import compute_metrics, r2_and_slope
 from core.missingness.settings import MaskDraw
 from core.models.base import MSAModel
+from core.runtime.device import DeviceChoice
+from core.runtime.inference import to_numpy
 from core.training.batches import SplitTensors, eval_batches, make_batch
-from core.training.device import DeviceChoice
 from core.training.distributed import DistContext, gather_arrays
 
 SCATTER_POINTS = 300
@@ -61,9 +62,11 @@ def predict_split(
         with device.autocast():
             output = model(batch, stage=stage)
         rows_out.append(rows.numpy())
-        pred_out.append(output.prediction.float().reshape(-1).cpu().numpy())
-        est = output.integrity.float().cpu().numpy() if output.integrity is not None else np.full((len(rows), 3), np.nan)
-        est_out.append(est)
+        predicted = to_numpy(output, len(rows))  # the conversion the probe and eval use
+        pred_out.append(predicted.prediction)
+        # float32 as the model gave it (to_numpy widens to float64 for the probe; exact both ways):
+        # the integrity R² reported per epoch is computed on float32, as it always was
+        est_out.append(predicted.integrity_est.astype(np.float32) if output.integrity is not None else predicted.integrity_est)
         assert batch.integrity is not None  # make_batch gives the masking's ground truth
         true_out.append(batch.integrity.float().cpu().numpy())
         loss = float(output.loss.float()) if (with_loss and output.loss is not None) else float("nan")

@@ -1,0 +1,1 @@
+"""Text renderings of core results for the terminal (no tensors here)."""
