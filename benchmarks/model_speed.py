@@ -56,9 +56,9 @@ from core.data.synthetic import SyntheticConfig, synthesize
 from core.missingness import default_training_protocol
 from core.models.base import ModelInput, MSAModel
 from core.models.registry import build_model, model_names
-from core.text_encoders import build_text_encoder, parse_text_encoder
+from core.text.encoders import build_text_encoder, parse_text_encoder
 from core.training.batches import SplitTensors, draw_rates, make_batch
-from core.training.device import resolve_device
+from core.runtime.device import resolve_device
 from core.training.stages import enter_stage
 from core.training.step import optimisation_step
 

@@ -46,7 +46,7 @@ def train_text_reference(
 
     from core.data.sources import load_dataset
     from core.missingness import ModeSetting, mask_split
-    from core.text_encoders import build_text_encoder, scratch_spec
+    from core.text.encoders import build_text_encoder, scratch_spec
 
     torch.manual_seed(seed)
     data = load_dataset("synthetic")

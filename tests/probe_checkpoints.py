@@ -22,10 +22,10 @@ import torch
 from core.data.sources import load_dataset
 from core.missingness import DroprateSetting, default_training_protocol, mask_split
 from core.models.registry import build_model, config_to_dict
-from core.probe.inference import model_inputs
+from core.runtime.inference import model_inputs
 from core.data.sources import first_samples
 from core.probe.loading import synthetic_dataset
-from core.text_encoders import TextEncoderSpec, build_text_encoder, scratch_spec
+from core.text.encoders import TextEncoderSpec, build_text_encoder, scratch_spec
 from core.training.checkpoint import FORMAT_VERSION, Checkpoint, save_checkpoint
 from core.training.options import TrainOptions
 from core.training.presets import resolve_config

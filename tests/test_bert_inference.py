@@ -1,4 +1,4 @@
-"""core.bert_inference computes exactly what transformers' BertModel computes in eval mode."""
+"""core.text.bert_inference computes exactly what transformers' BertModel computes in eval mode."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ import pytest
 import torch
 from transformers import BertConfig, BertModel
 
-from core.bert_inference import BertShape, InferenceBert, inference_bert_from_config
+from core.text.bert_inference import BertShape, InferenceBert, inference_bert_from_config
 from core.training.checkpoint import build_model_from_checkpoint, load_checkpoint
 
 DEMO = Path(__file__).resolve().parents[1] / "checkpoints" / "demo.pt"

@@ -62,7 +62,7 @@ def test_complex_audio_through_data_check(run_cli, tmp_path):
 
 def _minilm_or_skip():
     from core.errors import EncoderUnavailable
-    from core.text_encoders import build_tokenizer, parse_text_encoder
+    from core.text.encoders import build_tokenizer, parse_text_encoder
 
     try:
         build_tokenizer(parse_text_encoder("minilm"))

@@ -1,5 +1,5 @@
 """``--device auto|cpu|cuda|cuda:N`` for train, eval and explore: parsed and checked in one place
-(core/training/device.py), one line for a device that is not there, recorded in the exports."""
+(core/runtime/device.py), one line for a device that is not there, recorded in the exports."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ import pytest
 import torch
 
 from core.errors import ConfigError
-from core.training.device import parse_device, resolve_device
+from core.runtime.device import parse_device, resolve_device
 
 
 def test_parse():

@@ -15,7 +15,7 @@ import pytest
 from core.missingness import setting_from_dict
 from core.training.batches import SplitTensors, draw_rates
 from core.training.checkpoint import build_model_from_checkpoint, load_checkpoint
-from core.training.device import resolve_device
+from core.runtime.device import resolve_device
 from core.training.distributed import DistContext
 from core.training.options import TrainOptions
 from core.training.session import prepare_training

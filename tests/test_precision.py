@@ -32,7 +32,7 @@ import torch
 
 from core.errors import ConfigError
 from core.missingness import RateSetting
-from core.training.device import resolve_device
+from core.runtime.device import resolve_device
 
 CHECKPOINTS = Path(__file__).resolve().parents[1] / "checkpoints"
 DEMOS = ["demo.pt", "demo_lnln.pt", "demo_dar.pt"]

@@ -14,7 +14,7 @@ from core.data.mmsa import write_mmsa_pickle
 from core.data.synthetic import generate_synthetic
 from core.errors import CheckpointError, DataError, SentiError
 from core.metrics import compute_metrics
-from core.probe.inference import ProbeCancelled
+from core.runtime.inference import ProbeCancelled
 from core.data.sources import first_samples
 from core.probe.loading import synthetic_dataset
 from core.probe.session import Probe
@@ -320,7 +320,7 @@ def test_every_error_is_a_single_line(paths, tmp_path):
 def test_batch_workers_do_not_change_results(probe):
     """Whole splits may run their batches on a pool of threads; the results must not change."""
     from core.missingness import RateSetting, mask_split
-    from core.probe.inference import Batch, model_inputs, predict
+    from core.runtime.inference import Batch, model_inputs, predict
 
     split, data = probe._split, probe._dataset
     calls = []
@@ -398,7 +398,7 @@ def test_a_slider_move_embeds_only_the_modality_it_moves(paths, monkeypatch):
 def _plain_predictions(probe, setting):
     """The whole split through each model's full forward pass (the path before stages)."""
     from core.missingness import mask_split
-    from core.probe.inference import Batch, model_inputs, predict
+    from core.runtime.inference import Batch, model_inputs, predict
 
     split, data = probe._split, probe._dataset
 

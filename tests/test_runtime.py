@@ -67,17 +67,6 @@ def test_evaluation_batches_are_the_trainers(n):
             assert ours == [(int(b[0]), int(b[-1]) + 1) for b in theirs]
 
 
-@pytest.mark.parametrize("old, new", [
-    ("core.training.device", "core.runtime.device"),
-    ("core.probe.inference", "core.runtime.inference"),
-    ("core.text_encoders", "core.text.encoders"),
-    ("core.bert_text_encoder", "core.text.bert_module"),
-    ("core.bert_inference", "core.text.bert_inference"),
-])
-def test_old_module_paths_are_the_moved_modules(old, new):
-    assert importlib.import_module(old) is importlib.import_module(new)
-
-
 def test_text_code_does_not_import_data():
     import subprocess
     import sys

@@ -9,7 +9,7 @@ import pytest
 
 from core.data.sources import load_dataset, summarize
 from core.errors import DataError
-from core.text_encoders import TextEncoderSpec, minilm_package_folder, parse_text_encoder
+from core.text.encoders import TextEncoderSpec, minilm_package_folder, parse_text_encoder
 from tests.data_files import GOOD_CSV_ROWS, csv_text, small_mmsa, write
 
 
@@ -69,7 +69,7 @@ def test_label_csv_defaults_to_minilm(tmp_path, monkeypatch):
         pytest.skip("senti-tui[minilm] is not installed")
     dataset = load_dataset(str(path))
     assert dataset.vocab is None and dataset.split("train").text_bert[0, 0, 1] == 2009  # "it" in BERT's vocab
-    monkeypatch.setattr("core.text_encoders.MINILM_PACKAGE", "senti_tui_no_such_package")
+    monkeypatch.setattr("core.text.encoders.MINILM_PACKAGE", "senti_tui_no_such_package")
     with pytest.raises(DataError) as info:
         load_dataset(str(path))
     message = str(info.value)

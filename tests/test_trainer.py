@@ -134,7 +134,7 @@ def test_checkpoint_round_trip(ifusion):
 
     # the rebuilt model reproduces the validation metrics the run reported for its best epoch
     from core.training.batches import SplitTensors, draw_rates
-    from core.training.device import resolve_device
+    from core.runtime.device import resolve_device
     from core.training.validation import predict_split
 
     model = build_model_from_checkpoint(best)

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import json
 import math
-from typing import Callable, Sequence
+from typing import Any, Callable, Sequence
 
 import numpy as np
 
@@ -19,7 +19,7 @@ _NOT_THE_CONFIG = {"seed", "device", "precision", "notes", "provenance"}
 
 
 def train_seed_of(checkpoint) -> int | None:
-    seed = (checkpoint.training or {}).get("seed")
+    seed: Any = (checkpoint.training or {}).get("seed")
     try:
         return int(seed)
     except (TypeError, ValueError):
@@ -53,7 +53,7 @@ def seed_groups(checkpoints: Sequence, singletons: bool = False) -> list[list[in
         if None in seeds or len(set(seeds)) != len(seeds):
             continue  # the same seed twice (or unknown): not a seed sweep; each stands alone
         if len(indices) >= 2 or singletons:
-            groups.append(sorted(indices, key=lambda i: train_seed_of(checkpoints[i])))
+            groups.append(sorted(indices, key=lambda i: train_seed_of(checkpoints[i]) or 0))  # no None: checked above
     return sorted(groups, key=lambda g: g[0])
 
 
@@ -91,7 +91,7 @@ def _group_result(key: str, members: list[CheckpointResult]) -> GroupResult:
                                 mask_std=_mean_metrics([p.std for p in parts]))  # type: ignore[union-attr]
 
         settings = [
-            SettingResult(label=s.label, value=s.value, setting=s.setting, result=over_seeds(lambda r, i=i: r.settings[i].result))  # type: ignore[arg-type]
+            SettingResult(label=s.label, value=s.value, setting=s.setting, result=over_seeds(_setting_pick(i)))  # type: ignore[arg-type]
             for i, s in enumerate(first_result.settings)
         ]
         group.protocols[name] = ProtocolResult(protocol=name, settings=settings, overall=over_seeds(lambda r: r.overall),  # type: ignore[arg-type]
@@ -129,7 +129,7 @@ def paper_tables(groups: list[GroupResult], runs: list[str], family: str) -> lis
             combined=True, sources={metric: f"best_{kind}" for metric, kind in wanted.items()},
         )
         for name in first.protocols:
-            def combine(pick: Callable[[ProtocolResult], Aggregate | None]) -> Aggregate | None:
+            def combine(pick: Callable[[ProtocolResult], Aggregate | None]) -> Aggregate:
                 per_seed: dict[int, Metrics] = {}
                 mask: Metrics = {}
                 for seed in seeds:
@@ -144,11 +144,14 @@ def paper_tables(groups: list[GroupResult], runs: list[str], family: str) -> lis
                 return Aggregate.of(per_seed, mask_std={m: mask.get(m, math.nan) for m in metric_keys(family)})
 
             ref = first.protocols[name]
-            settings = [SettingResult(label=s.label, value=s.value, setting=s.setting, result=combine(lambda r, i=i: r.settings[i].result))  # type: ignore[arg-type]
+            settings = [SettingResult(label=s.label, value=s.value, setting=s.setting, result=combine(_setting_pick(i)))
                         for i, s in enumerate(ref.settings)]
-            table.protocols[name] = ProtocolResult(protocol=name, settings=settings, overall=combine(lambda r: r.overall),  # type: ignore[arg-type]
+            table.protocols[name] = ProtocolResult(protocol=name, settings=settings, overall=combine(lambda r: r.overall),
                                                    auc=None)
         tables.append(table)
     return tables
 
 
+def _setting_pick(i: int) -> Callable[[ProtocolResult], Aggregate | None]:
+    """The i-th setting's aggregate of a protocol result (a function, so each i is its own)."""
+    return lambda r: r.settings[i].result

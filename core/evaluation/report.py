@@ -294,7 +294,8 @@ def read_csv(path: str | Path):
 
 
 def _statistics(aggregate: Aggregate) -> list[tuple[str, int | None, Metrics]]:
-    stats = [("seed", seed, m) for seed, m in aggregate.per_seed.items()] + [("mean", None, aggregate.mean), ("std", None, aggregate.std)]
+    stats: list[tuple[str, int | None, Metrics]] = [("seed", seed, m) for seed, m in aggregate.per_seed.items()]
+    stats += [("mean", None, aggregate.mean), ("std", None, aggregate.std)]
     if aggregate.mask_std:
         stats.append(("mask_std", None, aggregate.mask_std))
     return stats

@@ -103,13 +103,13 @@ def evaluate_checkpoints(
                     progress(done, total, f"{name} {jobs[j][2].label} seed {jobs[j][1]}")
 
             predicted = probe.predict_settings([setting for _, _, setting in jobs], done=advance)
-            for (s, seed, setting), result in zip(jobs, predicted):
-                for info, p in zip(probe.models, result[1]):
+            for (s, seed, setting), outcome in zip(jobs, predicted):
+                for info, p in zip(probe.models, outcome[1]):
                     per_protocol[name][info.key][s][seed] = probe.metrics(p)
                 if per_utterance:
                     from core.per_utterance import setting_frame
 
-                    frames.append(setting_frame(probe, setting, name, seed, {keys[i]: checkpoints[i] for i in indices}, result))
+                    frames.append(setting_frame(probe, setting, name, seed, {keys[i]: checkpoints[i] for i in indices}, outcome))
         for i in indices:
             result = _checkpoint_result(checkpoints[i], keys[i], description)
             for name in protocols:
@@ -128,7 +128,8 @@ def evaluate_checkpoints(
     metadata = _metadata(ordered, split, seeds, protocols, used_precision, used_device)
     for checkpoint, result in zip(checkpoints, ordered):  # how each checkpoint was trained (senti-tui train's record)
         metadata["checkpoints"][result.path]["trained_with"] = dict(getattr(checkpoint, "provenance", {}) or {})
-    metadata["data_sha256"] = {source: file_sha256(source) or None for source in sorted({_data_file(c, data) for c in checkpoints}) if source}
+    sources = sorted({source for c in checkpoints if (source := _data_file(c, data))})
+    metadata["data_sha256"] = {source: file_sha256(source) or None for source in sources}
     report = EvaluationReport(
         checkpoints=ordered,
         protocols=list(protocols),

@@ -1,6 +1,6 @@
 """Running models on masked inputs: one utterance, or a whole split in fixed batches of 64.
 
-(Formerly ``core.probe.inference``, which still names this module.)
+(It was ``core/probe/inference.py`` before the runtime package.)
 
 The inputs are masked with :func:`core.missingness.mask_split` (numpy; the same masks the
 trainer, the evaluator and the tests see), batch by batch, once for all models, and wrapped as
@@ -101,7 +101,12 @@ def forward_stages(
     """The model in two parts: the modalities whose stage is ``known`` are not embedded again
     (``inputs`` may be None when all three are). Returns the predictions and the three stages."""
     with torch.inference_mode(), autocast():
-        stages = [stage if stage is not None else compact(model.embed_modality(m, inputs)) for m, stage in enumerate(known)]
+        stages = []
+        for m, stage in enumerate(known):
+            if stage is None:
+                assert inputs is not None  # the caller passes inputs whenever a stage is missing
+                stage = compact(model.embed_modality(m, inputs))
+            stages.append(stage)
         output = model.forward_from_embeddings(stages)
     return to_numpy(output, int(output.prediction.shape[0])), stages
 

@@ -9,6 +9,5 @@ forward without transformers.
 - :mod:`~core.text.bert_inference`: what a loaded checkpoint's BERT runs on.
 
 Nothing here imports :mod:`core.data` at run time (only for type hints), so the data loaders can
-tokenize without an import cycle. The old module paths (``core.text_encoders``,
-``core.bert_text_encoder``, ``core.bert_inference``) are aliases of these modules.
+tokenize without an import cycle.
 """

@@ -6,6 +6,8 @@ importable without torch.
 
 from __future__ import annotations
 
+from typing import Any, cast
+
 import torch
 from torch import nn
 
@@ -23,8 +25,8 @@ class BertTextEncoder(nn.Module):
 
     def __init__(self, bert: nn.Module, freeze: bool = False) -> None:
         super().__init__()
-        self.bert = bert
-        self.hidden_size = int(bert.config.hidden_size)
+        self.bert = cast(Any, bert)  # BertModel or InferenceBert; to mypy, nn.Module's attributes (.config) are Tensor | Module
+        self.hidden_size = int(self.bert.config.hidden_size)
         self.frozen = freeze
         pooler = getattr(bert, "pooler", None)
         if pooler is not None:

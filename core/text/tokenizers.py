@@ -83,7 +83,7 @@ class WordTokenizer:
 class PretrainedTokenizer:
     """A transformers BERT tokenizer producing MMSA-style ``text_bert``."""
 
-    vocab = None
+    vocab: list[str] | None = None
 
     def __init__(self, hf_tokenizer: Any) -> None:
         self._tokenizer = hf_tokenizer

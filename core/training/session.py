@@ -32,11 +32,11 @@ from core.missingness.settings import MaskSetting
 from core.models.base import MSAModel
 from core.models.registry import build_model, config_to_dict
 from core.provenance import collect as collect_provenance
-from core.text_encoders import TextEncoderSpec, build_text_encoder
+from core.text.encoders import TextEncoderSpec, build_text_encoder
 from core.training import distributed
 from core.training.checkpoint import Checkpoint, check_dims, load_checkpoint, save_checkpoint
 from core.training.config_file import named_option
-from core.training.device import resolve_device
+from core.runtime.device import resolve_device
 from core.training.events import Callback, CheckpointSaved, EpochEnd, Event, Failed, Finished
 from core.training.options import TrainOptions
 from core.training.presets import TrainConfig, resolve_config

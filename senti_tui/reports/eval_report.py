@@ -73,6 +73,7 @@ def protocol_tables(report: "EvaluationReport", name: str, width: int) -> list:
     keys = KEY_METRICS[_family(report)]
     per_table = max(1, (width - 16) // (len(keys) * CELL_WIDTH))
     tables = []
+    members: list  # the groups, then the checkpoints in none
     for members in (report.groups, [c for c in report.checkpoints if not c.group]):
         members = [m for m in members if name in m.protocols]
         tables += [protocol_table(report, name, members[i : i + per_table]) for i in range(0, len(members), per_table)]
@@ -157,7 +158,7 @@ def summary_table(report: "EvaluationReport", name: str = "rates"):
         title=f"robustness over r = 0.0…0.9 ({name})" + (f" · [bold yellow]{tag}[/]" if tag else ""),
         caption="overall: mean over the 10 rates (LNLN's figure). AUC: area under the metric-vs-rate curve / 0.9 "
         f"(trapezoid, i.e. the curve's mean height; MAE lower is better). Mean ± std over {over}."
-        + ("\n" + _test_selected_caption(entries) if any(e.test_selected for e in entries) else ""),
+        + ("\n" + (_test_selected_caption(entries) or "") if any(e.test_selected for e in entries) else ""),
         title_justify="left",
         caption_justify="left",
     )
