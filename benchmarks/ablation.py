@@ -42,11 +42,30 @@ VARIANTS: dict[str, dict[str, dict[str, object]]] = {
         "projections-completion": {"model.stage1_trainable": "projections", "model.stage1_completion": True},
         "projections-detach": {"model.stage1_trainable": "projections", "model.detach_targets": True},
         "projections-extra-token": {"model.stage1_trainable": "projections", "model.prediction_readout": "extra_token"},
-        "nonverbal-long": {"model.stage1_trainable": "nonverbal", "train.epochs": 20, "model.stage1_epochs": 4},  # = the demo preset
+        "nonverbal-long": {
+            "model.stage1_trainable": "nonverbal",
+            "train.epochs": 20,
+            "model.stage1_epochs": 4,
+        },  # = the demo preset
         "nonverbal": {"model.stage1_trainable": "nonverbal"},
-        "nonverbal-long-sample": {"model.stage1_trainable": "nonverbal", "train.epochs": 20, "model.stage1_epochs": 4, "model.dominant_selection": "sample"},
-        "nonverbal-long-sample-s1-6": {"model.stage1_trainable": "nonverbal", "train.epochs": 20, "model.stage1_epochs": 6, "model.dominant_selection": "sample"},
-        "nonverbal-long-lr2e-3": {"model.stage1_trainable": "nonverbal", "train.epochs": 20, "model.stage1_epochs": 4, "train.lr": 0.002},
+        "nonverbal-long-sample": {
+            "model.stage1_trainable": "nonverbal",
+            "train.epochs": 20,
+            "model.stage1_epochs": 4,
+            "model.dominant_selection": "sample",
+        },
+        "nonverbal-long-sample-s1-6": {
+            "model.stage1_trainable": "nonverbal",
+            "train.epochs": 20,
+            "model.stage1_epochs": 6,
+            "model.dominant_selection": "sample",
+        },
+        "nonverbal-long-lr2e-3": {
+            "model.stage1_trainable": "nonverbal",
+            "train.epochs": 20,
+            "model.stage1_epochs": 4,
+            "train.lr": 0.002,
+        },
         "nonverbal-detach": {"model.stage1_trainable": "nonverbal", "model.detach_targets": True},
         "embeddings": {"model.stage1_trainable": "embeddings"},
         "embeddings-detach": {"model.stage1_trainable": "embeddings", "model.detach_targets": True},
@@ -76,7 +95,10 @@ SYNTHETIC_BASE = {"senti-ifusion": {"train.epochs": 15, "model.stage1_epochs": 5
 
 def train(model: str, variant: str, args: argparse.Namespace, out: Path) -> tuple[Path, float]:
     base = SYNTHETIC_BASE.get(model, {}) if args.data == "synthetic" else {}
-    sets = {**dict(s.split("=", 1) for s in args.set), **{k: str(v).lower() if isinstance(v, bool) else str(v) for k, v in {**base, **VARIANTS[model][variant]}.items()}}
+    sets = {
+        **dict(s.split("=", 1) for s in args.set),
+        **{k: str(v).lower() if isinstance(v, bool) else str(v) for k, v in {**base, **VARIANTS[model][variant]}.items()},
+    }
     command = [str(SENTI_TUI), "train", "--headless", "--model", model, "--data", args.data, "--out", str(out)]
     if args.data == "synthetic":
         command += ["--preset", "demo"]
@@ -102,7 +124,9 @@ def stage2_first_corr(run: Path) -> float | None:
     for event in events:
         if event["type"] == "StageChange":
             stage = event["stage"]
-        if event["type"] == "EpochEnd" and (stage == 2 or not any(e["type"] == "StageChange" and e["stage"] == 2 for e in events)):
+        if event["type"] == "EpochEnd" and (
+            stage == 2 or not any(e["type"] == "StageChange" and e["stage"] == 2 for e in events)
+        ):
             return event["metrics"]["valid"].get("Corr")
     return None
 
@@ -166,7 +190,9 @@ def main() -> None:
     parser.add_argument("--jobs", type=int, default=1)
     parser.add_argument("--threads", type=int, default=2, help="OMP threads per run")
     parser.add_argument("--out", type=Path, default=ROOT / "runs" / "ablation")
-    parser.add_argument("--measure", type=Path, nargs="*", help="measure these checkpoints (e.g. the shipped demo) instead of training")
+    parser.add_argument(
+        "--measure", type=Path, nargs="*", help="measure these checkpoints (e.g. the shipped demo) instead of training"
+    )
     args = parser.parse_args()
     if args.measure:
         for path in args.measure:
@@ -199,11 +225,22 @@ def main() -> None:
                 print(f"| {args.model} | failed: {error} |", flush=True)
                 continue
             figures["stage2_first_corr"] = stage2_first_corr(best.parent)
-            record = {"model": args.model, "variant": variant, "data": tag, "sets": VARIANTS[args.model][variant], "extra_sets": args.set,
-                      "epochs": args.epochs, "text_encoder": args.text_encoder, "wall_s": wall, "checkpoint": str(best), **figures}
+            record = {
+                "model": args.model,
+                "variant": variant,
+                "data": tag,
+                "sets": VARIANTS[args.model][variant],
+                "extra_sets": args.set,
+                "epochs": args.epochs,
+                "text_encoder": args.text_encoder,
+                "wall_s": wall,
+                "checkpoint": str(best),
+                **figures,
+            }
             with (args.out / "results.jsonl").open("a") as handle:
                 handle.write(json.dumps(record) + "\n")
             print(row(args.model, variant, figures, wall), flush=True)
+
 
 if __name__ == "__main__":
     main()

@@ -73,7 +73,9 @@ def measure(paths: dict[str, Path]) -> dict[str, dict]:
         move by 0.02-0.04 from seed to seed; the verdicts should not rest on one draw)."""
         runs = [probe.evaluate_setting(dataclasses.replace(setting, seed=seed)) for seed in MASK_SEEDS]
         for name in paths:
-            figures[name][label] = {metric: float(np.mean([run[keys[name]][metric] for run in runs])) for metric in ("MAE", "Corr")}
+            figures[name][label] = {
+                metric: float(np.mean([run[keys[name]][metric] for run in runs])) for metric in ("MAE", "Corr")
+            }
 
     for mode in MODES:
         record(f"mode{mode}", ModeSetting(mode=mode))
@@ -92,7 +94,10 @@ def measure(paths: dict[str, Path]) -> dict[str, dict]:
         index = [m.key for m in valid.models].index(info.key)
         figures[name]["r2_own"] = analysis.calibration(info.key, preds[index], truth, info.estimates_integrity).r2
         figures[name]["r2_uniform"] = valid.calibration(ProbeSettings())[index].r2
-        figures[name]["r2_ceiling"] = (integrity_ceiling(own), integrity_ceiling(CalibrationSetting(enabled=(True, True, True), seed=1111)))
+        figures[name]["r2_ceiling"] = (
+            integrity_ceiling(own),
+            integrity_ceiling(CalibrationSetting(enabled=(True, True, True), seed=1111)),
+        )
     figures["_synthetic"] = {"synthetic": probe.synthetic, "labels": np.array([u.label for u in probe.utterances])}
     return figures
 
@@ -114,7 +119,12 @@ def data_ceiling(masked: bool) -> dict[int, float]:
         return dataclasses.replace(split, text_bert=m.text_bert, audio=m.audio, vision=m.vision)
 
     return {
-        mode: subset_r2(masked_split(train, mode, 7) if masked else train, masked_split(test, mode, 1111) if masked else test, len(data.vocab), kept)
+        mode: subset_r2(
+            masked_split(train, mode, 7) if masked else train,
+            masked_split(test, mode, 1111) if masked else test,
+            len(data.vocab),
+            kept,
+        )
         for mode, kept in MODES.items()
     }
 
@@ -162,8 +172,13 @@ def main() -> None:
     parser.add_argument("--senti-ifusion", type=Path, default=CHECKPOINTS / "demo.pt")
     parser.add_argument("--lnln", type=Path, default=CHECKPOINTS / "demo_lnln.pt")
     parser.add_argument("--dar", type=Path, default=CHECKPOINTS / "demo_dar.pt")
-    parser.add_argument("--reference-seeds", type=int, nargs="*", default=[0, 1, 2],
-                        help="seeds of the text-only reference learner for C2 (about 1 min each); none to skip it")
+    parser.add_argument(
+        "--reference-seeds",
+        type=int,
+        nargs="*",
+        default=[0, 1, 2],
+        help="seeds of the text-only reference learner for C2 (about 1 min each); none to skip it",
+    )
     args = parser.parse_args()
     paths = {"Senti-iFusion": args.senti_ifusion, "LNLN": args.lnln, "DAR": args.dar}
     missing = [str(p) for p in paths.values() if not p.is_file()]
@@ -173,12 +188,17 @@ def main() -> None:
     f = measure(paths)
     ceiling, ceiling_masked = data_ceiling(masked=False), data_ceiling(masked=True)
     labels = f.pop("_synthetic")["labels"]
-    print(f"SYNTHETIC test split (686 utterances), mean over mask seeds {', '.join(map(str, MASK_SEEDS))}; "
-          "modes keep r ~ U(0,1) on the kept modalities\n")
+    print(
+        f"SYNTHETIC test split (686 utterances), mean over mask seeds {', '.join(map(str, MASK_SEEDS))}; "
+        "modes keep r ~ U(0,1) on the kept modalities\n"
+    )
     print("linear probe: ridge R² from the kept modalities' simple features, intact / masked as the mode masks them\n")
     print(f"{'mode':<8}{'linear probe':>16}" + "".join(f"{name:>26}" for name in paths))
     for mode in MODES:
-        print(f"{MODE_NAMES[mode]:<8}{f'{ceiling[mode]:.3f} / {ceiling_masked[mode]:.3f}':>16}" + "".join(f"{mc(f[n][f'mode{mode}']):>26}" for n in paths))
+        print(
+            f"{MODE_NAMES[mode]:<8}{f'{ceiling[mode]:.3f} / {ceiling_masked[mode]:.3f}':>16}"
+            + "".join(f"{mc(f[n][f'mode{mode}']):>26}" for n in paths)
+        )
     for label, key in (("{l} intact text", "mode5_intact"), ("r = 0", "r0"), ("text off", "text_off"), ("drop 0.5", "drop0.5")):
         print(f"{label:<24}" + "".join(f"{mc(f[n][key]):>26}" for n in paths))
     print()
@@ -186,8 +206,12 @@ def main() -> None:
     v = Verdicts()
     mae = {n: {m: f[n][f"mode{m}"]["MAE"] for m in MODES} for n in paths}
     worst = {n: mae[n][0] > max(mae[n][1], mae[n][2]) for n in paths}
-    v.say("C1", "removing text hurts each model most", all(worst.values()),
-          " · ".join(f"{n}: {{a,v}} {mae[n][0]:.3f} vs {{l,v}} {mae[n][1]:.3f}, {{l,a}} {mae[n][2]:.3f}" for n in paths))
+    v.say(
+        "C1",
+        "removing text hurts each model most",
+        all(worst.values()),
+        " · ".join(f"{n}: {{a,v}} {mae[n][0]:.3f} vs {{l,v}} {mae[n][1]:.3f}, {{l,a}} {mae[n][2]:.3f}" for n in paths),
+    )
 
     corr_l = {n: f[n]["mode5"]["Corr"] for n in paths}
     floors = {"Senti-iFusion": 0.45, "DAR": 0.40}
@@ -201,14 +225,20 @@ def main() -> None:
         # the target, meets everything this data's masked text allows.
         if short and all(corr_l[n] >= reference.min() for n in short) and all(floors[n] > reference.max() for n in short):
             verdict = None
-            reason = (f"{', '.join(short)} under the target but not under the text-only reference learner, which reaches "
-                      f"at most {reference.max():.3f} on this masked text: the target is beyond what this data's text carries "
-                      "after erasure (intact text: see the {l} intact row)")
+            reason = (
+                f"{', '.join(short)} under the target but not under the text-only reference learner, which reaches "
+                f"at most {reference.max():.3f} on this masked text: the target is beyond what this data's text carries "
+                "after erasure (intact text: see the {l} intact row)"
+            )
     v.say("C2", "text alone carries the sentiment (mode {l} Corr >= 0.45 Senti-iFusion, >= 0.40 DAR)", verdict, figures, reason)
 
     beats = {n: f[n]["r0"]["MAE"] < f[n]["text_off"]["MAE"] for n in paths}
-    v.say("C3", "all modalities at r = 0 beat text off, every model", all(beats.values()),
-          " · ".join(f"{n} {f[n]['r0']['MAE']:.3f} < {f[n]['text_off']['MAE']:.3f}" for n in paths))
+    v.say(
+        "C3",
+        "all modalities at r = 0 beat text off, every model",
+        all(beats.values()),
+        " · ".join(f"{n} {f[n]['r0']['MAE']:.3f} < {f[n]['text_off']['MAE']:.3f}" for n in paths),
+    )
 
     si = mae["Senti-iFusion"]
     parts = {
@@ -220,30 +250,47 @@ def main() -> None:
     reason = ""
     lnln_same = mae["LNLN"][5] > mae["LNLN"][0]
     if not parts["text modes < {a,v}"] and ceiling_masked[5] <= ceiling_masked[0] + 0.02 and lnln_same:
-        reason = (f"masked as the modes protocol masks them, the synthetic data's linear probe does not put {{l}} above {{a,v}} "
-                  f"(linear R² {ceiling_masked[5]:.3f} vs {ceiling_masked[0]:.3f}; intact {ceiling[5]:.3f} vs {ceiling[0]:.3f}): "
-                  "LNLN shows the same order, so this part is NOT SHOWN by this data")
-    v.say("C4", "Senti-iFusion Table III ordering (MAE): " + "; ".join(f"{k} {'yes' if ok else 'no'}" for k, ok in parts.items()),
-          ordering_ok if ordering_ok or not reason else None,
-          " · ".join(f"{MODE_NAMES[m]} {si[m]:.3f}" for m in (2, 1, 5, 0, 4, 3)), reason)
+        reason = (
+            f"masked as the modes protocol masks them, the synthetic data's linear probe does not put {{l}} above {{a,v}} "
+            f"(linear R² {ceiling_masked[5]:.3f} vs {ceiling_masked[0]:.3f}; intact {ceiling[5]:.3f} vs {ceiling[0]:.3f}): "
+            "LNLN shows the same order, so this part is NOT SHOWN by this data"
+        )
+    v.say(
+        "C4",
+        "Senti-iFusion Table III ordering (MAE): " + "; ".join(f"{k} {'yes' if ok else 'no'}" for k, ok in parts.items()),
+        ordering_ok if ordering_ok or not reason else None,
+        " · ".join(f"{MODE_NAMES[m]} {si[m]:.3f}" for m in (2, 1, 5, 0, 4, 3)),
+        reason,
+    )
 
     d_si, d_ln = f["Senti-iFusion"]["drop0.5"]["MAE"], f["LNLN"]["drop0.5"]["MAE"]
-    v.say("C5", "Senti-iFusion <= LNLN in MAE at droprate 0.5 (Table II: 1.1595 vs 1.1925 on MOSI)", d_si <= d_ln,
-          f"Senti-iFusion {d_si:.3f} · LNLN {d_ln:.3f}")
+    v.say(
+        "C5",
+        "Senti-iFusion <= LNLN in MAE at droprate 0.5 (Table II: 1.1595 vs 1.1925 on MOSI)",
+        d_si <= d_ln,
+        f"Senti-iFusion {d_si:.3f} · LNLN {d_ln:.3f}",
+    )
 
     r_si, r_ln = f["Senti-iFusion"]["r0"]["MAE"], f["LNLN"]["r0"]["MAE"]
-    v.say("C6", "Senti-iFusion all-modality r = 0 MAE <= 1.1 x LNLN's", r_si <= 1.1 * r_ln,
-          f"Senti-iFusion {r_si:.3f} · LNLN {r_ln:.3f} (x1.1 = {1.1 * r_ln:.3f})")
+    v.say(
+        "C6",
+        "Senti-iFusion all-modality r = 0 MAE <= 1.1 x LNLN's",
+        r_si <= 1.1 * r_ln,
+        f"Senti-iFusion {r_si:.3f} · LNLN {r_ln:.3f} (x1.1 = {1.1 * r_ln:.3f})",
+    )
 
     collapse = {}
     for n in paths:
         p = f[n]["r0.9"]
         positive = float(np.mean(p >= 0))
         collapse[n] = (float(p.std()), max(positive, 1 - positive))
-    v.say("C7", "no collapse onto one class at r = 0.9 (std >= 0.1, majority polarity <= 90 %)",
-          all(s >= 0.1 and m <= 0.9 for s, m in collapse.values()),
-          " · ".join(f"{n} std {s:.3f} majority {100 * m:.0f} %" for n, (s, m) in collapse.items())
-          + f" · labels std {labels.std():.3f}")
+    v.say(
+        "C7",
+        "no collapse onto one class at r = 0.9 (std >= 0.1, majority polarity <= 90 %)",
+        all(s >= 0.1 and m <= 0.9 for s, m in collapse.values()),
+        " · ".join(f"{n} std {s:.3f} majority {100 * m:.0f} %" for n, (s, m) in collapse.items())
+        + f" · labels std {labels.std():.3f}",
+    )
 
     own, uniform = f["Senti-iFusion"].get("r2_own"), f["Senti-iFusion"].get("r2_uniform")
     if own is None or uniform is None:
@@ -252,9 +299,13 @@ def main() -> None:
         ok = all(r is not None and r >= 0.8 for r in (*own, *uniform))
         fmt = lambda rs: " / ".join("–" if r is None else f"{r:.3f}" for r in rs)  # noqa: E731
         ceiling_own, ceiling_uniform = f["Senti-iFusion"]["r2_ceiling"]
-        v.say("C8", "Senti-iFusion integrity R² >= 0.8 per modality (valid; l / a / v)", ok,
-              f"own validation setting {fmt(own)} (best possible {fmt(ceiling_own)}) · "
-              f"r ~ U(0,1), no drops {fmt(uniform)} (best possible {fmt(ceiling_uniform)})")
+        v.say(
+            "C8",
+            "Senti-iFusion integrity R² >= 0.8 per modality (valid; l / a / v)",
+            ok,
+            f"own validation setting {fmt(own)} (best possible {fmt(ceiling_own)}) · "
+            f"r ~ U(0,1), no drops {fmt(uniform)} (best possible {fmt(ceiling_uniform)})",
+        )
 
     print(f"\n{'all claims hold' if not v.failed else 'FAILED: ' + ', '.join(v.failed)}")
     sys.exit(1 if v.failed else 0)

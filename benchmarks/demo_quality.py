@@ -37,9 +37,9 @@ def main() -> None:
     from core.metrics import compute_metrics
     from core.missingness import setting_from_dict
     from core.probe import analysis
-    from core.training.checkpoint import load_checkpoint
     from core.probe.session import Probe
     from core.probe.types import ProbeSettings
+    from core.training.checkpoint import load_checkpoint
 
     for path in args.checkpoints:
         probe = Probe.open([str(path)], split="valid")
@@ -49,13 +49,17 @@ def main() -> None:
         constant = compute_metrics(np.full_like(labels, train_mean), labels, "synthetic")
         half = probe.evaluate(ProbeSettings(rates=(0.5, 0.5, 0.5)))[0].metrics
         complete = probe.evaluate(ProbeSettings())[0].metrics
-        print(f"\n{path.name}: {info.model} · epoch {info.epoch} · selected on {info.selected_on} · {probe.dataset_label}"
-              f"{' · SYNTHETIC' if probe.synthetic else ''}")
+        print(
+            f"\n{path.name}: {info.model} · epoch {info.epoch} · selected on {info.selected_on} · {probe.dataset_label}"
+            f"{' · SYNTHETIC' if probe.synthetic else ''}"
+        )
         print(f"  {'':<22} {'MAE':>7} {'Corr':>7} {'Acc-7':>7} {'Acc-2 Non0':>11} {'F1 Non0':>8}")
         for name, m in (("r = 0 (complete)", complete), ("r = 0.5", half), ("constant mean", constant)):
             corr = m["Corr"] if np.isfinite(m["Corr"]) else float("nan")
-            print(f"  {name:<22} {m['MAE']:>7.3f} {corr:>7.3f} {100 * m['Mult_acc_7']:>7.1f} "
-                  f"{100 * m['Non0_acc_2']:>11.1f} {100 * m['Non0_F1_score']:>8.1f}")
+            print(
+                f"  {name:<22} {m['MAE']:>7.3f} {corr:>7.3f} {100 * m['Mult_acc_7']:>7.1f} "
+                f"{100 * m['Non0_acc_2']:>11.1f} {100 * m['Non0_F1_score']:>8.1f}"
+            )
         if not any(info.estimates_integrity):
             continue
         protocol = setting_from_dict(load_checkpoint(path).protocol["eval"])
@@ -67,11 +71,13 @@ def main() -> None:
 
 def print_integrity(title: str, calibration, estimated: tuple[bool, bool, bool]) -> None:
     cells = [
-        f"{name} R² {r2:.3f} slope {slope:.2f}" if r2 is not None
+        f"{name} R² {r2:.3f} slope {slope:.2f}"
+        if r2 is not None
         else f"{name} {'R² undefined (one true value)' if est else 'not estimated'}"
         for name, r2, slope, est in zip(("text", "audio", "vision"), calibration.r2, calibration.slope, estimated)
     ]
     print(f"  {title}: " + " · ".join(cells))
+
 
 if __name__ == "__main__":
     main()

@@ -30,8 +30,10 @@ import time
 from pathlib import Path
 
 DEFAULT = "checkpoints/demo.pt"
-HINT = ("{path} not found: train the demo with `senti-tui train --preset demo --model senti-ifusion --out RUN` "
-        "and pass RUN/synthetic_best.pt (or copy it to checkpoints/demo.pt)")
+HINT = (
+    "{path} not found: train the demo with `senti-tui train --preset demo --model senti-ifusion --out RUN` "
+    "and pass RUN/synthetic_best.pt (or copy it to checkpoints/demo.pt)"
+)
 
 
 def load() -> str:
@@ -75,8 +77,20 @@ def main() -> None:
     print(f"load average {load()} on {os.cpu_count()} cores; OMP_NUM_THREADS={env.get('OMP_NUM_THREADS', '(unset)')}", flush=True)
     with tempfile.TemporaryDirectory() as folder:
         out = Path(folder) / "results.json"
-        command = [exe, "eval", *args.checkpoints, "--protocol", args.protocols, "--seeds", args.seeds,
-                   "--precision", args.precision, "--no-plot", "--out", str(out)]
+        command = [
+            exe,
+            "eval",
+            *args.checkpoints,
+            "--protocol",
+            args.protocols,
+            "--seeds",
+            args.seeds,
+            "--precision",
+            args.precision,
+            "--no-plot",
+            "--out",
+            str(out),
+        ]
         walls, cpus = [], []
         for i in range(args.runs):
             wall, cpu = one_run(command, env)
@@ -85,16 +99,20 @@ def main() -> None:
             print(f"  run {i + 1}: {wall:.2f} s wall, {cpu:.2f} s CPU; load {load()}", flush=True)
         data = json.loads(out.read_text())
     seeds = args.seeds.count(",") + 1
-    print(f"senti-tui eval {args.protocols} x {seeds} seeds, {len(args.checkpoints)} checkpoint(s), start-up included, "
-          f"{args.runs} runs: median {statistics.median(walls):.2f} s, p95 {p95(walls):.2f} s wall; median CPU "
-          f"{statistics.median(cpus):.2f} s (target <= 10 s wall for the demo's rates)")
+    print(
+        f"senti-tui eval {args.protocols} x {seeds} seeds, {len(args.checkpoints)} checkpoint(s), start-up included, "
+        f"{args.runs} runs: median {statistics.median(walls):.2f} s, p95 {p95(walls):.2f} s wall; median CPU "
+        f"{statistics.median(cpus):.2f} s (target <= 10 s wall for the demo's rates)"
+    )
     print(f"precision {data['metadata'].get('precision')} · device {data['metadata'].get('device')} · split {data['split']}")
     for result in data["checkpoints"]:
         rates = result["protocols"].get("rates")
         if rates:
-            print(f"{result['key']}: overall MAE {rates['overall']['mean']['MAE']:.3f} ± {rates['overall']['std']['MAE']:.3f}, "
-                  f"Acc-7 {100 * rates['overall']['mean']['Mult_acc_7']:.1f}; AUC MAE {rates['auc']['mean']['MAE']:.3f}, "
-                  f"Acc-7 {100 * rates['auc']['mean']['Mult_acc_7']:.1f}")
+            print(
+                f"{result['key']}: overall MAE {rates['overall']['mean']['MAE']:.3f} ± {rates['overall']['std']['MAE']:.3f}, "
+                f"Acc-7 {100 * rates['overall']['mean']['Mult_acc_7']:.1f}; AUC MAE {rates['auc']['mean']['MAE']:.3f}, "
+                f"Acc-7 {100 * rates['auc']['mean']['Mult_acc_7']:.1f}"
+            )
     print(f"load average {load()}")
 
 

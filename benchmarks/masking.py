@@ -45,7 +45,7 @@ def main() -> None:
         f"vision {split.vision.shape[1]}x{split.vision.shape[2]}"
     )
     for setting in (RateSetting(0.5), DroprateSetting(0.5)):
-        best, median = timed(lambda: mask_split(split, setting, data.present, data.special_ids))
+        best, median = timed(lambda setting=setting: mask_split(split, setting, data.present, data.special_ids))
         print(f"numpy, whole split, {setting.label}: best {best:.1f} ms, median {median:.1f} ms (target <= 50 ms)")
 
     # Worst case: every sequence as long as its padding (real MOSI has a few 500-frame videos;
@@ -58,7 +58,9 @@ def main() -> None:
     best, median = timed(lambda: mask_split(full, RateSetting(0.5), data.present, data.special_ids))
     print(f"numpy, whole split, r=0.5, all sequences full length: best {best:.1f} ms, median {median:.1f} ms")
 
-    tensors = [torch.from_numpy(a) for a in (split.text_bert, split.audio, split.audio_lengths, split.vision, split.vision_lengths)]
+    tensors = [
+        torch.from_numpy(a) for a in (split.text_bert, split.audio, split.audio_lengths, split.vision, split.vision_lengths)
+    ]
     ids = split.sample_ids
     draw = RateSetting(0.5).draw(ids, data.present)
     best, median = timed(lambda: apply_missingness_torch(*tensors, torch.from_numpy(ids), draw.rates, draw.mask_seed))
@@ -66,7 +68,9 @@ def main() -> None:
 
     rows = np.arange(64)
     batch = [t[rows] for t in tensors]
-    best, median = timed(lambda: apply_missingness_torch(*batch, torch.from_numpy(ids[rows]), draw.rates[rows], draw.mask_seed), 50)
+    best, median = timed(
+        lambda: apply_missingness_torch(*batch, torch.from_numpy(ids[rows]), draw.rates[rows], draw.mask_seed), 50
+    )
     print(f"torch (CPU), one batch of 64, r=0.5: best {best:.2f} ms, median {median:.2f} ms")
 
     sweep = evaluation_sweep("rates")

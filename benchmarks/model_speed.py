@@ -49,6 +49,7 @@ import contextlib
 import os
 import time
 from dataclasses import dataclass
+from pathlib import Path
 
 import torch
 
@@ -56,9 +57,9 @@ from core.data.synthetic import SyntheticConfig, synthesize
 from core.missingness import default_training_protocol
 from core.models.base import ModelInput, MSAModel
 from core.models.registry import build_model, model_names
+from core.runtime.device import resolve_device
 from core.text.encoders import build_text_encoder, parse_text_encoder
 from core.training.batches import SplitTensors, draw_rates, make_batch
-from core.runtime.device import resolve_device
 from core.training.stages import enter_stage
 from core.training.step import optimisation_step
 
@@ -93,14 +94,17 @@ def training_batch(name: str, tensors: SplitTensors, dataset, batch: int, family
 
 def without_complete(inputs: ModelInput) -> ModelInput:
     return ModelInput(
-        text=inputs.text, audio=inputs.audio, vision=inputs.vision,
-        audio_lengths=inputs.audio_lengths, vision_lengths=inputs.vision_lengths,
+        text=inputs.text,
+        audio=inputs.audio,
+        vision=inputs.vision,
+        audio_lengths=inputs.audio_lengths,
+        vision_lengths=inputs.vision_lengths,
     )
 
 
 def native_bf16() -> str:
     try:
-        flags = open("/proc/cpuinfo").read()
+        flags = Path("/proc/cpuinfo").read_text()
     except OSError:
         return "unknown"
     found = [flag for flag in ("avx512_bf16", "amx_bf16") if f" {flag}" in flags]
@@ -174,8 +178,11 @@ def measure(size: str, names: list[str], batch: int, steps: int, warmup: int, pr
             infer_s, infer_cpu = timed(infer_step(model, without_complete(inputs), autocast), warmup, steps)
             speed = Speed(size, label, precision, batch / train_s, batch / infer_s, batch / train_cpu, batch / infer_cpu)
             results.append(speed)
-            print(f"  {size:5s} {label:16s} {precision} train {speed.train:8.2f}  infer {speed.infer:8.2f} samples/s "
-                  f"(per CPU-second: {speed.train_cpu:.2f}, {speed.infer_cpu:.2f}); load {os.getloadavg()[0]:.2f}", flush=True)
+            print(
+                f"  {size:5s} {label:16s} {precision} train {speed.train:8.2f}  infer {speed.infer:8.2f} samples/s "
+                f"(per CPU-second: {speed.train_cpu:.2f}, {speed.infer_cpu:.2f}); load {os.getloadavg()[0]:.2f}",
+                flush=True,
+            )
         del model
     return results
 
@@ -195,24 +202,35 @@ def main(argv: list[str] | None = None) -> None:
         torch.set_num_threads(args.threads)
     names = [n.strip() for n in args.models.split(",") if n.strip()]
     sizes = [s.strip() for s in args.sizes.split(",") if s.strip()]
-    print(f"torch {torch.__version__}, {torch.get_num_threads()} threads, batch {args.batch}, "
-          f"{args.steps} timed steps after {args.warmup} warm-up; load average {os.getloadavg()[0]:.2f}; "
-          f"matmul {matmul_gflops():.0f} GFLOPS; native bf16: {native_bf16()}", flush=True)
+    print(
+        f"torch {torch.__version__}, {torch.get_num_threads()} threads, batch {args.batch}, "
+        f"{args.steps} timed steps after {args.warmup} warm-up; load average {os.getloadavg()[0]:.2f}; "
+        f"matmul {matmul_gflops():.0f} GFLOPS; native bf16: {native_bf16()}",
+        flush=True,
+    )
     results = [speed for size in sizes for speed in measure(size, names, args.batch, args.steps, args.warmup, precisions)]
     print(f"\nload average at the end {os.getloadavg()[0]:.2f}; matmul {matmul_gflops():.0f} GFLOPS")
-    print(f"{'size':6s} {'model':16s} {'prec':5s} {'train samples/s':>16s} {'infer samples/s':>16s} {'train /CPU-s':>13s} {'infer /CPU-s':>13s}")
+    print(
+        f"{'size':6s} {'model':16s} {'prec':5s} {'train samples/s':>16s} {'infer samples/s':>16s} {'train /CPU-s':>13s} {'infer /CPU-s':>13s}"
+    )
     for r in results:
-        print(f"{r.size:6s} {r.model:16s} {r.precision:5s} {r.train:16.2f} {r.infer:16.2f} {r.train_cpu:13.2f} {r.infer_cpu:13.2f}")
+        print(
+            f"{r.size:6s} {r.model:16s} {r.precision:5s} {r.train:16.2f} {r.infer:16.2f} {r.train_cpu:13.2f} {r.infer_cpu:13.2f}"
+        )
     by_key = {(r.size, r.model, r.precision): r for r in results}
     for (size, model, precision), r in by_key.items():
         base = by_key.get((size, model, "fp32"))
         if precision != "fp32" and base is not None:
-            print(f"{size} {model}: {precision}/fp32 training x{r.train / base.train:.2f} (per CPU-second x{r.train_cpu / base.train_cpu:.2f}), "
-                  f"inference x{r.infer / base.infer:.2f} (x{r.infer_cpu / base.infer_cpu:.2f})")
+            print(
+                f"{size} {model}: {precision}/fp32 training x{r.train / base.train:.2f} (per CPU-second x{r.train_cpu / base.train_cpu:.2f}), "
+                f"inference x{r.infer / base.infer:.2f} (x{r.infer_cpu / base.infer_cpu:.2f})"
+            )
     for r in results:
         if r.size == "mosi" and r.model.startswith("lnln"):
-            print(f"{r.model} {r.precision} training at MOSI size: {r.train:.2f} samples/s = {r.train / 1.3:.2f} x the official "
-                  "code's 1.3 (target >= 2 x fp32, >= 3 x bf16; a stored figure, not measured in this run)")
+            print(
+                f"{r.model} {r.precision} training at MOSI size: {r.train:.2f} samples/s = {r.train / 1.3:.2f} x the official "
+                "code's 1.3 (target >= 2 x fp32, >= 3 x bf16; a stored figure, not measured in this run)"
+            )
 
 
 if __name__ == "__main__":

@@ -41,8 +41,10 @@ import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
-OFFICIAL_HINT = ("--official PATH: a checkout of https://github.com/Haoyu-ha/LNLN (git clone https://github.com/Haoyu-ha/LNLN "
-                 "/tmp/lnln-official); it is not shipped with senti-tui")
+OFFICIAL_HINT = (
+    "--official PATH: a checkout of https://github.com/Haoyu-ha/LNLN (git clone https://github.com/Haoyu-ha/LNLN "
+    "/tmp/lnln-official); it is not shipped with senti-tui"
+)
 
 
 def write_pickle(folder: Path) -> Path:
@@ -148,9 +150,16 @@ def official_side(args) -> dict:
         with torch.no_grad():
             model((None, None, None), incomplete)
 
-    return {"side": "official", "model": "lnln", "precision": "fp32", "batch": n, "einops_shim": shim,
-            "threads": torch.get_num_threads(), "train": timed(train_step, args.warmup, args.steps),
-            "infer": timed(infer_step, args.warmup, args.steps)}
+    return {
+        "side": "official",
+        "model": "lnln",
+        "precision": "fp32",
+        "batch": n,
+        "einops_shim": shim,
+        "threads": torch.get_num_threads(),
+        "train": timed(train_step, args.warmup, args.steps),
+        "infer": timed(infer_step, args.warmup, args.steps),
+    }
 
 
 # ----- this project's side -----------------------------------------------------------------------
@@ -166,9 +175,9 @@ def our_side(args) -> list[dict]:
 
     from core.data.sources import load_dataset
     from core.models.registry import build_model
+    from core.runtime.device import resolve_device
     from core.text.encoders import build_text_encoder, parse_text_encoder
     from core.training.batches import SplitTensors
-    from core.runtime.device import resolve_device
 
     dataset = load_dataset(args.data)
     tensors = SplitTensors.from_split(dataset.split("train"))
@@ -180,11 +189,17 @@ def our_side(args) -> list[dict]:
         inputs = training_batch(name, tensors, dataset, args.batch, "mosi")
         for precision in args.precision.split(","):
             autocast = resolve_device("cpu", precision=precision).autocast
-            results.append({
-                "side": "senti-tui", "model": name, "precision": precision, "batch": args.batch, "threads": torch.get_num_threads(),
-                "train": timed(train_step(model, inputs, model.num_stages, autocast), args.warmup, args.steps),
-                "infer": timed(infer_step(model, without_complete(inputs), autocast), args.warmup, args.steps),
-            })
+            results.append(
+                {
+                    "side": "senti-tui",
+                    "model": name,
+                    "precision": precision,
+                    "batch": args.batch,
+                    "threads": torch.get_num_threads(),
+                    "train": timed(train_step(model, inputs, model.num_stages, autocast), args.warmup, args.steps),
+                    "infer": timed(infer_step(model, without_complete(inputs), autocast), args.warmup, args.steps),
+                }
+            )
             print(json.dumps(results[-1]), flush=True)
         del model
     return results
@@ -205,8 +220,24 @@ def summary(row: dict, kind: str) -> dict:
 
 
 def run_side(side: str, args) -> list[dict]:
-    command = [sys.executable, __file__, "--side", side, "--data", args.data, "--steps", str(args.steps),
-               "--warmup", str(args.warmup), "--batch", str(args.batch), "--models", args.models, "--precision", args.precision]
+    command = [
+        sys.executable,
+        __file__,
+        "--side",
+        side,
+        "--data",
+        args.data,
+        "--steps",
+        str(args.steps),
+        "--warmup",
+        str(args.warmup),
+        "--batch",
+        str(args.batch),
+        "--models",
+        args.models,
+        "--precision",
+        args.precision,
+    ]
     if args.official:
         command += ["--official", args.official]
     if args.threads:
@@ -242,23 +273,36 @@ def main(argv: list[str] | None = None) -> None:
     with tempfile.TemporaryDirectory() as folder:
         if not args.data:
             args.data = str(write_pickle(Path(folder)))
-        print(f"data {args.data}; batch {args.batch}; {args.steps} timed steps after {args.warmup} warm-up; "
-              f"threads {args.threads or 'default'}; load average {' '.join(f'{x:.2f}' for x in os.getloadavg())} on "
-              f"{os.cpu_count()} cores", flush=True)
+        print(
+            f"data {args.data}; batch {args.batch}; {args.steps} timed steps after {args.warmup} warm-up; "
+            f"threads {args.threads or 'default'}; load average {' '.join(f'{x:.2f}' for x in os.getloadavg())} on "
+            f"{os.cpu_count()} cores",
+            flush=True,
+        )
         official = run_side("official", args)[0]
-        print(f"official LNLN done (einops {'shim' if official['einops_shim'] else 'installed'}); load "
-              f"{os.getloadavg()[0]:.2f}", flush=True)
+        print(
+            f"official LNLN done (einops {'shim' if official['einops_shim'] else 'installed'}); load {os.getloadavg()[0]:.2f}",
+            flush=True,
+        )
         ours = run_side("senti-tui", args)
     base = {kind: summary(official, kind) for kind in ("train", "infer")}
     print(f"\nload average at the end {' '.join(f'{x:.2f}' for x in os.getloadavg())}")
-    print(f"{'code':10s} {'model':14s} {'prec':5s} {'train s/step med':>16s} {'p95':>7s} {'samples/s':>9s} {'/CPU-s':>7s} "
-          f"{'x official':>10s} {'(CPU)':>6s} | {'infer samples/s':>15s} {'/CPU-s':>7s} {'x official':>10s}")
+    print(
+        f"{'code':10s} {'model':14s} {'prec':5s} {'train s/step med':>16s} {'p95':>7s} {'samples/s':>9s} {'/CPU-s':>7s} "
+        f"{'x official':>10s} {'(CPU)':>6s} | {'infer samples/s':>15s} {'/CPU-s':>7s} {'x official':>10s}"
+    )
     for row in [official, *ours]:
         t, i = summary(row, "train"), summary(row, "infer")
-        ratio = f"{t['per_s'] / base['train']['per_s']:10.2f} {t['per_cpu_s'] / base['train']['per_cpu_s']:6.2f}" if row["model"] == "lnln" else f"{'':10s} {'':6s}"
+        ratio = (
+            f"{t['per_s'] / base['train']['per_s']:10.2f} {t['per_cpu_s'] / base['train']['per_cpu_s']:6.2f}"
+            if row["model"] == "lnln"
+            else f"{'':10s} {'':6s}"
+        )
         iratio = f"{i['per_s'] / base['infer']['per_s']:10.2f}" if row["model"] == "lnln" else ""
-        print(f"{row['side']:10s} {row['model']:14s} {row['precision']:5s} {t['median']:16.2f} {t['p95']:7.2f} {t['per_s']:9.2f} "
-              f"{t['per_cpu_s']:7.2f} {ratio} | {i['per_s']:15.2f} {i['per_cpu_s']:7.2f} {iratio}")
+        print(
+            f"{row['side']:10s} {row['model']:14s} {row['precision']:5s} {t['median']:16.2f} {t['p95']:7.2f} {t['per_s']:9.2f} "
+            f"{t['per_cpu_s']:7.2f} {ratio} | {i['per_s']:15.2f} {i['per_cpu_s']:7.2f} {iratio}"
+        )
     print("targets: LNLN training >= 2x the official code in fp32, >= 3x in bf16 (same machine, same run)")
 
 

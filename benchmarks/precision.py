@@ -51,8 +51,10 @@ def main() -> None:
     from core.missingness import RateSetting
     from core.probe.session import Probe
 
-    print(f"load average {' '.join(f'{x:.2f}' for x in os.getloadavg())} on {os.cpu_count()} cores · "
-          f"native bf16: {cpu_bf16()} · torch {torch.__version__}")
+    print(
+        f"load average {' '.join(f'{x:.2f}' for x in os.getloadavg())} on {os.cpu_count()} cores · "
+        f"native bf16: {cpu_bf16()} · torch {torch.__version__}"
+    )
     rows, speeds = [], []
     for path in args.checkpoints:
         figures: dict[str, dict[float, dict[str, float]]] = {}
@@ -74,11 +76,15 @@ def main() -> None:
         speeds.append((Path(path).name, model, rate["fp32"], rate["bf16"]))
 
     print(f"\nmetrics on the {args.split} split (rates protocol, mask seed 1111)")
-    print(f"{'checkpoint':<16} {'model':<14} {'r':>4} {'MAE fp32':>9} {'MAE bf16':>9} {'|dMAE|':>8} "
-          f"{'Corr fp32':>10} {'Corr bf16':>10} {'|dCorr|':>8}")
+    print(
+        f"{'checkpoint':<16} {'model':<14} {'r':>4} {'MAE fp32':>9} {'MAE bf16':>9} {'|dMAE|':>8} "
+        f"{'Corr fp32':>10} {'Corr bf16':>10} {'|dCorr|':>8}"
+    )
     for name, model, r, mae32, mae16, corr32, corr16 in rows:
-        print(f"{name:<16} {model:<14} {r:>4.1f} {mae32:>9.4f} {mae16:>9.4f} {abs(mae16 - mae32):>8.4f} "
-              f"{corr32:>10.4f} {corr16:>10.4f} {abs(corr16 - corr32):>8.4f}")
+        print(
+            f"{name:<16} {model:<14} {r:>4.1f} {mae32:>9.4f} {mae16:>9.4f} {abs(mae16 - mae32):>8.4f} "
+            f"{corr32:>10.4f} {corr16:>10.4f} {abs(corr16 - corr32):>8.4f}"
+        )
     print(f"\ninference over the whole {args.split} split (samples/s, median of {args.repeats}; noisy on a shared machine)")
     print(f"{'checkpoint':<16} {'model':<14} {'fp32':>8} {'bf16':>8} {'bf16/fp32':>10}")
     for name, model, fp32, bf16 in speeds:

@@ -55,7 +55,7 @@ def random_settings(rng: random.Random, count: int, seed: int = 1111):
 
 def percentile(values: list[float], q: float) -> float:
     ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, int(round(q * (len(ordered) - 1))))]
+    return ordered[min(len(ordered) - 1, round(q * (len(ordered) - 1)))]
 
 
 def moved(settings, modality: int, rate: float):
@@ -63,7 +63,9 @@ def moved(settings, modality: int, rate: float):
 
     rates = list(settings.rates)
     rates[modality] = round(min(max(rate, 0.0), 1.0), 4)
-    return replace(settings, rates=tuple(rates), enabled=tuple(True if m == modality else e for m, e in enumerate(settings.enabled)))
+    return replace(
+        settings, rates=tuple(rates), enabled=tuple(True if m == modality else e for m, e in enumerate(settings.enabled))
+    )
 
 
 def slider_latency(probe, drags: int, steps: int, rng: random.Random) -> list[float]:
@@ -187,7 +189,9 @@ def main() -> None:
     parser.add_argument("--drags", type=int, default=8, help="slider drags per probe")
     parser.add_argument("--steps", type=int, default=25, help="steps of 0.01 per drag")
     parser.add_argument("--changes", type=int, default=40, help="cold changes per probe")
-    parser.add_argument("--splits", type=int, default=3, help="whole-split re-evaluations per probe (each: cold, then a slider move)")
+    parser.add_argument(
+        "--splits", type=int, default=3, help="whole-split re-evaluations per probe (each: cold, then a slider move)"
+    )
     parser.add_argument("--starts", type=int, default=5, help="fresh processes timed for start to first prediction")
     parser.add_argument("--threads", type=int, default=None, help="torch intra-op threads (default: the probe's choice)")
     parser.add_argument("--quit", action="store_true", help="also time q in the real explorer (a pseudo-terminal)")
@@ -214,13 +218,17 @@ def main() -> None:
         groups.append(("all together", list(args.checkpoints)))
     print(f"torch threads: {torch.get_num_threads()}")
     walls = [w for w, _ in starts]
-    print(f"start to first prediction (fresh process, {len(args.checkpoints)} checkpoint(s)): median {statistics.median(walls):.2f} s, "
-          f"p95 {percentile(walls, 0.95):.2f} s over {len(walls)} runs, median CPU {statistics.median(c for _, c in starts):.2f} s "
-          "(target <= 2 s)")
+    print(
+        f"start to first prediction (fresh process, {len(args.checkpoints)} checkpoint(s)): median {statistics.median(walls):.2f} s, "
+        f"p95 {percentile(walls, 0.95):.2f} s over {len(walls)} runs, median CPU {statistics.median(c for _, c in starts):.2f} s "
+        "(target <= 2 s)"
+    )
     if quit_figures is not None:
         shown, restored, gone = quit_figures
-        print(f"explorer in a pty: first result on screen {shown:.2f} s; q during a split evaluation: "
-              f"screen restored {restored:.3f} s, process gone {gone:.3f} s (target <= 0.3 s)")
+        print(
+            f"explorer in a pty: first result on screen {shown:.2f} s; q during a split evaluation: "
+            f"screen restored {restored:.3f} s, process gone {gone:.3f} s (target <= 0.3 s)"
+        )
     for name, paths in groups:
         probe = Probe.open(paths)  # one probe at a time, as the explorer holds one
         k = len(probe.models)

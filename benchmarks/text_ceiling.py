@@ -52,7 +52,7 @@ def train_text_reference(
     data = load_dataset("synthetic")
     train, valid, test = (data.split(name) for name in ("train", "valid", "test"))
 
-    def text_of(split, mask_seed: int) -> "torch.Tensor":
+    def text_of(split, mask_seed: int) -> torch.Tensor:
         if intact:
             return torch.as_tensor(split.text_bert)
         masked = mask_split(split, ModeSetting(mode=TEXT_ONLY_MODE, seed=mask_seed), data.present, data.special_ids)
@@ -63,9 +63,12 @@ def train_text_reference(
     optimizer = torch.optim.AdamW([*encoder.parameters(), *head.parameters()], lr=lr, weight_decay=1e-4)
     labels = torch.as_tensor(np.asarray(train.labels, dtype=np.float32)).view(-1)
     x_valid, y_valid = text_of(valid, 1111), np.asarray(valid.labels, dtype=np.float64).ravel()
-    x_tests, y_test = [text_of(test, mask_seed) for mask_seed in test_mask_seeds], np.asarray(test.labels, dtype=np.float64).ravel()
+    x_tests, y_test = (
+        [text_of(test, mask_seed) for mask_seed in test_mask_seeds],
+        np.asarray(test.labels, dtype=np.float64).ravel(),
+    )
 
-    def predict(x: "torch.Tensor") -> np.ndarray:
+    def predict(x: torch.Tensor) -> np.ndarray:
         encoder.eval()
         with torch.no_grad():
             return head(encoder(x)[:, 0]).squeeze(-1).double().numpy()
@@ -96,12 +99,16 @@ def main() -> None:
     parser.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2])
     parser.add_argument("--intact", action="store_true", help="no erasure (train and test on intact text)")
     args = parser.parse_args()
-    print(f"SYNTHETIC data; text-only reference learner, {args.epochs} epochs, "
-          f"{'intact text' if args.intact else 'text masked as mode {l} (r ~ U(0,1))'}; selected on valid")
+    print(
+        f"SYNTHETIC data; text-only reference learner, {args.epochs} epochs, "
+        f"{'intact text' if args.intact else 'text masked as mode {l} (r ~ U(0,1))'}; selected on valid"
+    )
     results = [train_text_reference(seed, args.epochs, intact=args.intact) for seed in args.seeds]
     for r in results:
-        print(f"seed {r.seed}: best epoch {r.best_epoch:>2} · valid Corr {r.valid_corr:.3f} · "
-              f"test MAE {r.test_mae:.3f} Corr {r.test_corr:.3f} · {r.seconds:.0f} s")
+        print(
+            f"seed {r.seed}: best epoch {r.best_epoch:>2} · valid Corr {r.valid_corr:.3f} · "
+            f"test MAE {r.test_mae:.3f} Corr {r.test_corr:.3f} · {r.seconds:.0f} s"
+        )
     corr = np.array([r.test_corr for r in results])
     print(f"test Corr mean {corr.mean():.3f} (min {corr.min():.3f}, max {corr.max():.3f}) over {len(results)} seeds")
 

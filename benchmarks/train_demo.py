@@ -67,7 +67,9 @@ def main() -> None:
     root.mkdir(parents=True, exist_ok=True)
     print(f"cpu threads {os.cpu_count()} · runs in {root}")
     print(f"load average {os.getloadavg()[0]:.2f} (other work on the machine slows every figure)")
-    print(f"{'model':<14} {'wall':>8} {'cpu':>8} {'samples/s':>10} {'peak RSS':>10} {'epochs':>6} {'best':>5} {'val MAE':>8} {'val Corr':>8}  integrity R² (valid)")
+    print(
+        f"{'model':<14} {'wall':>8} {'cpu':>8} {'samples/s':>10} {'peak RSS':>10} {'epochs':>6} {'best':>5} {'val MAE':>8} {'val Corr':>8}  integrity R² (valid)"
+    )
     for model in args.models:
         r = run_demo(model, root / model)
         if "failed" in r:

@@ -9,13 +9,15 @@ Moved here from ``core.training.checkpoint.save_checkpoint``, which was the firs
 
 from __future__ import annotations
 
+import contextlib
 import errno
 import os
 import re
 import shutil
 import tempfile
+from collections.abc import Callable, Iterable
 from pathlib import Path
-from typing import BinaryIO, Callable, Iterable
+from typing import BinaryIO
 
 from core.errors import SentiError
 
@@ -70,10 +72,8 @@ def write_atomic(
 
 def _remove(temporary: str | None) -> None:
     if temporary is not None:
-        try:
+        with contextlib.suppress(OSError):
             os.unlink(temporary)
-        except OSError:
-            pass
 
 
 def _describe(path: Path, failure: OSError, size_hint: int | None, remedy: str) -> str:

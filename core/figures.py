@@ -32,8 +32,16 @@ KEY_METRICS = {
     "sims": ("MAE", "Corr", "Mult_acc_5", "Mult_acc_2", "F1_score"),
 }
 NAMES = {
-    "MAE": "MAE", "Corr": "Corr", "Mult_acc_7": "Acc-7", "Mult_acc_5": "Acc-5", "Mult_acc_3": "Acc-3", "Mult_acc_2": "Acc-2",
-    "Non0_acc_2": "Acc-2 (non-0)", "Has0_acc_2": "Acc-2 (has-0)", "Non0_F1_score": "F1 (non-0)", "Has0_F1_score": "F1 (has-0)",
+    "MAE": "MAE",
+    "Corr": "Corr",
+    "Mult_acc_7": "Acc-7",
+    "Mult_acc_5": "Acc-5",
+    "Mult_acc_3": "Acc-3",
+    "Mult_acc_2": "Acc-2",
+    "Non0_acc_2": "Acc-2 (non-0)",
+    "Has0_acc_2": "Acc-2 (has-0)",
+    "Non0_F1_score": "F1 (non-0)",
+    "Has0_F1_score": "F1 (has-0)",
     "F1_score": "F1",
 }
 AXES = {"rates": "missing rate r", "droprates": "droprate p", "lnln-paper": "missing rate r (mask seed 1111)"}
@@ -52,7 +60,7 @@ def check_path(path: str | Path) -> Path:
     return path
 
 
-def _family(report: "EvaluationReport") -> str:
+def _family(report: EvaluationReport) -> str:
     return metric_family_of_keys(report.metric_keys)
 
 
@@ -73,7 +81,7 @@ def _entry_label(entry) -> str:
     return label
 
 
-def build_figure(report: "EvaluationReport"):
+def build_figure(report: EvaluationReport):
     """The :class:`matplotlib.figure.Figure` of ``report`` (see the module docstring)."""
     from matplotlib.figure import Figure
 
@@ -114,8 +122,9 @@ def _curves(ax, members, name: str, key: str) -> None:
         means = [scale * m for m in means]
         stds = [scale * (0.0 if math.isnan(s) else s) for s in stds]
         ax.plot(xs, means, color=colour, marker="o", markersize=2.5, linewidth=1.2, label=_entry_label(entry))
-        ax.fill_between(xs, [m - s for m, s in zip(means, stds)], [m + s for m, s in zip(means, stds)], color=colour, alpha=0.2,
-                        linewidth=0)
+        ax.fill_between(
+            xs, [m - s for m, s in zip(means, stds)], [m + s for m, s in zip(means, stds)], color=colour, alpha=0.2, linewidth=0
+        )
     ax.set_xlabel(AXES.get(name, name), fontsize=8)
 
 
@@ -132,13 +141,21 @@ def _bars(ax, members, name: str, key: str) -> None:
         result = entry.protocols[name]
         means = [scale * s.result.mean[key] for s in result.settings]
         stds = [scale * (0.0 if math.isnan(s.result.std[key]) else s.result.std[key]) for s in result.settings]
-        ax.bar(x - 0.4 + width * (i + 0.5), means, width, yerr=stds, color=colour, capsize=2, error_kw={"linewidth": 0.8},
-               label=_entry_label(entry))
+        ax.bar(
+            x - 0.4 + width * (i + 0.5),
+            means,
+            width,
+            yerr=stds,
+            color=colour,
+            capsize=2,
+            error_kw={"linewidth": 0.8},
+            label=_entry_label(entry),
+        )
     ax.set_xticks(x, [s.label.replace("mode ", "") for s in settings], fontsize=6)
     ax.set_xlabel("retention mode (kept modalities)", fontsize=8)
 
 
-def save_figure(report: "EvaluationReport", path: str | Path) -> Path:
+def save_figure(report: EvaluationReport, path: str | Path) -> Path:
     """Draw and write the figure atomically, in the format of ``path``'s suffix."""
     from core.atomic_write import write_atomic
 

@@ -45,6 +45,7 @@ SIMS_EDGES = {
     5: np.array([-0.7, -0.1, 0.1, 0.7]),
 }
 
+
 def metric_keys(dataset: str) -> tuple[str, ...]:
     return SIMS_KEYS if metric_family(dataset) == "sims" else MOSI_KEYS
 

@@ -28,8 +28,9 @@ reproduces the evaluation's CSV (tested).
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Mapping, Sequence
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
@@ -41,10 +42,24 @@ if TYPE_CHECKING:
 
 SUFFIXES = (".csv", ".parquet")
 COLUMNS = [
-    "model_key", "checkpoint_key", "checkpoint", "train_seed", "protocol", "setting", "value", "seed", "index", "id", "split",
-    "dataset", "label", "prediction",
-    *[f"rate_{m}" for m in MODALITIES], *[f"integrity_true_{m}" for m in MODALITIES],
-    *[f"integrity_est_{m}" for m in MODALITIES], "dominant",
+    "model_key",
+    "checkpoint_key",
+    "checkpoint",
+    "train_seed",
+    "protocol",
+    "setting",
+    "value",
+    "seed",
+    "index",
+    "id",
+    "split",
+    "dataset",
+    "label",
+    "prediction",
+    *[f"rate_{m}" for m in MODALITIES],
+    *[f"integrity_true_{m}" for m in MODALITIES],
+    *[f"integrity_est_{m}" for m in MODALITIES],
+    "dominant",
 ]
 
 
@@ -58,7 +73,9 @@ def check_path(path: str | Path) -> Path:
         try:
             import pyarrow  # noqa: F401
         except ImportError:
-            raise ConfigError(f"{path}: writing parquet needs pyarrow: pip install 'senti-tui[parquet]', or write a .csv") from None
+            raise ConfigError(
+                f"{path}: writing parquet needs pyarrow: pip install 'senti-tui[parquet]', or write a .csv"
+            ) from None
     return path
 
 
@@ -85,7 +102,7 @@ def rows_frame(
     integrity_true: np.ndarray,
     integrity_est: np.ndarray,
     dominant: np.ndarray,
-) -> "pd.DataFrame":
+) -> pd.DataFrame:
     """One model under one setting: one row per utterance."""
     import pandas as pd
 
@@ -119,7 +136,7 @@ def rows_frame(
     return pd.DataFrame(columns, columns=COLUMNS)
 
 
-def setting_frame(probe, setting, protocol: str, seed: int, checkpoints: Mapping[str, Any], predicted=None) -> "pd.DataFrame":
+def setting_frame(probe, setting, protocol: str, seed: int, checkpoints: Mapping[str, Any], predicted=None) -> pd.DataFrame:
     """Every model of ``probe`` under the mask setting ``setting``: ``predicted`` (what
     :meth:`Probe.predict_split` returned for it), or else the probe's (cached) predictions."""
     import pandas as pd
@@ -132,16 +149,30 @@ def setting_frame(probe, setting, protocol: str, seed: int, checkpoints: Mapping
     frames = []
     for info, p in zip(probe.models, preds):
         checkpoint = checkpoints[info.key]
-        frames.append(rows_frame(
-            model_key=info.key, checkpoint_key=info.key, checkpoint=str(checkpoint.path), train_seed=train_seed_of(checkpoint),
-            protocol=protocol, setting=setting.label, value=_swept_value(setting), seed=int(seed), ids=ids,
-            split=probe.split_name, dataset=probe.dataset_name, labels=labels, predictions=p.prediction,
-            integrity_true=truth, integrity_est=p.integrity_est, dominant=p.dominant,
-        ))
+        frames.append(
+            rows_frame(
+                model_key=info.key,
+                checkpoint_key=info.key,
+                checkpoint=str(checkpoint.path),
+                train_seed=train_seed_of(checkpoint),
+                protocol=protocol,
+                setting=setting.label,
+                value=_swept_value(setting),
+                seed=int(seed),
+                ids=ids,
+                split=probe.split_name,
+                dataset=probe.dataset_name,
+                labels=labels,
+                predictions=p.prediction,
+                integrity_true=truth,
+                integrity_est=p.integrity_est,
+                dominant=p.dominant,
+            )
+        )
     return pd.concat(frames, ignore_index=True)
 
 
-def combine(frames: list, report) -> "pd.DataFrame":
+def combine(frames: list, report) -> pd.DataFrame:
     """The frames of one evaluation, with each checkpoint's model group as ``model_key``."""
     import pandas as pd
 
@@ -153,7 +184,7 @@ def combine(frames: list, report) -> "pd.DataFrame":
     return frame
 
 
-def explorer_frame(backend, settings, evaluations) -> "pd.DataFrame":
+def explorer_frame(backend, settings, evaluations) -> pd.DataFrame:
     """The explorer's current split under its current settings, from the probe's plain types:
     ``backend`` is the probe (``models``, ``utterances``; ``split_name``, ``checkpoints`` when it
     has them), ``evaluations`` the :class:`~core.probe.types.SplitEvaluation` list of
@@ -173,13 +204,26 @@ def explorer_frame(backend, settings, evaluations) -> "pd.DataFrame":
         estimate = np.array([[np.nan if v is None else v for v in row] for row in e.integrity_est], dtype=np.float64)
         dominant = np.array([-1 if d is None else d for d in e.dominant])
         checkpoint = checkpoints.get(e.model_key)
-        frames.append(rows_frame(
-            model_key=e.model_key, checkpoint_key=e.model_key, checkpoint=str(getattr(info, "path", "")),
-            train_seed=train_seed_of(checkpoint) if checkpoint is not None else None, protocol="custom", setting=settings.status(),
-            value=None, seed=int(settings.mask_seed), ids=ids, split=split, dataset=str(getattr(info, "dataset", "")),
-            labels=np.array(e.labels, dtype=np.float32), predictions=np.array(e.predictions, dtype=np.float32),
-            integrity_true=truth.reshape(len(ids), 3), integrity_est=estimate.reshape(len(ids), 3), dominant=dominant,
-        ))
+        frames.append(
+            rows_frame(
+                model_key=e.model_key,
+                checkpoint_key=e.model_key,
+                checkpoint=str(getattr(info, "path", "")),
+                train_seed=train_seed_of(checkpoint) if checkpoint is not None else None,
+                protocol="custom",
+                setting=settings.status(),
+                value=None,
+                seed=int(settings.mask_seed),
+                ids=ids,
+                split=split,
+                dataset=str(getattr(info, "dataset", "")),
+                labels=np.array(e.labels, dtype=np.float32),
+                predictions=np.array(e.predictions, dtype=np.float32),
+                integrity_true=truth.reshape(len(ids), 3),
+                integrity_est=estimate.reshape(len(ids), 3),
+                dominant=dominant,
+            )
+        )
     return pd.concat(frames, ignore_index=True) if frames else pd.DataFrame(columns=COLUMNS)
 
 
@@ -191,7 +235,7 @@ def export_name(split: str, when: float | None = None) -> str:
     return f"predictions-{split or 'split'}-{stamp}.csv"
 
 
-def write(frame: "pd.DataFrame", path: str | Path, provenance: dict | None = None) -> Path:
+def write(frame: pd.DataFrame, path: str | Path, provenance: dict | None = None) -> Path:
     """CSV or parquet by the suffix, atomically. Parquet keeps ``provenance`` in its schema
     metadata; the CSV has a ``<file>.json`` beside it when ``provenance`` is given."""
     import json
@@ -207,8 +251,12 @@ def write(frame: "pd.DataFrame", path: str | Path, provenance: dict | None = Non
     if path.suffix.lower() == ".csv":
         write_atomic(path, frame.to_csv(index=False, lineterminator="\n"), error=SentiError, remedy=remedy)
         if provenance is not None:
-            write_atomic(path.with_name(path.name + ".json"), json.dumps(provenance, indent=2, default=str) + "\n",
-                         error=SentiError, remedy=remedy)
+            write_atomic(
+                path.with_name(path.name + ".json"),
+                json.dumps(provenance, indent=2, default=str) + "\n",
+                error=SentiError,
+                remedy=remedy,
+            )
         return path
     import io
 
@@ -226,15 +274,16 @@ def write(frame: "pd.DataFrame", path: str | Path, provenance: dict | None = Non
     return path
 
 
-def read(path: str | Path) -> "pd.DataFrame":
+def read(path: str | Path) -> pd.DataFrame:
     """A per-utterance file back as a DataFrame (ids as strings, seeds as nullable integers)."""
     import pandas as pd
 
     path = Path(path)
     if path.suffix.lower() == ".parquet":
         return pd.read_parquet(path)
-    frame = pd.read_csv(path, dtype={"id": str, "setting": str, "dominant": str, "checkpoint": str}, keep_default_na=False,
-                        na_values=[""])
+    frame = pd.read_csv(
+        path, dtype={"id": str, "setting": str, "dominant": str, "checkpoint": str}, keep_default_na=False, na_values=[""]
+    )
     for name in ("train_seed", "seed"):
         frame[name] = frame[name].astype("Int64")
     frame["dominant"] = frame["dominant"].fillna("")

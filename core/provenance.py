@@ -33,8 +33,13 @@ from typing import Any
 
 FALLBACK_VERSION = "0.0"  # keep in step with [tool.setuptools_scm] fallback_version
 SOURCE_ROOT = Path(__file__).resolve().parent.parent
-LIBRARIES = {"torch": "torch", "numpy": "numpy", "transformers": "transformers", "scikit-learn": "scikit-learn",
-             "pandas": "pandas"}
+LIBRARIES = {
+    "torch": "torch",
+    "numpy": "numpy",
+    "transformers": "transformers",
+    "scikit-learn": "scikit-learn",
+    "pandas": "pandas",
+}
 _CHUNK = 1 << 20
 
 

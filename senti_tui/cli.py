@@ -18,6 +18,7 @@ import traceback
 import warnings
 
 import typer
+
 # typer 0.29 vendors click; its usage errors are formatted here as one line. Abort is typer's own.
 from typer._click import exceptions as click_exceptions
 from typer.exceptions import Abort
@@ -47,7 +48,9 @@ def _print_version(value: bool) -> None:
 
 @app.callback()
 def _root(
-    version: bool = typer.Option(False, "--version", help="Print the version (from git) and exit.", is_eager=True, callback=_print_version),
+    version: bool = typer.Option(
+        False, "--version", help="Print the version (from git) and exit.", is_eager=True, callback=_print_version
+    ),
 ) -> None:
     """Train, evaluate and interactively probe multimodal sentiment models under missing data."""
 

@@ -15,8 +15,9 @@ from __future__ import annotations
 
 import threading
 import time
+from collections.abc import Iterable
 from pathlib import Path
-from typing import Iterable, Protocol
+from typing import Protocol
 
 from core.errors import SentiError
 from core.training.events import Event, Failed, Finished, RunStarted, event_from_json
@@ -90,8 +91,9 @@ class FileSource(EventSource):
     can_stop = False
     MAX_NAMED_WARNINGS = 5
 
-    def __init__(self, run_dir: str | Path, follow: bool = True, poll_s: float = 0.25, batch: int = 2000,
-                 idle_s: float = 10.0) -> None:
+    def __init__(
+        self, run_dir: str | Path, follow: bool = True, poll_s: float = 0.25, batch: int = 2000, idle_s: float = 10.0
+    ) -> None:
         self.path = events_path(run_dir)
         self.label = str(Path(run_dir))
         self.follow = follow
@@ -128,8 +130,10 @@ class FileSource(EventSource):
                 if time.monotonic() - quiet_since >= self.idle_s and not run_is_active(self.path.parent):
                     self.abandoned = True
                     folder = self.path.parent
-                    sink.warning(f"{folder}: the run is not running (no process writes it and it has not ended; it was "
-                                 f"killed or crashed): resume it with senti-tui train --resume {folder}")
+                    sink.warning(
+                        f"{folder}: the run is not running (no process writes it and it has not ended; it was "
+                        f"killed or crashed): resume it with senti-tui train --resume {folder}"
+                    )
                     break
                 self._stop.wait(self.poll_s)
         if self._bad_lines > self.MAX_NAMED_WARNINGS:

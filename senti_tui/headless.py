@@ -63,7 +63,9 @@ class HeadlessPrinter:
 
     # --- one handler per event -------------------------------------------------------------------
     def _on_RunStarted(self, event: RunStarted) -> None:
-        labels = ("  [b]SYNTHETIC[/]" if event.synthetic else "") + ("  [b]TEST-SELECTED[/]" if event.selection == "paper" else "")
+        labels = ("  [b]SYNTHETIC[/]" if event.synthetic else "") + (
+            "  [b]TEST-SELECTED[/]" if event.selection == "paper" else ""
+        )
         resumed = f" · resumed at epoch {event.start_epoch}" if event.start_epoch > 1 else ""
         self._print(
             f"training [b]{model_display_name(event.model)}[/] on {escape(event.dataset)}{labels} · device {escape(event.device)} · "
@@ -175,7 +177,9 @@ def final_summary(event: Finished, state: RunState) -> list[str]:
     lines = [f"[b]{escape(head)}[/]"]
     if event.best_epoch and event.best_metrics:
         split = "test (TEST-SELECTED)" if state.test_selected else "valid"
-        lines.append(f"best epoch {event.best_epoch} on {split}: {summary(event.best_metrics, tuple(ordered_keys(event.best_metrics)))}")
+        lines.append(
+            f"best epoch {event.best_epoch} on {split}: {summary(event.best_metrics, tuple(ordered_keys(event.best_metrics)))}"
+        )
     best = state.last_checkpoint("best")
     if best is not None:
         lines.append(f"best checkpoint {escape(best.path)}")

@@ -68,7 +68,7 @@ def format_duration(seconds: float | None) -> str:
     """``1h02m``, ``3m07s`` or ``12s``; ``–`` when unknown."""
     if seconds is None or not math.isfinite(seconds) or seconds < 0:
         return "–"
-    seconds = int(round(seconds))
+    seconds = round(seconds)
     hours, rest = divmod(seconds, 3600)
     minutes, secs = divmod(rest, 60)
     if hours:

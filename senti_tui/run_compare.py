@@ -89,11 +89,18 @@ def summary_rows(runs: list[RunCurves]) -> list[list[str]]:
     rows = []
     for run in runs:
         best = run.best
-        rows.append([
-            run.name, run.model or "?", run.dataset or "?", run.status, f"{len(run.epochs)}/{run.epochs_planned or '?'}",
-            str(run.best_epoch) if run.best_epoch else "–",
-            f"{best['MAE']:.3f}" if "MAE" in best else "–", f"{best['Corr']:.3f}" if "Corr" in best else "–",
-        ])
+        rows.append(
+            [
+                run.name,
+                run.model or "?",
+                run.dataset or "?",
+                run.status,
+                f"{len(run.epochs)}/{run.epochs_planned or '?'}",
+                str(run.best_epoch) if run.best_epoch else "–",
+                f"{best['MAE']:.3f}" if "MAE" in best else "–",
+                f"{best['Corr']:.3f}" if "Corr" in best else "–",
+            ]
+        )
     return rows
 
 
@@ -139,5 +146,9 @@ def overlay_text(runs: list[RunCurves], width: int = 120, colour: bool = False) 
             pad = left_width - len(re.sub(r"\x1b\[[0-9;]*m", "", a))
             lines.append(a + " " * (pad + 2) + b)
     # the legend as a line of its own (plotext's in-canvas legend breaks after other plots in a process)
-    lines.append("   ".join(f"{SYMBOLS.get(MARKERS[n % len(MARKERS)], MARKERS[n % len(MARKERS)])} {run.name}" for n, run in enumerate(runs)))
+    lines.append(
+        "   ".join(
+            f"{SYMBOLS.get(MARKERS[n % len(MARKERS)], MARKERS[n % len(MARKERS)])} {run.name}" for n, run in enumerate(runs)
+        )
+    )
     return "\n".join(lines) + "\n"

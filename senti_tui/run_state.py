@@ -25,7 +25,13 @@ from core.training.events import (
 
 # Parts of the view an event can change; ``apply`` returns a set of these.
 PROGRESS, LOSSES, EPOCHS, STAGE, CHECKPOINT, HEADER, END = (
-    "progress", "losses", "epochs", "stage", "checkpoint", "header", "end",
+    "progress",
+    "losses",
+    "epochs",
+    "stage",
+    "checkpoint",
+    "header",
+    "end",
 )
 
 

@@ -9,8 +9,8 @@ instead of polling the clock; the timeout only turns a hang into a failure.
 from __future__ import annotations
 
 import asyncio
+from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
-from typing import AsyncIterator, Callable
 
 import pytest
 from textual.pilot import Pilot

@@ -15,8 +15,8 @@ from __future__ import annotations
 import math
 import threading
 import time
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
-from typing import Callable, Sequence
 
 from core.errors import SentiError
 from core.missingness.settings import EVAL_RATES
@@ -37,10 +37,42 @@ from core.probe.types import (
     Utterance,
 )
 
-WORDS = (
-    "the movie was really good but honestly the ending felt a bit slow and i did not like "
-    "how loud the music got during quiet scenes overall it is fine i guess not great"
-).split()
+WORDS = [
+    "the",
+    "movie",
+    "was",
+    "really",
+    "good",
+    "but",
+    "honestly",
+    "the",
+    "ending",
+    "felt",
+    "a",
+    "bit",
+    "slow",
+    "and",
+    "i",
+    "did",
+    "not",
+    "like",
+    "how",
+    "loud",
+    "the",
+    "music",
+    "got",
+    "during",
+    "quiet",
+    "scenes",
+    "overall",
+    "it",
+    "is",
+    "fine",
+    "i",
+    "guess",
+    "not",
+    "great",
+]
 # A fake model's bias, so that several models' figures differ (any other model: 0.1).
 OFFSETS = {"senti-ifusion": 0.0, "lnln": 0.15, "dar": -0.2}
 
@@ -55,7 +87,7 @@ def unit(*parts: int) -> float:
 
 
 def class7(value: float) -> str:
-    return CLASS7_NAMES[int(round(min(3.0, max(-3.0, value))))]
+    return CLASS7_NAMES[round(min(3.0, max(-3.0, value)))]
 
 
 def _fit(xs: list[float], ys: list[float]) -> tuple[float | None, float | None]:
@@ -113,7 +145,16 @@ class FakeProbe:
             metrics = {"valid": {"MAE": mae, "Corr": 0.3 + 0.05 * epoch, "Mult_acc_7": 0.2 + 0.02 * epoch}}
             if selected_on_test:
                 metrics["test"] = {"MAE": mae + 0.05, "Corr": 0.28 + 0.05 * epoch, "Mult_acc_7": 0.18 + 0.02 * epoch}
-            history.append({"epoch": epoch, "stage": 2, "lr": 1e-4, "train_losses": {"total": 2.0 / epoch}, "metrics": metrics, "is_best": epoch == 8})
+            history.append(
+                {
+                    "epoch": epoch,
+                    "stage": 2,
+                    "lr": 1e-4,
+                    "train_losses": {"total": 2.0 / epoch},
+                    "metrics": metrics,
+                    "is_best": epoch == 8,
+                }
+            )
         return ModelInfo(
             key=name,
             model=name,
@@ -163,12 +204,13 @@ class FakeProbe:
         spec = model_spec(name)
         estimates, has_dominant = spec.estimates_integrity, spec.has_dominant
         integrity = tuple(
-            round(min(1.0, max(0.0, realised[m] + (unit(11, i, m) - 0.5) * 0.1)), 4) if estimates[m] else None
-            for m in range(3)
+            round(min(1.0, max(0.0, realised[m] + (unit(11, i, m) - 0.5) * 0.1)), 4) if estimates[m] else None for m in range(3)
         )
         dominant = None
         if has_dominant:
-            dominant = spec.fixed_dominant if spec.fixed_dominant is not None else max(range(3), key=lambda m: (integrity[m] or 0.0, -m))
+            dominant = (
+                spec.fixed_dominant if spec.fixed_dominant is not None else max(range(3), key=lambda m: (integrity[m] or 0.0, -m))
+            )
         return ModelPrediction(name, prediction, class7(prediction), round(prediction - label, 4), integrity, dominant)  # type: ignore[arg-type]
 
     def run(self, index: int, settings: ProbeSettings) -> ProbeResult:
@@ -272,7 +314,15 @@ class FakeProbe:
                 if abs(p - y) >= 0.5:
                     cases.append(Case(i, evaluation.model_key, "error", round(abs(p - y), 4), f"pred {p:+.2f} vs label {y:+.2f}"))
                 if y != 0 and (p >= 0) != (whole.predictions[i] >= 0):
-                    cases.append(Case(i, evaluation.model_key, "polarity flip", round(abs(p - whole.predictions[i]), 4), f"pred {p:+.2f} (complete: {whole.predictions[i]:+.2f})"))
+                    cases.append(
+                        Case(
+                            i,
+                            evaluation.model_key,
+                            "polarity flip",
+                            round(abs(p - whole.predictions[i]), 4),
+                            f"pred {p:+.2f} (complete: {whole.predictions[i]:+.2f})",
+                        )
+                    )
         cases.sort(key=lambda c: (-c.score, c.index, c.model_key))
         return cases[:limit]
 
@@ -282,7 +332,7 @@ class FakeProbe:
         for evaluation in self._evaluate(settings):
             matrix = [[0] * 7 for _ in range(7)]
             for p, y in zip(evaluation.predictions, evaluation.labels):
-                matrix[int(round(y)) + 3][int(round(min(3, max(-3, p)))) + 3] += 1
+                matrix[round(y) + 3][round(min(3, max(-3, p))) + 3] += 1
             tables[evaluation.model_key] = matrix
         return tables
 

@@ -32,7 +32,17 @@ from core.training.events import (
     event_to_json,
 )
 
-MOSI_KEYS = ("Has0_acc_2", "Has0_F1_score", "Non0_acc_2", "Non0_F1_score", "Mult_acc_5", "Mult_acc_7", "Mult_acc_3", "MAE", "Corr")
+MOSI_KEYS = (
+    "Has0_acc_2",
+    "Has0_F1_score",
+    "Non0_acc_2",
+    "Non0_F1_score",
+    "Mult_acc_5",
+    "Mult_acc_7",
+    "Mult_acc_3",
+    "MAE",
+    "Corr",
+)
 LOSS_TERMS = {
     "senti-ifusion": {1: ("integrity",), 2: ("pred", "integrity", "sim", "diff", "recon", "mi")},
     "lnln": {1: ("pred", "adv", "recon", "ahl")},
@@ -66,37 +76,66 @@ class FakeRun:
         stages = (
             [
                 {"stage": 1, "first_epoch": 1, "last_epoch": self.stage1_epochs, "description": "integrity estimation"},
-                {"stage": 2, "first_epoch": self.stage1_epochs + 1, "last_epoch": self.epochs, "description": "completion and fusion"},
+                {
+                    "stage": 2,
+                    "first_epoch": self.stage1_epochs + 1,
+                    "last_epoch": self.epochs,
+                    "description": "completion and fusion",
+                },
             ]
             if self.two_stages
             else [{"stage": 1, "first_epoch": 1, "last_epoch": self.epochs, "description": "all losses"}]
         )
         return RunStarted(
-            run_dir=self.run_dir, model=self.model, dataset="synthetic" if self.synthetic else "mosi",
-            synthetic=self.synthetic, device="cpu", epochs=self.epochs, steps_per_epoch=self.steps,
-            train_size=self.steps * self.batch_size, batch_size=self.batch_size, stages=stages,
-            selection=self.selection, config={"patience": self.patience}, start_epoch=1, time=0.0,
+            run_dir=self.run_dir,
+            model=self.model,
+            dataset="synthetic" if self.synthetic else "mosi",
+            synthetic=self.synthetic,
+            device="cpu",
+            epochs=self.epochs,
+            steps_per_epoch=self.steps,
+            train_size=self.steps * self.batch_size,
+            batch_size=self.batch_size,
+            stages=stages,
+            selection=self.selection,
+            config={"patience": self.patience},
+            start_epoch=1,
+            time=0.0,
         )
 
     def step(self, epoch: int, step: int) -> Step:
         global_step = (epoch - 1) * self.steps + step
         decay = 1.0 / (1.0 + 0.15 * global_step)
         terms = LOSS_TERMS[self.model][self.stage_of(epoch) if self.two_stages else 1]
-        losses = {term: round((0.2 + 0.3 * i) * (0.4 + decay) + 0.02 * math.sin(global_step + i), 6) for i, term in enumerate(terms)}
+        losses = {
+            term: round((0.2 + 0.3 * i) * (0.4 + decay) + 0.02 * math.sin(global_step + i), 6) for i, term in enumerate(terms)
+        }
         losses["total"] = round(sum(losses.values()), 6)
         total_steps = self.epochs * self.steps
         return Step(
-            epoch=epoch, step=step, steps_per_epoch=self.steps, global_step=global_step, losses=losses,
+            epoch=epoch,
+            step=step,
+            steps_per_epoch=self.steps,
+            global_step=global_step,
+            losses=losses,
             lr=round(1e-3 * min(1.0, global_step / 4) * (0.5 + 0.5 * math.cos(math.pi * global_step / total_steps)), 8),
-            samples_per_s=640.0, elapsed_s=0.5 * global_step, eta_s=0.5 * (total_steps - global_step),
+            samples_per_s=640.0,
+            elapsed_s=0.5 * global_step,
+            eta_s=0.5 * (total_steps - global_step),
         )
 
     def metrics(self, epoch: int) -> dict[str, float]:
         quality = 1.0 - 0.5 / epoch
         values = {
-            "MAE": 1.4 - 0.6 * quality, "Corr": 0.2 + 0.6 * quality, "Mult_acc_7": 0.2 + 0.25 * quality,
-            "Mult_acc_5": 0.25 + 0.3 * quality, "Mult_acc_3": 0.4 + 0.3 * quality, "Has0_acc_2": 0.55 + 0.3 * quality,
-            "Has0_F1_score": 0.54 + 0.3 * quality, "Non0_acc_2": 0.56 + 0.3 * quality, "Non0_F1_score": 0.55 + 0.3 * quality,
+            "MAE": 1.4 - 0.6 * quality,
+            "Corr": 0.2 + 0.6 * quality,
+            "Mult_acc_7": 0.2 + 0.25 * quality,
+            "Mult_acc_5": 0.25 + 0.3 * quality,
+            "Mult_acc_3": 0.4 + 0.3 * quality,
+            "Has0_acc_2": 0.55 + 0.3 * quality,
+            "Has0_F1_score": 0.54 + 0.3 * quality,
+            "Non0_acc_2": 0.56 + 0.3 * quality,
+            "Non0_F1_score": 0.55 + 0.3 * quality,
         }
         return {key: round(values[key], 4) for key in MOSI_KEYS}
 
@@ -114,7 +153,7 @@ class FakeRun:
             r2[modality] = round(1.0 - 4.0 * noise * noise / 3.0, 3)
         return scatter, r2
 
-    def events(self, stop: threading.Event | None = None, pause: "Pause | None" = None, sleep_s: float = 0.0):
+    def events(self, stop: threading.Event | None = None, pause: Pause | None = None, sleep_s: float = 0.0):
         """Yield the run's events; a set ``stop`` ends it at the next step like the trainer."""
         yield self.run_started()
         best_epoch, best_mae, patience_left = 0, math.inf, self.patience
@@ -126,14 +165,22 @@ class FakeRun:
                     pause.maybe_wait(epoch, step)
                 if stop is not None and stop.is_set():
                     yield CheckpointSaved(epoch=epoch - 1, path=f"{self.run_dir}/last.pt", kind="last")
-                    yield Finished(epoch=epoch - 1, best_epoch=best_epoch, best_metrics=self.metrics(best_epoch) if best_epoch else {},
-                                   run_dir=self.run_dir, stopped_by_user=True, elapsed_s=0.5 * ((epoch - 1) * self.steps + step))
+                    yield Finished(
+                        epoch=epoch - 1,
+                        best_epoch=best_epoch,
+                        best_metrics=self.metrics(best_epoch) if best_epoch else {},
+                        run_dir=self.run_dir,
+                        stopped_by_user=True,
+                        elapsed_s=0.5 * ((epoch - 1) * self.steps + step),
+                    )
                     return
                 if self.fail_at == (epoch, step):
                     if self.fail_by_raising:
                         raise RuntimeError("CUDA error: an illegal memory access was encountered")
-                    yield Failed(error="loss is NaN at epoch %d step %d; lower --lr" % (epoch, step),
-                                 traceback="Traceback (most recent call last):\n  File \"core/training/loop.py\", line 88, in step\nFloatingPointError: loss is NaN")
+                    yield Failed(
+                        error=f"loss is NaN at epoch {epoch} step {step}; lower --lr",
+                        traceback='Traceback (most recent call last):\n  File "core/training/loop.py", line 88, in step\nFloatingPointError: loss is NaN',
+                    )
                     return
                 if sleep_s:
                     time.sleep(sleep_s)
@@ -150,10 +197,19 @@ class FakeRun:
             if self.selection == "paper":
                 valid_test["test"] = {k: round(v * 0.98, 4) for k, v in metrics.items()}
             yield EpochEnd(
-                epoch=epoch, stage=self.stage_of(epoch), train_losses=dict(last.losses), metrics=valid_test,
-                val_loss=round(metrics["MAE"], 4), lr=last.lr, is_best=is_best, best_epoch=best_epoch,
-                best_metrics=self.metrics(best_epoch), patience_left=patience_left, elapsed_s=last.elapsed_s,
-                integrity_scatter=scatter, integrity_r2=r2,
+                epoch=epoch,
+                stage=self.stage_of(epoch),
+                train_losses=dict(last.losses),
+                metrics=valid_test,
+                val_loss=round(metrics["MAE"], 4),
+                lr=last.lr,
+                is_best=is_best,
+                best_epoch=best_epoch,
+                best_metrics=self.metrics(best_epoch),
+                patience_left=patience_left,
+                elapsed_s=last.elapsed_s,
+                integrity_scatter=scatter,
+                integrity_r2=r2,
             )
             if is_best:
                 yield CheckpointSaved(epoch=epoch, path=f"{self.run_dir}/synthetic_best.pt", kind="best")
@@ -161,8 +217,13 @@ class FakeRun:
                 yield EarlyStop(epoch=epoch, best_epoch=best_epoch, patience=self.patience)
                 break
         yield CheckpointSaved(epoch=epoch, path=f"{self.run_dir}/last.pt", kind="last")
-        yield Finished(epoch=epoch, best_epoch=best_epoch, best_metrics=self.metrics(best_epoch), run_dir=self.run_dir,
-                       elapsed_s=0.5 * epoch * self.steps)
+        yield Finished(
+            epoch=epoch,
+            best_epoch=best_epoch,
+            best_metrics=self.metrics(best_epoch),
+            run_dir=self.run_dir,
+            elapsed_s=0.5 * epoch * self.steps,
+        )
 
     def write_events(self, path: Path) -> list[Event]:
         events = list(self.events())
@@ -235,8 +296,14 @@ def _main() -> None:  # a dev entry to try the app with the fake (not a shipped 
     parser.add_argument("--fail", action="store_true")
     parser.add_argument("--paper", action="store_true")
     args = parser.parse_args()
-    run = FakeRun(model=args.model, epochs=args.epochs, steps=args.steps, stage1_epochs=3,
-                  fail_at=(4, 7) if args.fail else None, selection="paper" if args.paper else "valid")
+    run = FakeRun(
+        model=args.model,
+        epochs=args.epochs,
+        steps=args.steps,
+        stage1_epochs=3,
+        fail_at=(4, 7) if args.fail else None,
+        selection="paper" if args.paper else "valid",
+    )
     result = TrainApp(SessionSource(FakeSession(run, sleep_s=args.sleep))).run()
     print(result)
 

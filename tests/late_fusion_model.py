@@ -7,8 +7,8 @@ Nothing else in the tool names it.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Sequence
 
 import torch
 import torch.nn.functional as F
@@ -42,7 +42,7 @@ class LateFusionConfig:
             self.dims = FeatureDims(**self.dims)
 
     @classmethod
-    def for_dataset(cls, family: str, dims: FeatureDims, text_hidden: int) -> "LateFusionConfig":
+    def for_dataset(cls, family: str, dims: FeatureDims, text_hidden: int) -> LateFusionConfig:
         return cls(dims=dims, text_hidden=text_hidden)
 
 

@@ -19,12 +19,11 @@ from pathlib import Path
 
 import torch
 
-from core.data.sources import load_dataset
+from core.data.sources import first_samples, load_dataset
 from core.missingness import DroprateSetting, default_training_protocol, mask_split
 from core.models.registry import build_model, config_to_dict
-from core.runtime.inference import model_inputs
-from core.data.sources import first_samples
 from core.probe.loading import synthetic_dataset
+from core.runtime.inference import model_inputs
 from core.text.encoders import TextEncoderSpec, build_text_encoder, scratch_spec
 from core.training.checkpoint import FORMAT_VERSION, Checkpoint, save_checkpoint
 from core.training.options import TrainOptions
@@ -98,8 +97,13 @@ def make_checkpoint(
         training=config.to_dict(),
         protocol={"train": protocol.to_dict(), "eval": {"kind": "rates", "rate": 0.5, "seed": 1111}},
         history=[{"epoch": 1, "stage": 1, "lr": 0.001, "val_loss": 1.0, "metrics": {"valid": {"MAE": 1.2}}}],
-        best={"epoch": 1, "metrics": {"MAE": 1.2}, "split": "test" if test_selected else "valid",
-              "criterion": "MAE", "test_selected": test_selected},
+        best={
+            "epoch": 1,
+            "metrics": {"MAE": 1.2},
+            "split": "test" if test_selected else "valid",
+            "criterion": "MAE",
+            "test_selected": test_selected,
+        },
         epoch=1,
         state_dict={k: v.detach().cpu() for k, v in model.state_dict().items()},
         versions={"torch": str(torch.__version__), "senti_tui": "test"},

@@ -38,8 +38,9 @@ def test_a_full_disk_keeps_the_old_file_and_leaves_no_temporary(tmp_path, monkey
     target.write_text("previous results")
     with pytest.raises(SentiError) as error:
         write_atomic(target, full_disk_after(1000), size_hint=5_000_000, remedy="choose another --out path")
-    assert str(error.value) == (f"{target}: cannot write the file: the disk of {tmp_path} is full "
-                                "(1.2 MB free, 5.0 MB needed); choose another --out path")
+    assert str(error.value) == (
+        f"{target}: cannot write the file: the disk of {tmp_path} is full (1.2 MB free, 5.0 MB needed); choose another --out path"
+    )
     assert target.read_text() == "previous results"
     assert sorted(p.name for p in tmp_path.iterdir()) == ["results.json"]
 
@@ -102,8 +103,10 @@ def test_eval_export_onto_a_full_disk_keeps_the_previous_results(tmp_path, monke
     monkeypatch.setattr(atomic.os, "fdopen", lambda *a, **k: Full(real_fdopen(*a, **k)))
     with pytest.raises(SentiError) as error:
         _write(target, '{"new": true}\n')
-    assert str(error.value) == (f"{target}: cannot write the file: the disk of {tmp_path} is full "
-                                "(0.0 MB free, more needed); choose another --out path, or free some space")
+    assert str(error.value) == (
+        f"{target}: cannot write the file: the disk of {tmp_path} is full "
+        "(0.0 MB free, more needed); choose another --out path, or free some space"
+    )
     assert target.read_text() == '{"previous": true}\n'
     assert sorted(p.name for p in tmp_path.iterdir()) == ["results.json"]
 
@@ -136,7 +139,7 @@ def test_stale_temporaries_are_recognised_and_only_a_run_folders_own_removed(tmp
     run = RunFolder(folder)
     run.open({"a": 1})
     run.close()
-    assert sorted(p.name for p in folder.iterdir()) == sorted(kept + ["config.json", "events.jsonl"])
+    assert sorted(p.name for p in folder.iterdir()) == sorted([*kept, "config.json", "events.jsonl"])
     assert remove_stale_temporaries(folder) == [folder / ".notes.txt.a1b2c3d4.tmp"]
 
 
@@ -174,8 +177,13 @@ def test_data_synth_onto_a_full_disk(small_disk):
 def test_training_onto_a_full_disk_is_one_line(small_disk):
     out = small_disk / "run"
     env = {**os.environ, "OMP_NUM_THREADS": "1", "CI": "1"}
-    result = subprocess.run([str(SENTI_TUI), "train", "--headless", "--model", "lnln", "--preset", "tiny", "--epochs", "1",
-                             "--out", str(out)], capture_output=True, text=True, timeout=300, env=env)
+    result = subprocess.run(
+        [str(SENTI_TUI), "train", "--headless", "--model", "lnln", "--preset", "tiny", "--epochs", "1", "--out", str(out)],
+        capture_output=True,
+        text=True,
+        timeout=300,
+        env=env,
+    )
     assert result.returncode == 1, result.stderr
     assert result.stderr == ""
     failed = [line for line in result.stdout.splitlines() if line.startswith("training failed:")]

@@ -16,8 +16,16 @@ DEMO = Path(__file__).resolve().parents[1] / "checkpoints" / "demo.pt"
 
 def random_bert(act: str, pooler: bool, seed: int = 0) -> BertModel:
     torch.manual_seed(seed)
-    config = BertConfig(vocab_size=300, hidden_size=48, num_hidden_layers=2, num_attention_heads=4,
-                        intermediate_size=96, max_position_embeddings=20, hidden_act=act, pad_token_id=0)
+    config = BertConfig(
+        vocab_size=300,
+        hidden_size=48,
+        num_hidden_layers=2,
+        num_attention_heads=4,
+        intermediate_size=96,
+        max_position_embeddings=20,
+        hidden_act=act,
+        pad_token_id=0,
+    )
     model = BertModel(config, add_pooling_layer=pooler).eval()
     with torch.no_grad():  # off BERT's init (LayerNorm 1/0, zero biases), so every term matters
         for p in model.parameters():
@@ -67,8 +75,10 @@ def test_a_loaded_checkpoint_runs_it_and_predicts_as_transformers_would():
     assert isinstance(model.text_encoder.bert, InferenceBert)
     stored = {k: v for k, v in checkpoint.text_encoder_config.items() if k != "transformers_version"}
     reference = BertModel(BertConfig(**stored), add_pooling_layer=True).eval()
-    reference.load_state_dict({k.removeprefix("text_encoder.bert."): v for k, v in checkpoint.state_dict.items()
-                               if k.startswith("text_encoder.bert.")}, strict=True)
+    reference.load_state_dict(
+        {k.removeprefix("text_encoder.bert."): v for k, v in checkpoint.state_dict.items() if k.startswith("text_encoder.bert.")},
+        strict=True,
+    )
     ids, mask, segments = text_batch()
     ids = ids % stored["vocab_size"]
     with torch.no_grad():

@@ -23,8 +23,9 @@ def test_synth_writes_a_pickle_that_check_reads_back(run_cli, tmp_path):
     code, out, err = run_cli("data", "synth", "--out", str(out_path), "--seed", "3")
     assert code == 0 and err == ""
     dataset = load_mmsa_pickle(out_path)
-    assert out == (f"wrote {out_path}: synthetic data (seed 3; train 1284, valid 229, test 686; "
-                   f"fingerprint {dataset.fingerprint})\n")
+    assert out == (
+        f"wrote {out_path}: synthetic data (seed 3; train 1284, valid 229, test 686; fingerprint {dataset.fingerprint})\n"
+    )
     assert dataset.synthetic and dataset.vocab
     code, out, err = run_cli("data", "check", str(out_path))
     assert code == 0 and err == ""
@@ -66,11 +67,17 @@ def test_unknown_or_missing_sources(run_cli, tmp_path):
     notes = tmp_path / "notes.txt"
     notes.write_text("hello")
     assert run_cli("data", "check", str(notes)) == (
-        2, "", f"error: {notes}: unknown data source; pass an MMSA pickle (.pkl), a label.csv (.csv) or 'synthetic'\n")
+        2,
+        "",
+        f"error: {notes}: unknown data source; pass an MMSA pickle (.pkl), a label.csv (.csv) or 'synthetic'\n",
+    )
     missing = tmp_path / "MOSI"
     assert run_cli("data", "check", str(missing)) == (
-        2, "", f"error: {missing}: no such file; pass an MMSA pickle (.pkl), a label.csv (.csv) or 'synthetic'\n")
-    code, out, err = run_cli("data", "check", str(tmp_path / "x.csv"), "--text-encoder", "senti-tui-tests/none")
+        2,
+        "",
+        f"error: {missing}: no such file; pass an MMSA pickle (.pkl), a label.csv (.csv) or 'synthetic'\n",
+    )
+    code, _out, err = run_cli("data", "check", str(tmp_path / "x.csv"), "--text-encoder", "senti-tui-tests/none")
     assert code == 2 and err.count("\n") == 1 and "no such file" in err
 
 
@@ -93,8 +100,13 @@ def test_the_installed_command_prints_one_line_and_exits_2(tmp_path):
     if not SENTI_TUI.exists():
         pytest.skip("the senti-tui console script is not installed in this environment")
     case = next(c for c in bad_corpus(tmp_path) if c.name == "unsafe_global")
-    result = subprocess.run([str(SENTI_TUI), "data", "check", str(case.path)], capture_output=True, text=True,
-                            env={**os.environ, "OMP_NUM_THREADS": "1"}, timeout=120)
+    result = subprocess.run(
+        [str(SENTI_TUI), "data", "check", str(case.path)],
+        capture_output=True,
+        text=True,
+        env={**os.environ, "OMP_NUM_THREADS": "1"},
+        timeout=120,
+    )
     assert result.returncode == 2
     assert result.stderr == f"error: {case.message}\n" and result.stdout == ""
 

@@ -23,8 +23,9 @@ def paths(tmp_path_factory):
 
 def test_modes_for_two_checkpoints_with_json(run_cli, paths, tmp_path):
     out_path = tmp_path / "results.json"
-    code, out, err = run_cli("eval", str(paths["sif"]), str(paths["lnln"]), "--protocol", "modes", "--seeds", "1111",
-                         "--out", str(out_path))
+    code, out, err = run_cli(
+        "eval", str(paths["sif"]), str(paths["lnln"]), "--protocol", "modes", "--seeds", "1111", "--out", str(out_path)
+    )
     assert code == 0, err
     assert err == ""
     assert "modes · test · mean ± std over mask seeds 1111 · SYNTHETIC · TEST-SELECTED" in out
@@ -81,7 +82,9 @@ def test_bad_checkpoint_and_split(run_cli, paths, tmp_path):
     missing = tmp_path / "missing.pt"
     code, out, err = run_cli("eval", str(missing))
     assert code == 2 and out == ""
-    assert err == f"error: {missing}: no such checkpoint file: check the path (a run folder holds <dataset>_best.pt and last.pt)\n"
+    assert (
+        err == f"error: {missing}: no such checkpoint file: check the path (a run folder holds <dataset>_best.pt and last.pt)\n"
+    )
     code, out, err = run_cli("eval", str(paths["sif"]), "--split", "dev", "--protocol", "modes")
     assert code == 2 and out == "" and err.count("\n") == 1
     assert "has no split 'dev' (it has train, valid, test): pass --split with one of them" in err
@@ -90,7 +93,9 @@ def test_bad_checkpoint_and_split(run_cli, paths, tmp_path):
 def test_unwritable_out(run_cli, paths, tmp_path):
     blocker = tmp_path / "file"
     blocker.write_text("x")
-    code, out, err = run_cli("eval", str(paths["sif"]), "--protocol", "modes", "--seeds", "1111", "--out", str(blocker / "r.json"))
+    code, _out, err = run_cli(
+        "eval", str(paths["sif"]), "--protocol", "modes", "--seeds", "1111", "--out", str(blocker / "r.json")
+    )
     assert code == 2 and err.startswith("error: ") and err.count("\n") == 1 and "choose another --out path" in err
 
 

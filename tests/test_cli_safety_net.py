@@ -45,7 +45,7 @@ def test_a_bug_is_one_line_exit_1_with_the_traceback_in_a_log_file(run_cli, monk
 def test_the_traceback_on_stderr_under_the_environment_variable(run_cli, monkeypatch):
     monkeypatch.setenv("SENTI_TUI_TRACEBACK", "1")
     monkeypatch.setattr(sources, "load_dataset", _raise(KeyError("x")))
-    code, out, err = run_cli("data", "check", "synthetic")
+    code, _out, err = run_cli("data", "check", "synthetic")
     assert code == 1
     assert err.startswith("Traceback (most recent call last)")
     assert err.splitlines()[-1] == "internal error: KeyError: 'x' (a bug in senti-tui; the traceback is above)"
@@ -61,7 +61,7 @@ def test_a_user_mistake_is_one_line_exit_2(run_cli, monkeypatch):
 @pytest.mark.parametrize("error,expected", [(KeyboardInterrupt(), "interrupted\n")])
 def test_an_interrupt_is_one_line_exit_130(run_cli, monkeypatch, error, expected):
     monkeypatch.setattr(sources, "load_dataset", _raise(error))
-    code, out, err = run_cli("data", "check", "synthetic")
+    code, _out, err = run_cli("data", "check", "synthetic")
     assert code == 130 and "Traceback" not in err
 
 
@@ -69,5 +69,5 @@ def test_typer_abort_is_one_line_exit_130(run_cli, monkeypatch):
     from typer.exceptions import Abort
 
     monkeypatch.setattr(sources, "load_dataset", _raise(Abort()))
-    code, out, err = run_cli("data", "check", "synthetic")
+    code, _out, err = run_cli("data", "check", "synthetic")
     assert (code, err) == (130, "aborted\n")

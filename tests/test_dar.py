@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import dataclasses
 import math
 
 import pytest
@@ -116,8 +115,10 @@ def test_training_forward_gives_every_named_loss_and_the_weighted_total(model):
     assert out.integrity is None and out.dominant is None
     assert set(out.losses) == LOSS_NAMES
     assert all(torch.isfinite(v) and v.dim() == 0 for v in out.losses.values())
-    l = out.losses
-    expected = l["task"] + l["boot"] + 0.1 * (0.7 * (l["sim"] + l["diff"]) + l["re"]) + 0.1 * l["recon"]
+    losses = out.losses
+    expected = (
+        losses["task"] + losses["boot"] + 0.1 * (0.7 * (losses["sim"] + losses["diff"]) + losses["re"]) + 0.1 * losses["recon"]
+    )
     assert torch.allclose(out.loss, expected)
 
 
@@ -126,19 +127,37 @@ def test_loss_weights_come_from_the_config():
     overrides = {"lambda_": 0.5, "alpha": 0.2, "beta": 0.3}
     model = build_model("dar", "mosi", SMALL_DIMS, TinyTextEncoder(), overrides=overrides)
     out = model(random_input(batch=4))
-    l = out.losses
-    expected = l["task"] + l["boot"] + 0.2 * (0.5 * (l["sim"] + l["diff"]) + l["re"]) + 0.3 * l["recon"]
+    losses = out.losses
+    expected = (
+        losses["task"] + losses["boot"] + 0.2 * (0.5 * (losses["sim"] + losses["diff"]) + losses["re"]) + 0.3 * losses["recon"]
+    )
     assert torch.allclose(out.loss, expected)
 
 
 # Which parameters each loss term must reach (and which it must not).
 REACHES = {
-    "task": ["text_encoder.", "align.", "common_encoders.", "specific_encoders.", "common_reconstructors.", "common_gates.", "cross_blocks.", "head."],
+    "task": [
+        "text_encoder.",
+        "align.",
+        "common_encoders.",
+        "specific_encoders.",
+        "common_reconstructors.",
+        "common_gates.",
+        "cross_blocks.",
+        "head.",
+    ],
     "boot": ["text_encoder.", "align.", "common_encoders.", "boot_head."],
     "sim": ["align.", "common_encoders.", "specific_encoders."],
     "diff": ["align.", "common_encoders.", "specific_encoders."],
     "re": ["align.", "common_encoders.", "specific_encoders.", "restore_decoders."],
-    "recon": ["align.", "common_encoders.", "common_mix.", "common_reconstructors.", "specific_reconstructors.", "recouple_decoders."],
+    "recon": [
+        "align.",
+        "common_encoders.",
+        "common_mix.",
+        "common_reconstructors.",
+        "specific_reconstructors.",
+        "recouple_decoders.",
+    ],
 }
 AVOIDS = {
     "boot": ["head.", "specific_encoders.", "cross_blocks."],
@@ -155,7 +174,7 @@ def test_each_loss_term_is_differentiable_and_reaches_its_parts_never_the_club(m
     assert all(torch.isfinite(g).all() for g in grads.values())
     for prefix in REACHES[term]:
         assert reached(grads, prefix), f"{term} does not reach {prefix}"
-    for prefix in AVOIDS.get(term, []) + ["club."]:
+    for prefix in [*AVOIDS.get(term, []), "club."]:
         assert not reached(grads, prefix), f"{term} reaches {prefix}"
 
 
@@ -250,8 +269,8 @@ def test_eval_without_complete_inputs_or_labels(model):
     finally:
         model.train()
     assert set(out.losses) == {"task", "sim", "diff", "re"}
-    l = out.losses
-    assert torch.allclose(out.loss, l["task"] + 0.1 * (0.7 * (l["sim"] + l["diff"]) + l["re"]))
+    losses = out.losses
+    assert torch.allclose(out.loss, losses["task"] + 0.1 * (0.7 * (losses["sim"] + losses["diff"]) + losses["re"]))
     assert bare.loss is None and "task" not in bare.losses
     assert single.prediction.shape == (1,) and all(torch.isfinite(v) for v in single.losses.values())
 

@@ -7,7 +7,7 @@ from __future__ import annotations
 import pytest
 
 from core.data import mmsa
-from core.data.family import best_checkpoint_name, infer_family, resolve_family
+from core.data.family import best_checkpoint_name, infer_family
 from core.errors import ConfigError
 from core.training.checkpoint import load_checkpoint
 from core.training.options import TrainOptions
@@ -40,12 +40,16 @@ def test_one_rule_for_the_loader_and_the_presets(path, family):
 def test_given_family_wins_and_is_checked():
     config = resolve_config(TrainOptions(model="dar", data="/data/MOSI/unaligned_50.pkl", dataset="mosei"))
     assert (config.family, config.preset) == ("mosei", "mosei-paper")
-    assert config.notes[0] == ("data family mosei (given by --dataset / data.family): MOSI's label range [-3, 3] and metrics, "
-                               "preset mosei-paper, mosei_best.pt; state it with --dataset mosi|mosei|sims|custom")
+    assert config.notes[0] == (
+        "data family mosei (given by --dataset / data.family): MOSI's label range [-3, 3] and metrics, "
+        "preset mosei-paper, mosei_best.pt; state it with --dataset mosi|mosei|sims|custom"
+    )
     custom = resolve_config(TrainOptions(model="dar", data="/data/x/features.pkl"))
     assert "custom (no part of the path names MOSI, MOSEI or SIMS)" in custom.notes[0]
     assert "the best checkpoint named after features.pkl" in custom.notes[0]
-    with pytest.raises(ConfigError, match="unknown data family 'imdb' \\(--dataset / data.family\\): choose one of mosi, mosei, sims, custom"):
+    with pytest.raises(
+        ConfigError, match=r"unknown data family 'imdb' \(--dataset / data\.family\): choose one of mosi, mosei, sims, custom"
+    ):
         resolve_config(TrainOptions(model="dar", data="/d/x.pkl", dataset="imdb"))
     with pytest.raises(ConfigError, match="the data is the embedded synthetic set"):
         resolve_config(TrainOptions(model="dar", dataset="mosi"))
@@ -98,9 +102,23 @@ def features(tmp_path_factory):
 @pytest.mark.parametrize("given, best, name", [(None, "features_best.pt", "mosi"), ("mosei", "mosei_best.pt", "mosei")])
 def test_training_names_the_best_checkpoint_after_the_family_or_the_file(run_cli, features, tmp_path, given, best, name):
     out = tmp_path / "run"
-    args = ["train", "--model", "dar", "--preset", "tiny", "--data", str(features), "--text-encoder", "scratch", "--epochs", "1",
-            "--out", str(out), "--headless"] + (["--dataset", given] if given else [])
-    code, text, err = run_cli(*args)
+    args = [
+        "train",
+        "--model",
+        "dar",
+        "--preset",
+        "tiny",
+        "--data",
+        str(features),
+        "--text-encoder",
+        "scratch",
+        "--epochs",
+        "1",
+        "--out",
+        str(out),
+        "--headless",
+    ] + (["--dataset", given] if given else [])
+    code, _text, err = run_cli(*args)
     assert code == 0, err
     assert f"note: data family {given or 'custom'} (" in err
     assert (out / best).is_file(), sorted(p.name for p in out.iterdir())

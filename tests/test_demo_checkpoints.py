@@ -69,4 +69,3 @@ def test_demo_uses_text_the_strongest_modality(name):
     complete = probe.evaluate(ProbeSettings())[0].metrics
     assert text_only["Corr"] >= 0.4, text_only
     assert complete["MAE"] < text_off["MAE"] and complete["Corr"] > text_off["Corr"], (complete, text_off)
-

@@ -12,7 +12,9 @@ from core.runtime.device import parse_device, resolve_device
 
 def test_parse():
     assert parse_device("auto") == ("auto", None) and parse_device("cpu") == ("cpu", None)
-    assert parse_device("cuda") == ("cuda", None) and parse_device("cuda:1") == ("cuda", 1) and parse_device("CUDA:0") == ("cuda", 0)
+    assert (
+        parse_device("cuda") == ("cuda", None) and parse_device("cuda:1") == ("cuda", 1) and parse_device("CUDA:0") == ("cuda", 0)
+    )
     for bad in ("gpu", "cuda:", "cuda:-1", "cuda:x", "cpu:0", ""):
         with pytest.raises(ConfigError, match="choose one of auto, cpu, cuda, cuda:N"):
             parse_device(bad)
@@ -42,11 +44,16 @@ def test_a_chosen_gpu(monkeypatch):
 
 
 @pytest.mark.skipif(torch.cuda.is_available(), reason="checks the message on a machine without CUDA")
-@pytest.mark.parametrize("command", [("eval", "checkpoints/demo.pt"), ("train", "--preset", "tiny"), ("explore", "checkpoints/demo.pt")])
+@pytest.mark.parametrize(
+    "command", [("eval", "checkpoints/demo.pt"), ("train", "--preset", "tiny"), ("explore", "checkpoints/demo.pt")]
+)
 def test_a_missing_gpu_is_one_line_for_every_command(run_cli, command):
     code, out, err = run_cli(*command, "--device", "cuda:1")
     assert (code, out) == (2, "")
-    assert err.strip().splitlines()[-1] == "error: --device cuda:1 was asked for but no CUDA GPU is available: use --device cpu or --device auto"
+    assert (
+        err.strip().splitlines()[-1]
+        == "error: --device cuda:1 was asked for but no CUDA GPU is available: use --device cpu or --device auto"
+    )
 
 
 def test_the_device_is_recorded_in_eval_exports(tmp_path):

@@ -13,9 +13,9 @@ from pathlib import Path
 import pytest
 
 from core.missingness import setting_from_dict
+from core.runtime.device import resolve_device
 from core.training.batches import SplitTensors, draw_rates
 from core.training.checkpoint import build_model_from_checkpoint, load_checkpoint
-from core.runtime.device import resolve_device
 from core.training.distributed import DistContext
 from core.training.options import TrainOptions
 from core.training.session import prepare_training
@@ -43,7 +43,14 @@ def test_two_gloo_processes_train_dar_for_one_epoch(tmp_path):
     assert started["train_size"] == 32 and started["steps_per_epoch"] == 1  # 16 samples per rank, batch 16
     steps = [e for e in events if e["type"] == "Step"]
     assert len(steps) == 1 and "aux" in steps[0]["losses"]  # DAR's CLUB step ran under DDP
-    assert sorted(p.name for p in out.iterdir()) == ["config.json", "config.yaml", "events.jsonl", "last.pt", "metrics.csv", "synthetic_best.pt"]
+    assert sorted(p.name for p in out.iterdir()) == [
+        "config.json",
+        "config.yaml",
+        "events.jsonl",
+        "last.pt",
+        "metrics.csv",
+        "synthetic_best.pt",
+    ]
 
     # whole-split validation: the reported metrics are those of the saved weights on all of valid
     reported = next(e for e in events if e["type"] == "EpochEnd")["metrics"]["valid"]

@@ -51,7 +51,7 @@ def test_report_structure(report, modes_report, paths):
     assert report.protocols == ["rates"] and report.seeds == list(SEEDS) and report.split == "test"
     assert report.metric_keys == list(MOSI_KEYS)
     assert [c.key for c in report.checkpoints] == ["senti-ifusion", "lnln"]
-    sif, lnln = report.checkpoints
+    sif, _lnln = report.checkpoints
     assert sif.path == str(paths[0]) and sif.model == "senti-ifusion" and sif.synthetic
     assert [s.label for s in sif.protocols["rates"].settings] == [f"r={r:.1f}" for r in EVAL_RATES]
     assert [s.value for s in sif.protocols["rates"].settings] == list(EVAL_RATES)
@@ -128,8 +128,10 @@ def test_json_round_trip_with_metadata(report, tmp_path):
     assert data["checkpoints"][1]["test_selected"] is True
     back = EvaluationReport.from_json(path)
     assert back.to_dict() == report.to_dict()
-    assert back.checkpoints[0].protocols["rates"].settings[3].result.per_seed[1112] == \
-        report.checkpoints[0].protocols["rates"].settings[3].result.per_seed[1112]
+    assert (
+        back.checkpoints[0].protocols["rates"].settings[3].result.per_seed[1112]
+        == report.checkpoints[0].protocols["rates"].settings[3].result.per_seed[1112]
+    )
 
 
 def test_json_is_strict_even_with_nan(report, tmp_path):
@@ -151,7 +153,9 @@ def test_csv_round_trip_with_metadata(report, modes_report, tmp_path):
     assert set(rows.level) == {"checkpoint"} and str(rows.seed.dtype) == "Int64" and str(rows.train_seed.dtype) == "Int64"
     assert set(rows.row) == {"seed", "mean", "std", "overall", "auc"}
     assert "seeds" not in rows and "stat" in rows
-    row = rows[(rows.checkpoint_key == "lnln") & (rows.protocol == "rates") & (rows.setting == "r=0.3") & (rows.row == "mean")].iloc[0]
+    row = rows[
+        (rows.checkpoint_key == "lnln") & (rows.protocol == "rates") & (rows.setting == "r=0.3") & (rows.row == "mean")
+    ].iloc[0]
     assert row["value"] == 0.3 and row["stat"] == "mean" and row["seed"] is pd.NA
     assert row["MAE"] == pytest.approx(report.checkpoints[1].protocols["rates"].settings[3].result.mean["MAE"], rel=1e-9)
     assert row["synthetic"] and row["test_selected"] and row["selected_on"] == "test"
@@ -161,7 +165,9 @@ def test_csv_round_trip_with_metadata(report, modes_report, tmp_path):
     seeds = rows[(rows.checkpoint_key == "lnln") & (rows.setting == "r=0.3") & (rows.row == "seed")]
     assert list(seeds.seed) == list(SEEDS) and all(seeds.stat == "seed")
     auc = rows[(rows.checkpoint_key == "senti-ifusion") & (rows.row == "auc") & (rows.stat == "std")].iloc[0]
-    assert auc["MAE"] == pytest.approx(report.checkpoints[0].protocols["rates"].auc.std["MAE"], rel=1e-9) and math.isnan(auc["Corr"])
+    assert auc["MAE"] == pytest.approx(report.checkpoints[0].protocols["rates"].auc.std["MAE"], rel=1e-9) and math.isnan(
+        auc["Corr"]
+    )
     rows = read_csv(modes_report.to_csv(tmp_path / "modes.csv"))
     assert len(rows) == 2 * (6 + 1) * 3  # 6 modes and overall; seed 1112, mean, std; two checkpoints
     seed_row = rows[(rows.checkpoint_key == "dar") & (rows.setting == "mode 2 {l,a}") & (rows.row == "seed")].iloc[0]

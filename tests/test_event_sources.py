@@ -129,5 +129,5 @@ def test_long_runs_keep_a_bounded_loss_history_with_the_same_shape():
     assert len(series.xs) <= 64 + 1 and series.stride == 256
     # Averages of consecutive steps: still the straight line y = 100 x.
     assert all(abs(y - 100 * x) < 1e-6 for x, y in zip(series.xs, series.ys))
-    xs, ys = series.binned(10)
+    xs, _ys = series.binned(10)
     assert len(xs) == 10 and xs == sorted(xs)

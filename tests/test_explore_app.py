@@ -18,9 +18,10 @@ from senti_tui.apps.explore.widgets.utterance_pane import UtterancePane
 from tests.explore_fixtures import settle, slider, status, switch, text_of, wait_for
 from tests.fake_probe import FakeProbe
 
+
 async def test_it_opens_on_the_first_utterance_with_a_plain_status_line(explorer):
     probe = FakeProbe()
-    async with explorer(probe) as (app, pilot):
+    async with explorer(probe) as (app, _pilot):
         expected = probe.run(0, DEFAULT_SETTINGS)
         pred = expected.predictions[0]
         assert status(app) == (
@@ -115,8 +116,14 @@ async def test_switches_and_their_keys(explorer):
         assert all(switch(app, name).value for name in ("text", "audio", "vision"))
 
 
-MODES = {"0": (False, True, True), "1": (True, False, True), "2": (True, True, False),
-         "3": (False, False, True), "4": (False, True, False), "5": (True, False, False)}
+MODES = {
+    "0": (False, True, True),
+    "1": (True, False, True),
+    "2": (True, True, False),
+    "3": (False, False, True),
+    "4": (False, True, False),
+    "5": (True, False, False),
+}
 
 
 async def test_mode_keys_keep_the_modes_modalities(explorer):
@@ -227,9 +234,8 @@ def test_settings_of_a_result_are_what_the_status_line_prints():
     assert status_text(None) == "loading…"
 
 
-
 async def test_a_text_only_data_set_disables_the_absent_modalities(explorer):
-    async with explorer(FakeProbe(present=(True, False, False), synthetic=False)) as (app, pilot):
+    async with explorer(FakeProbe(present=(True, False, False), synthetic=False)) as (app, _pilot):
         assert switch(app, "audio").disabled and slider(app, "vision").disabled
         assert not switch(app, "text").disabled and not slider(app, "text").disabled
         assert "absent in this data set" in text_of(app, "#strip-audio")

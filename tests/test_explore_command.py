@@ -21,7 +21,10 @@ def error_line(err: str) -> str:
 def test_a_missing_checkpoint_is_one_line_and_exit_2(run_cli, tmp_path):
     code, _out, err = run_cli("explore", str(tmp_path / "nope.pt"))
     assert code == 2
-    assert error_line(err) == f"error: {tmp_path / 'nope.pt'}: no such checkpoint file: check the path (a run folder holds <dataset>_best.pt and last.pt)"
+    assert (
+        error_line(err)
+        == f"error: {tmp_path / 'nope.pt'}: no such checkpoint file: check the path (a run folder holds <dataset>_best.pt and last.pt)"
+    )
 
 
 def test_a_file_that_is_not_a_checkpoint_is_one_line_and_exit_2(run_cli, tmp_path):
@@ -39,7 +42,11 @@ def test_an_unknown_split_is_one_line_and_exit_2(run_cli):
 
 
 def test_without_the_demo_checkpoint_it_says_how_to_train_it(run_cli, monkeypatch, tmp_path):
-    monkeypatch.setattr(explore_command, "demo_candidates", lambda: [tmp_path / "repo" / "checkpoints" / "demo.pt", tmp_path / "cwd" / "checkpoints" / "demo.pt"])
+    monkeypatch.setattr(
+        explore_command,
+        "demo_candidates",
+        lambda: [tmp_path / "repo" / "checkpoints" / "demo.pt", tmp_path / "cwd" / "checkpoints" / "demo.pt"],
+    )
     code, _out, err = run_cli("explore")
     assert code == 2
     line = error_line(err)
@@ -55,7 +62,9 @@ def test_the_demo_is_found_beside_the_package_first(monkeypatch, tmp_path):
     monkeypatch.chdir(tmp_path)
     (tmp_path / "checkpoints").mkdir()
     (tmp_path / "checkpoints" / "demo.pt").write_bytes(b"x")
-    monkeypatch.setattr(explore_command, "demo_candidates", lambda: [tmp_path / "absent.pt", tmp_path / "checkpoints" / "demo.pt"])
+    monkeypatch.setattr(
+        explore_command, "demo_candidates", lambda: [tmp_path / "absent.pt", tmp_path / "checkpoints" / "demo.pt"]
+    )
     assert explore_command.demo_checkpoint() == tmp_path / "checkpoints" / "demo.pt"
 
 
@@ -64,7 +73,10 @@ def checkpoints(tmp_path_factory):
     from tests.probe_checkpoints import make_checkpoint
 
     folder = tmp_path_factory.mktemp("explore-checkpoints")
-    return [make_checkpoint(folder / "sif.pt", "senti-ifusion"), make_checkpoint(folder / "lnln.pt", "lnln", seed=1, selection="paper")]
+    return [
+        make_checkpoint(folder / "sif.pt", "senti-ifusion"),
+        make_checkpoint(folder / "lnln.pt", "lnln", seed=1, selection="paper"),
+    ]
 
 
 def test_a_good_checkpoint_without_a_terminal_is_refused_after_opening(run_cli, checkpoints):

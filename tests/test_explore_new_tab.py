@@ -6,8 +6,8 @@ keys, the command palette and the help screen, with nothing else edited."""
 from __future__ import annotations
 
 import io
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Callable
 
 from rich.console import Console
 from textual.widgets import Static

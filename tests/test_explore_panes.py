@@ -8,8 +8,8 @@ from textual.widgets import DataTable
 from senti_tui.apps.explore.help_screen import HelpScreen
 from senti_tui.apps.explore.widgets.model_card import ModelCard
 from senti_tui.apps.explore.widgets.utterance_pane import UtterancePane
-from tests.fake_probe import FakeProbe
 from tests.explore_fixtures import settle, status, text_of, wait_for
+from tests.fake_probe import FakeProbe
 
 
 async def test_tabs_compute_their_figures_in_the_background(explorer):
@@ -59,7 +59,7 @@ async def test_a_failing_split_computation_is_a_notification(explorer):
 
 async def test_several_models_share_the_mask_and_say_what_they_do_not_estimate(explorer):
     probe = FakeProbe(model_names=("senti-ifusion", "lnln", "dar"), test_selected=("lnln",))
-    async with explorer(probe) as (app, pilot):
+    async with explorer(probe) as (app, _pilot):
         assert len(app.result.predictions) == 3
         text = status(app)
         assert " | senti-ifusion pred=" in text and " | lnln pred=" in text and " dom=text | " in text
@@ -75,7 +75,7 @@ async def test_several_models_share_the_mask_and_say_what_they_do_not_estimate(e
 
 
 async def test_no_badge_on_real_data_selected_on_valid(explorer):
-    async with explorer(FakeProbe(synthetic=False)) as (app, pilot):
+    async with explorer(FakeProbe(synthetic=False)) as (app, _pilot):
         header = text_of(app, "#explore-header")
         assert "SYNTHETIC" not in header and "TEST-SELECTED" not in header
 
@@ -108,7 +108,6 @@ async def test_the_command_palette_runs_modes(explorer):
         titles = [command.title for command in app.get_system_commands(app.screen)]
         for title in ("Resample mask", "Reset settings", "Show Curves", "Show Calibration", "Search utterances", "Toggle audio"):
             assert title in titles
-
 
 
 async def test_tab_keys_work_whatever_has_focus(explorer):

@@ -27,8 +27,19 @@ def test_png_pdf_and_svg_from_the_command(run_cli, paths, tmp_path):
     from core.figures import save_figure
 
     png, pdf, svg, results = tmp_path / "f.png", tmp_path / "f.pdf", tmp_path / "f.svg", tmp_path / "r.json"
-    code, out, err = run_cli("eval", *[str(p) for p in paths], "--protocol", "rates,modes", "--seeds", "1111", "--no-plot",
-                             "--figure", str(png), "--out", str(results))
+    code, out, err = run_cli(
+        "eval",
+        *[str(p) for p in paths],
+        "--protocol",
+        "rates,modes",
+        "--seeds",
+        "1111",
+        "--no-plot",
+        "--figure",
+        str(png),
+        "--out",
+        str(results),
+    )
     assert code == 0, err
     assert f"wrote {png}" in out
     report = EvaluationReport.from_json(results)  # the same figure in the other formats

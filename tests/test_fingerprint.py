@@ -26,8 +26,10 @@ CHECKPOINTS = Path(__file__).resolve().parents[1] / "checkpoints"
 
 def variant(dataset, **changes_per_split):
     """``dataset`` with every split changed by ``changes_per_split[field](split)``."""
-    splits = {name: dataclasses.replace(split, **{k: f(split) for k, f in changes_per_split.items()})
-              for name, split in dataset.splits.items()}
+    splits = {
+        name: dataclasses.replace(split, **{k: f(split) for k, f in changes_per_split.items()})
+        for name, split in dataset.splits.items()
+    }
     return dataclasses.replace(dataset, splits=splits, fingerprint=fingerprint_splits(splits))
 
 
@@ -60,8 +62,9 @@ def test_a_written_copy_fingerprints_the_same(synthetic, tmp_path):
 
 def test_zeroed_lengths_are_not_the_data_a_checkpoint_was_trained_on(tmp_path):
     path = make_checkpoint(tmp_path / "lnln.pt", "lnln")
-    zeroed = variant(generate_synthetic(0), audio_lengths=lambda s: s.audio_lengths * 0,
-                     vision_lengths=lambda s: s.vision_lengths * 0)
+    zeroed = variant(
+        generate_synthetic(0), audio_lengths=lambda s: s.audio_lengths * 0, vision_lengths=lambda s: s.vision_lengths * 0
+    )
     copy = write_mmsa_pickle(zeroed, tmp_path / "zeroed.pkl")
     expected = first_samples(load_mmsa_pickle(copy), SAMPLES).fingerprint
     recorded = first_samples(synthetic_dataset(0, 50, 50), SAMPLES).fingerprint

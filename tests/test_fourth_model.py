@@ -30,7 +30,9 @@ def test_a_fourth_model_trains_evaluates_and_probes(late_fusion, run_cli, tmp_pa
     from core.probe.types import ProbeSettings
 
     run = tmp_path / "run"
-    code, _, err = run_cli("train", "--headless", "--model", late_fusion, "--preset", "tiny", "--device", "cpu", "--out", str(run))
+    code, _, err = run_cli(
+        "train", "--headless", "--model", late_fusion, "--preset", "tiny", "--device", "cpu", "--out", str(run)
+    )
     assert code == 0, err
     checkpoint = run / "synthetic_best.pt"
     assert checkpoint.is_file()

@@ -36,10 +36,10 @@ def mutate(data: bytes, rng: random.Random) -> bytes:
         elif choice < 0.7:
             buffer[at:at] = bytes(rng.randrange(256) for _ in range(rng.randint(1, 8)))
         elif choice < 0.82:
-            del buffer[at:at + rng.randint(1, 16)]
+            del buffer[at : at + rng.randint(1, 16)]
         elif choice < 0.92:
-            span = buffer[at:at + rng.randint(1, 32)]
-            buffer[rng.randrange(len(buffer)):0] = span
+            span = buffer[at : at + rng.randint(1, 32)]
+            buffer[rng.randrange(len(buffer)) : 0] = span
         else:
             del buffer[at:]
     return bytes(buffer)
@@ -84,7 +84,7 @@ def test_mutated_pickles_protocol_2(tmp_path):
 
 
 def test_mutated_label_csvs_never_give_a_traceback(tmp_path):
-    rows = GOOD_CSV_ROWS + [("v4", 3, "naïve café, “quoted” text", -0.4, "test")]
+    rows = [*GOOD_CSV_ROWS, ("v4", 3, "naïve café, “quoted” text", -0.4, "test")]
     original = csv_text(rows).encode("utf-8")
     path = tmp_path / "label.csv"
     counts = outcomes(lambda p: load_label_csv(p, None), original, path, random.Random(SEED + 2))

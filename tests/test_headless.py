@@ -37,8 +37,19 @@ def test_a_run_prints_start_steps_epochs_stage_checkpoints_and_summary():
     epoch_lines = [line for line in lines if line.startswith("epoch ") and " step " not in line]
     assert len(epoch_lines) == 3
     first = epoch_lines[0]
-    for piece in ("epoch 1/3", "stage 1", "val 1.1000", "MAE 1.100", "Corr 0.500", "Acc-7 32.5", "Acc-2 Non0 71.0",
-                  "F1 Has0 69.0", "R² text 0.88 audio 0.88 vision 0.88", "best epoch 1 ★", "patience 3"):
+    for piece in (
+        "epoch 1/3",
+        "stage 1",
+        "val 1.1000",
+        "MAE 1.100",
+        "Corr 0.500",
+        "Acc-7 32.5",
+        "Acc-2 Non0 71.0",
+        "F1 Has0 69.0",
+        "R² text 0.88 audio 0.88 vision 0.88",
+        "best epoch 1 ★",
+        "patience 3",
+    ):
         assert piece in first, piece
     assert "stage 2 from epoch 2: completion and fusion" in lines
     assert "  saved best checkpoint checkpoints/fake-run/synthetic_best.pt (epoch 1)" in lines

@@ -107,4 +107,4 @@ def test_real_mosi_label_csv_with_the_minilm_tokenizer():
     lengths = train.text_bert[:, 1].sum(axis=1)
     assert (train.text_bert[np.arange(1284), 0, lengths - 1] == 102).all()
     assert not dataset.present["audio"] and not dataset.present["vision"]
-    assert -3 <= train.labels.min() and train.labels.max() <= 3
+    assert train.labels.min() >= -3 and train.labels.max() <= 3

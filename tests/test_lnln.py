@@ -32,7 +32,13 @@ def test_parameter_count_outside_bert_matches_the_official_code(family, dims, ex
 
 
 def test_config_per_family():
-    for family, depth, adv in [("mosi", 2, 0.8), ("synthetic", 2, 0.8), ("text-only", 2, 0.8), ("mosei", 4, 0.8), ("sims", 4, 0.6)]:
+    for family, depth, adv in [
+        ("mosi", 2, 0.8),
+        ("synthetic", 2, 0.8),
+        ("text-only", 2, 0.8),
+        ("mosei", 4, 0.8),
+        ("sims", 4, 0.6),
+    ]:
         config = LNLNConfig.for_dataset(family, SMALL_DIMS, 768)
         assert (config.fusion_depth, config.weight_adv) == (depth, adv)
         assert (config.weight_cc, config.weight_rec, config.weight_sp) == (0.9, 0.1, 1.0)
@@ -193,7 +199,7 @@ def test_reusing_unchanged_text_is_an_option_off_by_default():
         model = build_model("lnln", "mosi", SMALL_DIMS, TinyTextEncoder(), {"reuse_unchanged_text": reuse})
         assert model.training  # so the text encoder counts as stochastic (dropout), like BERT in training
         seen = []
-        model.text_encoder.register_forward_hook(lambda module, args, output: seen.append(args[0].shape[0]))
+        model.text_encoder.register_forward_hook(lambda module, args, output: seen.append(args[0].shape[0]))  # noqa: B023 - called within this iteration
         out = model(inputs)
         assert seen == [expected]
         assert torch.isfinite(out.loss)

@@ -126,7 +126,11 @@ def test_sims_hand_computed_and_unrounded():
 def test_r2_and_slope():
     true = np.array([0.0, 0.25, 0.5, 0.75, 1.0])
     perfect = r2_and_slope(true, true)
-    assert perfect.r2 == pytest.approx(1.0) and perfect.slope == pytest.approx(1.0) and perfect.intercept == pytest.approx(0.0, abs=1e-12)
+    assert (
+        perfect.r2 == pytest.approx(1.0)
+        and perfect.slope == pytest.approx(1.0)
+        and perfect.intercept == pytest.approx(0.0, abs=1e-12)
+    )
     half = r2_and_slope(0.5 * true + 0.25, true)
     # residuals (0.25 - 0.5 t): .25 .125 0 -.125 -.25 -> SS 0.15625; SS_tot 0.625 -> R² 0.75
     assert half.r2 == pytest.approx(0.75) and half.slope == pytest.approx(0.5) and half.intercept == pytest.approx(0.25)

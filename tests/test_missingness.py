@@ -57,8 +57,13 @@ def batch():
     vision[vision == 0] = 0.5
     vision *= (np.arange(TV)[None, :] < vision_len[:, None])[..., None]
     return dict(
-        text_bert=text, audio=audio, audio_lengths=audio_len, vision=vision, vision_lengths=vision_len,
-        sample_ids=np.arange(1000, 1000 + N), text_len=text_len,
+        text_bert=text,
+        audio=audio,
+        audio_lengths=audio_len,
+        vision=vision,
+        vision_lengths=vision_len,
+        sample_ids=np.arange(1000, 1000 + N),
+        text_len=text_len,
     )
 
 
@@ -66,9 +71,15 @@ def mask(batch, rates, seed=1111, ids=None, rows=None):
     rows = np.arange(N) if rows is None else rows
     rates = np.broadcast_to(np.asarray(rates, dtype=np.float64), (len(rows), 3))
     return apply_missingness(
-        batch["text_bert"][rows], batch["audio"][rows], batch["audio_lengths"][rows],
-        batch["vision"][rows], batch["vision_lengths"][rows],
-        batch["sample_ids"][rows] if ids is None else ids, rates, seed, SPECIAL,
+        batch["text_bert"][rows],
+        batch["audio"][rows],
+        batch["audio_lengths"][rows],
+        batch["vision"][rows],
+        batch["vision_lengths"][rows],
+        batch["sample_ids"][rows] if ids is None else ids,
+        rates,
+        seed,
+        SPECIAL,
     )
 
 
@@ -139,7 +150,7 @@ def test_modalities_get_independent_masks(batch):
     # LNLN's reseeding made same-shaped audio and vision share masks; keyed by modality here.
     out = mask(batch, 0.5)
     span = min(TA, TV)
-    both = (np.arange(span)[None, :] < np.minimum(batch["audio_lengths"], batch["vision_lengths"])[:, None])
+    both = np.arange(span)[None, :] < np.minimum(batch["audio_lengths"], batch["vision_lengths"])[:, None]
     agree = (out.keep_audio[:, :span] == out.keep_vision[:, :span])[both].mean()
     assert 0.45 < agree < 0.55
 
@@ -178,13 +189,26 @@ def test_realised_fraction_tracks_the_nominal_rate(batch):
 def test_torch_path_is_bit_identical(batch):
     rates = DroprateSetting(0.5).rates(batch["sample_ids"])
     ref = apply_missingness(
-        batch["text_bert"], batch["audio"], batch["audio_lengths"], batch["vision"], batch["vision_lengths"],
-        batch["sample_ids"], rates, 1234, SPECIAL,
+        batch["text_bert"],
+        batch["audio"],
+        batch["audio_lengths"],
+        batch["vision"],
+        batch["vision_lengths"],
+        batch["sample_ids"],
+        rates,
+        1234,
+        SPECIAL,
     )
     got = apply_missingness_torch(
-        torch.from_numpy(batch["text_bert"]), torch.from_numpy(batch["audio"]), torch.from_numpy(batch["audio_lengths"]),
-        torch.from_numpy(batch["vision"]), torch.from_numpy(batch["vision_lengths"]),
-        torch.from_numpy(batch["sample_ids"]), torch.from_numpy(rates), 1234, SPECIAL,
+        torch.from_numpy(batch["text_bert"]),
+        torch.from_numpy(batch["audio"]),
+        torch.from_numpy(batch["audio_lengths"]),
+        torch.from_numpy(batch["vision"]),
+        torch.from_numpy(batch["vision_lengths"]),
+        torch.from_numpy(batch["sample_ids"]),
+        torch.from_numpy(rates),
+        1234,
+        SPECIAL,
     )
     np.testing.assert_array_equal(got.text_bert.numpy(), ref.text_bert)
     np.testing.assert_array_equal(got.audio.numpy(), ref.audio)
@@ -226,7 +250,7 @@ def test_modes_keep_exactly_their_modalities(batch, mode):
     rates = setting.rates(batch["sample_ids"])
     assert (rates[:, ~kept] == 1.0).all() and (rates[:, kept] < 1.0).all()
     out = mask(batch, rates)
-    text, audio, vision = erased(out, batch)
+    _text, _audio, _vision = erased(out, batch)
     if not kept[0]:
         inner = (np.arange(L)[None, :] > 0) & (np.arange(L)[None, :] < (batch["text_len"] - 1)[:, None])
         assert (out.text_bert[:, 0][inner] == SPECIAL.unk).all()
@@ -295,8 +319,12 @@ def test_custom_setting_switches_and_rates(batch):
 
 def test_settings_round_trip_as_plain_dicts():
     settings = [
-        RateSetting(0.3), DroprateSetting(0.7, seed=5), ModeSetting(4, intra=False),
-        CustomSetting((0.1, 0.2, 0.3), (True, True, False)), LnlnProtocol(9), IFusionProtocol(1, droprate=0.3),
+        RateSetting(0.3),
+        DroprateSetting(0.7, seed=5),
+        ModeSetting(4, intra=False),
+        CustomSetting((0.1, 0.2, 0.3), (True, True, False)),
+        LnlnProtocol(9),
+        IFusionProtocol(1, droprate=0.3),
         DarProtocol(2, k=0.4, variant="uniform"),
     ]
     for setting in settings:

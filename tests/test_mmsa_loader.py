@@ -11,8 +11,7 @@ import pytest
 from core.data.dataset import MSADataset, SpecialIds
 from core.data.mmsa import infer_family, load_mmsa_pickle, write_mmsa_pickle
 from core.errors import DataError, DataWarning
-from tests.data_files import (AUDIO_DIM, AUDIO_LEN, SIZES, TEXT_LEN, VISION_DIM, VISION_LEN, bad_corpus,
-                              small_mmsa, write)
+from tests.data_files import AUDIO_DIM, AUDIO_LEN, SIZES, TEXT_LEN, VISION_DIM, VISION_LEN, bad_corpus, small_mmsa, write
 
 
 @pytest.fixture(scope="module")
@@ -22,9 +21,20 @@ def corpus(tmp_path_factory):
 
 def test_corpus_covers_every_issue_case(corpus):
     names = {case.name for case in corpus}
-    required = {"missing_file", "directory", "not_a_pickle", "unsafe_global", "missing_split", "missing_key",
-                "text_bert_2_rows", "lengths_too_long", "label_out_of_range", "sims_label_range", "empty_split",
-                "mismatched_n"}
+    required = {
+        "missing_file",
+        "directory",
+        "not_a_pickle",
+        "unsafe_global",
+        "missing_split",
+        "missing_key",
+        "text_bert_2_rows",
+        "lengths_too_long",
+        "label_out_of_range",
+        "sims_label_range",
+        "empty_split",
+        "mismatched_n",
+    }
     assert required <= names
 
 
@@ -41,8 +51,13 @@ def test_loads_dims_lengths_and_arrays_from_the_file(tmp_path):
     path = write(tmp_path / "MOSI" / "unaligned_50.pkl", raw)
     dataset = load_mmsa_pickle(path)
     assert dataset.name == "mosi" and not dataset.synthetic and dataset.source == str(path)
-    assert dataset.dims.as_dict() == {"text_len": TEXT_LEN, "audio_len": AUDIO_LEN, "audio_dim": AUDIO_DIM,
-                                      "vision_len": VISION_LEN, "vision_dim": VISION_DIM}
+    assert dataset.dims.as_dict() == {
+        "text_len": TEXT_LEN,
+        "audio_len": AUDIO_LEN,
+        "audio_dim": AUDIO_DIM,
+        "vision_len": VISION_LEN,
+        "vision_dim": VISION_DIM,
+    }
     assert {name: len(split) for name, split in dataset.splits.items()} == SIZES
     train = dataset.split("train")
     assert train.text_bert.dtype == np.int64 and train.audio.dtype == np.float32 and train.labels.dtype == np.float32
@@ -74,9 +89,7 @@ def test_neg_inf_and_nan_are_zeroed_counted_and_warned(tmp_path):
     assert dataset.name == "mosei"
     assert dataset.cleaned == {"train/audio": 3, "test/vision": 1}
     assert len(record) == 1
-    assert str(record[0].message) == (
-        f"{path}: set 4 non-finite feature values (-inf/NaN) to 0 (train/audio: 3, test/vision: 1)"
-    )
+    assert str(record[0].message) == (f"{path}: set 4 non-finite feature values (-inf/NaN) to 0 (train/audio: 3, test/vision: 1)")
     assert np.isfinite(dataset.split("train").audio).all() and dataset.split("train").audio[0, 0, 0] == 0
 
 
@@ -135,13 +148,18 @@ def test_column_labels_and_float_lengths_are_accepted(tmp_path):
     assert dataset.split("train").audio_lengths.dtype == np.int64
 
 
-
-
 def test_write_then_read_round_trips_including_synthetic_meta(tmp_path):
     source = load_mmsa_pickle(write(tmp_path / "mosi" / "src.pkl", small_mmsa()))
     vocab = ["[PAD]"] + [f"[unused{i}]" for i in range(99)] + ["[UNK]", "[CLS]", "[SEP]"] + [f"w{i}" for i in range(1900)]
-    synthetic = MSADataset(name="synthetic", source="synthetic:seed=7", synthetic=True, splits=source.splits,
-                           dims=source.dims, vocab=vocab, fingerprint=source.fingerprint)
+    synthetic = MSADataset(
+        name="synthetic",
+        source="synthetic:seed=7",
+        synthetic=True,
+        splits=source.splits,
+        dims=source.dims,
+        vocab=vocab,
+        fingerprint=source.fingerprint,
+    )
     out = write_mmsa_pickle(synthetic, tmp_path / "out" / "synthetic.pkl")
     assert out.exists() and not list(out.parent.glob("*.tmp"))
     back = load_mmsa_pickle(out)

@@ -16,8 +16,15 @@ from tests.tiny_text_encoder import TinyTextEncoder
 VARIANTS = [
     ("lnln", {}),
     ("senti-ifusion", {}),  # the paper's per-batch dominant modality
-    ("senti-ifusion", {"dominant_selection": "sample", "mark_padding": True, "share_semantic_encoder": False,
-                       "prediction_readout": "target_mean"}),
+    (
+        "senti-ifusion",
+        {
+            "dominant_selection": "sample",
+            "mark_padding": True,
+            "share_semantic_encoder": False,
+            "prediction_readout": "target_mean",
+        },
+    ),
     ("dar", {}),
     ("dar", {"alignment": "masked"}),
 ]
@@ -64,13 +71,23 @@ def test_a_stage_depends_on_its_own_modality_only(name, overrides):
     model = make(name, overrides)
     inputs = inference_input(seed=2)
     other = inference_input(seed=3)
-    swapped = ModelInput(text=inputs.text, audio=other.audio, vision=inputs.vision,
-                         audio_lengths=other.audio_lengths, vision_lengths=inputs.vision_lengths)
+    swapped = ModelInput(
+        text=inputs.text,
+        audio=other.audio,
+        vision=inputs.vision,
+        audio_lengths=other.audio_lengths,
+        vision_lengths=inputs.vision_lengths,
+    )
     with torch.inference_mode():
         before = [model.embed_modality(m, inputs) for m in range(3)]
         after = [model.embed_modality(m, swapped) for m in range(3)]
-        single = ModelInput(text=inputs.text[2:3], audio=inputs.audio[2:3], vision=inputs.vision[2:3],
-                            audio_lengths=inputs.audio_lengths[2:3], vision_lengths=inputs.vision_lengths[2:3])
+        single = ModelInput(
+            text=inputs.text[2:3],
+            audio=inputs.audio[2:3],
+            vision=inputs.vision[2:3],
+            audio_lengths=inputs.audio_lengths[2:3],
+            vision_lengths=inputs.vision_lengths[2:3],
+        )
         alone = [model.embed_modality(m, single) for m in range(3)]
     for m in (0, 2):
         assert all(torch.equal(a, b) for a, b in zip(before[m], after[m]))

@@ -18,7 +18,10 @@ BERT_BASE = 109_482_240  # bert-base-uncased with its pooler (docs/models.md §2
 def run_cli(*args: str) -> subprocess.CompletedProcess:
     return subprocess.run(
         [sys.executable, "-c", "from senti_tui.cli import main; main()", "models", *args],
-        capture_output=True, text=True, timeout=300, env={**os.environ, "COLUMNS": "120", "OMP_NUM_THREADS": "1"},
+        capture_output=True,
+        text=True,
+        timeout=300,
+        env={**os.environ, "COLUMNS": "120", "OMP_NUM_THREADS": "1"},
     )
 
 

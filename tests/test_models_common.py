@@ -21,7 +21,6 @@ from tests.model_inputs import SMALL_DIMS, random_input
 from tests.tiny_text_encoder import TinyTextEncoder
 
 
-
 def make(name: str, seed: int = 0, dims: FeatureDims = SMALL_DIMS, family: str = "mosi") -> MSAModel:
     torch.manual_seed(seed)
     model = build_model(name, family, dims, TinyTextEncoder(vocab_size=400, max_len=dims.text_len))
@@ -144,8 +143,8 @@ def test_gradients_reach_exactly_the_parameters_of_each_stage(name):
         routed = ROUTED_BY_DOMINANT.get(name)
 
         def excused(param_name: str) -> bool:
-            match = routed.match(param_name) if routed else None
-            return bool(match) and dominants == {int(match.group(1))}
+            match = routed.match(param_name) if routed else None  # noqa: B023 - called within this iteration
+            return bool(match) and dominants == {int(match.group(1))}  # noqa: B023 - called within this iteration
 
         dead = [
             n

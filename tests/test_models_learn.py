@@ -49,8 +49,9 @@ def warmup_cosine(total_steps: int):
 
 def train(name: str, dataset, train_set: SplitTensors) -> torch.nn.Module:
     torch.manual_seed(0)
-    model = build_model(name, "synthetic", dataset.dims, build_text_encoder(parse_text_encoder("scratch", dataset)),
-                        OVERRIDES.get(name))
+    model = build_model(
+        name, "synthetic", dataset.dims, build_text_encoder(parse_text_encoder("scratch", dataset)), OVERRIDES.get(name)
+    )
     auxiliary = {id(p) for p in model.auxiliary_parameters()}
     main = [p for p in model.parameters() if p.requires_grad and id(p) not in auxiliary]
     optimizer = torch.optim.AdamW(main, lr=LR, weight_decay=1e-4)

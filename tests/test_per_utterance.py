@@ -31,12 +31,32 @@ def exported(tmp_path_factory, run_cli_module):
         make_checkpoint(folder / "dar.pt", "dar", seed=3),
     ]
     csv, per_utterance, parquet = folder / "results.csv", folder / "pu.csv", folder / "pu.parquet"
-    code, out, err = run_cli_module("eval", *[str(p) for p in paths], "--protocol", "rates,modes", "--seeds", "1111,1112",
-                                    "--no-plot", "--out", str(csv), "--per-utterance", str(per_utterance))
+    code, out, err = run_cli_module(
+        "eval",
+        *[str(p) for p in paths],
+        "--protocol",
+        "rates,modes",
+        "--seeds",
+        "1111,1112",
+        "--no-plot",
+        "--out",
+        str(csv),
+        "--per-utterance",
+        str(per_utterance),
+    )
     assert code == 0, err
     assert f"wrote {per_utterance} ({4 * (10 + 6) * 2 * SAMPLES:,} rows)" in out
-    code, _, err = run_cli_module("eval", *[str(p) for p in paths[:2]], "--protocol", "modes", "--seeds", "1111", "--no-plot",
-                                  "--per-utterance", str(parquet))
+    code, _, err = run_cli_module(
+        "eval",
+        *[str(p) for p in paths[:2]],
+        "--protocol",
+        "modes",
+        "--seeds",
+        "1111",
+        "--no-plot",
+        "--per-utterance",
+        str(parquet),
+    )
     assert code == 0, err
     return read_csv(csv), read(per_utterance), read(parquet), paths
 
@@ -96,9 +116,15 @@ def test_groupby_reproduces_every_metric_of_the_csv(exported):
     per_seed = results[(results.level == "checkpoint") & (results.row == "seed")]
     checked = 0
     for (key, protocol, setting, seed), rows in frame.groupby(["checkpoint_key", "protocol", "setting", "seed"]):
-        metrics = compute_metrics(rows["prediction"].to_numpy(np.float32), rows["label"].to_numpy(np.float32), rows["dataset"].iloc[0])
-        expected = per_seed[(per_seed.checkpoint_key == key) & (per_seed.protocol == protocol) & (per_seed.setting == setting)
-                            & (per_seed.seed == seed)]
+        metrics = compute_metrics(
+            rows["prediction"].to_numpy(np.float32), rows["label"].to_numpy(np.float32), rows["dataset"].iloc[0]
+        )
+        expected = per_seed[
+            (per_seed.checkpoint_key == key)
+            & (per_seed.protocol == protocol)
+            & (per_seed.setting == setting)
+            & (per_seed.seed == seed)
+        ]
         assert len(expected) == 1, (key, protocol, setting, seed)
         for name, value in metrics.items():
             want = float(expected[name].iloc[0])
@@ -156,7 +182,9 @@ async def test_the_explorer_export_key_writes_the_split_and_says_where(tmp_path,
         assert app.exported, app.errors
         path = app.exported[0]
         notes = [n.message for n in app._notifications]
-        assert any(str(path) in note and note.startswith(f"wrote {2 * len(probe.utterances):,} rows (2 models") for note in notes), notes
+        assert any(
+            str(path) in note and note.startswith(f"wrote {2 * len(probe.utterances):,} rows (2 models") for note in notes
+        ), notes
     assert path.parent == tmp_path.resolve() and path.name.startswith("predictions-") and path.suffix == ".csv"
     frame = pd.read_csv(path)
     assert len(frame) == 2 * len(probe.utterances) and (frame.rate_audio == 1.0).all() and (frame.integrity_true_audio == 0).all()

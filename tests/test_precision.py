@@ -59,9 +59,15 @@ def test_an_unknown_precision_is_one_line():
     assert str(error.value) == "unknown precision 'fp16': choose one of auto, fp32, bf16"
 
 
-@pytest.mark.parametrize("supported, requested, expected", [
-    (True, "auto", "bf16"), (False, "auto", "fp32"), (True, "fp32", "fp32"), (True, "bf16", "bf16"),
-])
+@pytest.mark.parametrize(
+    "supported, requested, expected",
+    [
+        (True, "auto", "bf16"),
+        (False, "auto", "fp32"),
+        (True, "fp32", "fp32"),
+        (True, "bf16", "bf16"),
+    ],
+)
 def test_cuda_defaults_to_bf16_where_supported(monkeypatch, supported, requested, expected):
     monkeypatch.setattr(torch.cuda, "is_available", lambda: True)
     monkeypatch.setattr(torch.cuda, "is_bf16_supported", lambda *a, **k: supported)
@@ -87,7 +93,11 @@ def demo_predictions():
     for precision in ("fp32", "bf16"):
         probe = Probe.open(paths, split="valid", split_dominant="sample", precision=precision)
         assert probe.precision == precision
-        out[precision] = (probe.models, probe.predict_split(RateSetting(0.5, 1111))[1], probe.evaluate_setting(RateSetting(0.5, 1111)))
+        out[precision] = (
+            probe.models,
+            probe.predict_split(RateSetting(0.5, 1111))[1],
+            probe.evaluate_setting(RateSetting(0.5, 1111)),
+        )
     return out
 
 

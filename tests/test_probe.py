@@ -11,14 +11,14 @@ import pytest
 import torch
 
 from core.data.mmsa import write_mmsa_pickle
+from core.data.sources import first_samples
 from core.data.synthetic import generate_synthetic
 from core.errors import CheckpointError, DataError, SentiError
 from core.metrics import compute_metrics
-from core.runtime.inference import ProbeCancelled
-from core.data.sources import first_samples
 from core.probe.loading import synthetic_dataset
 from core.probe.session import Probe
 from core.probe.types import CLASS7_NAMES, ProbeSettings
+from core.runtime.inference import ProbeCancelled
 from tests.probe_checkpoints import SAMPLES, make_checkpoint
 
 
@@ -87,10 +87,12 @@ def _capture_inputs(probe, monkeypatch):
         for model in (opened.model, probe._sample_models[i], probe._split_models[i]):
             owner[id(model)] = i
     for cls in {type(opened.model) for opened in probe._opened}:
+
         def embed_modality(self, m, inputs, original=cls.embed_modality):
             if id(self) in owner:  # (another probe's models run as usual)
                 seen[owner[id(self)]].append((m, (inputs.text, inputs.audio, inputs.vision)[m].clone()))
             return original(self, m, inputs)
+
         monkeypatch.setattr(cls, "embed_modality", embed_modality)
     return seen
 
@@ -149,7 +151,7 @@ def test_run_chooses_the_dominant_modality_per_sample(paths):
     assert len(set(per_batch.dominant)) == 1  # eq. 15: one choice for the whole batch
     differs = [i for i in range(SAMPLES) if per_batch.dominant[i] != per_sample.dominant[i]]
     assert differs
-    for i in differs[:3] + [0]:
+    for i in [*differs[:3], 0]:
         result = batch.run(i, settings).predictions[0]
         assert result.dominant == per_sample.dominant[i]
         assert result.prediction == pytest.approx(per_sample.predictions[i], abs=1e-5)
@@ -168,7 +170,9 @@ def test_evaluate_metrics_equal_compute_metrics_on_its_predictions(probe):
         assert e.integrity_true[0] == pytest.approx((0.6, 0.7, 0.4))
     # the probe of one utterance agrees with the whole-split evaluation (per-sample models: LNLN, DAR)
     for model in (1, 2):
-        assert probe.run(11, SETTINGS).predictions[model].prediction == pytest.approx(evaluations[model].predictions[11], abs=1e-5)
+        assert probe.run(11, SETTINGS).predictions[model].prediction == pytest.approx(
+            evaluations[model].predictions[11], abs=1e-5
+        )
 
 
 def test_curve_cases_confusion_and_calibration(probe):
@@ -231,7 +235,9 @@ def test_a_missing_checkpoint(tmp_path):
     path = tmp_path / "nope.pt"
     with pytest.raises(CheckpointError) as error:
         Probe.open([str(path)])
-    assert str(error.value) == f"{path}: no such checkpoint file: check the path (a run folder holds <dataset>_best.pt and last.pt)"
+    assert (
+        str(error.value) == f"{path}: no such checkpoint file: check the path (a run folder holds <dataset>_best.pt and last.pt)"
+    )
 
 
 def test_a_file_that_is_not_a_checkpoint(tmp_path):
@@ -344,9 +350,14 @@ def test_batch_workers_do_not_change_results(probe):
     assert alone[1].prediction == pytest.approx(np.asarray(whole[2].predictions), abs=1e-5)
 
 
-TEXT_ONLY_ROWS = [("v1", 1, "it was really good", 2.4, "train"), ("v1", 2, "i hated the ending", -2.6, "train"),
-                  ("v2", 1, "it was okay", 0.0, "valid"), ("v2", 2, "wonderful film really", 3.0, "test"),
-                  ("v3", 1, "boring and awful", -2.2, "test"), ("v3", 2, "good but too long", 0.6, "test")]
+TEXT_ONLY_ROWS = [
+    ("v1", 1, "it was really good", 2.4, "train"),
+    ("v1", 2, "i hated the ending", -2.6, "train"),
+    ("v2", 1, "it was okay", 0.0, "valid"),
+    ("v2", 2, "wonderful film really", 3.0, "test"),
+    ("v3", 1, "boring and awful", -2.2, "test"),
+    ("v3", 2, "good but too long", 0.6, "test"),
+]
 
 
 def test_a_text_only_data_set_shows_audio_and_vision_as_absent(tmp_path):
@@ -392,7 +403,8 @@ def test_a_slider_move_embeds_only_the_modality_it_moves(paths, monkeypatch):
     assert [len(s) for s in seen] == [5, 5, 5]
     # and the cached path gives exactly what a fresh probe computes
     assert moved == Probe.open([str(paths["senti-ifusion"]), str(paths["lnln"]), str(paths["dar"])]).run(
-        4, ProbeSettings(rates=(0.3, 0.6, 0.3)))
+        4, ProbeSettings(rates=(0.3, 0.6, 0.3))
+    )
 
 
 def _plain_predictions(probe, setting):

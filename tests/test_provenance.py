@@ -8,10 +8,10 @@ import hashlib
 import json
 import re
 import subprocess
-import tomllib
 from pathlib import Path
 
 import pytest
+import tomllib
 
 from core import provenance
 from core.training.checkpoint import load_checkpoint
@@ -91,8 +91,24 @@ def test_data_check_prints_the_sha256(run_cli, data_file):
 @pytest.mark.slow
 def test_run_folder_checkpoint_and_export_record_provenance(run_cli, data_file, tmp_path):
     out = tmp_path / "run"
-    code, _, err = run_cli("train", "--preset", "tiny", "--model", "dar", "--data", str(data_file), "--text-encoder", "scratch",
-                           "--epochs", "1", "--out", str(out), "--headless", "--device", "cpu")
+    code, _, err = run_cli(
+        "train",
+        "--preset",
+        "tiny",
+        "--model",
+        "dar",
+        "--data",
+        str(data_file),
+        "--text-encoder",
+        "scratch",
+        "--epochs",
+        "1",
+        "--out",
+        str(out),
+        "--headless",
+        "--device",
+        "cpu",
+    )
     assert code == 0, err
     config = json.loads((out / "config.json").read_text())
     record = config["provenance"]

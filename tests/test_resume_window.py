@@ -93,17 +93,37 @@ def killed_run(tmp_path: Path, mode: str, target: str, occurrence: int) -> Path:
     script = tmp_path / "harness.py"
     script.write_text(HARNESS)
     process = subprocess.run(
-        [sys.executable, str(script), mode, target, str(occurrence), "--",
-         "train", "--headless", "--model", "lnln", "--preset", "tiny", "--epochs", str(EPOCHS), "--out", str(out)],
-        env=ENV, capture_output=True, text=True, timeout=300,
+        [
+            sys.executable,
+            str(script),
+            mode,
+            target,
+            str(occurrence),
+            "--",
+            "train",
+            "--headless",
+            "--model",
+            "lnln",
+            "--preset",
+            "tiny",
+            "--epochs",
+            str(EPOCHS),
+            "--out",
+            str(out),
+        ],
+        env=ENV,
+        capture_output=True,
+        text=True,
+        timeout=300,
     )
     assert process.returncode == -signal.SIGKILL, process.stderr
     return out
 
 
 def resume(out: Path) -> subprocess.CompletedProcess:
-    return subprocess.run([str(SENTI_TUI), "train", "--headless", "--resume", str(out)], env=ENV, capture_output=True,
-                          text=True, timeout=300)
+    return subprocess.run(
+        [str(SENTI_TUI), "train", "--headless", "--resume", str(out)], env=ENV, capture_output=True, text=True, timeout=300
+    )
 
 
 def assert_same_as_reference(out: Path, reference: Path) -> None:
@@ -118,7 +138,12 @@ def assert_same_as_reference(out: Path, reference: Path) -> None:
     rows = (out / "metrics.csv").read_text().splitlines()
     assert [row.split(",")[0] for row in rows[1:]] == [str(e) for e in range(1, EPOCHS + 1)]
     assert sorted(p.name for p in out.iterdir()) == [
-        "config.json", "config.yaml", "events.jsonl", "last.pt", "metrics.csv", "synthetic_best.pt",
+        "config.json",
+        "config.yaml",
+        "events.jsonl",
+        "last.pt",
+        "metrics.csv",
+        "synthetic_best.pt",
     ]  # no temporary file left
 
 
@@ -158,8 +183,10 @@ def test_killed_while_writing_the_first_last_pt_resume_says_so_truly(tmp_path):
     assert not any(p.suffix == ".pt" for p in out.iterdir())
     result = resume(out)
     assert result.returncode == 2
-    assert result.stderr == (f"error: {out}: no last.pt to resume from: the run ended before it finished its first epoch, "
-                             f"so there is nothing to resume: start it again with --out {out} --overwrite\n")
+    assert result.stderr == (
+        f"error: {out}: no last.pt to resume from: the run ended before it finished its first epoch, "
+        f"so there is nothing to resume: start it again with --out {out} --overwrite\n"
+    )
 
 
 def test_a_run_that_stopped_early_stays_stopped_on_resume(tmp_path):
@@ -172,8 +199,9 @@ def test_a_run_that_stopped_early_stays_stopped_on_resume(tmp_path):
     torch.set_num_threads(1)
     try:
         seen: list = []
-        first = prepare_training(TrainOptions(model="lnln", preset="tiny", epochs=8, out=str(out),
-                                              overrides={"train.patience": 1})).run([seen.append])
+        first = prepare_training(
+            TrainOptions(model="lnln", preset="tiny", epochs=8, out=str(out), overrides={"train.patience": 1})
+        ).run([seen.append])
         stopped = [e for e in seen if isinstance(e, EarlyStop)]
         assert isinstance(first, Finished) and stopped and first.epoch == stopped[0].epoch < 8
         before = load_checkpoint(out / "last.pt")

@@ -12,12 +12,17 @@ from core.training.presets import resolve_config
 
 def test_set_values_are_typed_scalars():
     assert parse_set(["model.d=32", "train.lr=5e-5", "model.mark_padding=true", "model.prediction_readout=extra_token"]) == {
-        "model.d": 32, "train.lr": 5e-5, "model.mark_padding": True, "model.prediction_readout": "extra_token",
+        "model.d": 32,
+        "train.lr": 5e-5,
+        "model.mark_padding": True,
+        "model.prediction_readout": "extra_token",
     }
 
 
 def test_set_reaches_model_protocol_and_training():
-    config = resolve_config(TrainOptions(preset="demo", overrides=parse_set(["model.stage1_epochs=3", "train.lr=5e-5", "protocol.droprate=0.3"])))
+    config = resolve_config(
+        TrainOptions(preset="demo", overrides=parse_set(["model.stage1_epochs=3", "train.lr=5e-5", "protocol.droprate=0.3"]))
+    )
     assert config.model_overrides["stage1_epochs"] == 3 and config.lr == 5e-5 and config.protocol == {"droprate": 0.3}
 
 
@@ -39,7 +44,9 @@ def test_bad_settings_are_one_line_errors(items, message):
 def test_epochs_alone_scale_stage_one_and_say_so():
     config = resolve_config(TrainOptions(preset="demo", epochs=10))  # demo: stage 1 is 4 of 20
     assert config.model_overrides["stage1_epochs"] == 2
-    assert config.notes == ["stage 1 scaled with --epochs: 2 of 10 epochs (the preset's 4 of 20); set it with --set model.stage1_epochs=N"]
+    assert config.notes == [
+        "stage 1 scaled with --epochs: 2 of 10 epochs (the preset's 4 of 20); set it with --set model.stage1_epochs=N"
+    ]
     paper = resolve_config(TrainOptions(data="synthetic", preset="mosi-paper", epochs=3))  # the paper's 40 of 150
     assert paper.model_overrides["stage1_epochs"] == 1
     lnln = resolve_config(TrainOptions(model="lnln", preset="demo", epochs=6))
@@ -81,7 +88,9 @@ def test_bad_config_files(tmp_path, text, message):
 
 
 def test_print_config_round_trips_through_config(run_cli, tmp_path):
-    code, printed, err = run_cli("train", "--preset", "tiny", "--model", "dar", "--set", "model.alignment=masked", "--print-config")
+    code, printed, err = run_cli(
+        "train", "--preset", "tiny", "--model", "dar", "--set", "model.alignment=masked", "--print-config"
+    )
     assert code == 0, err
     assert "alignment: masked" in printed and "name: dar" in printed
     path = tmp_path / "config.yaml"
@@ -102,7 +111,9 @@ def test_a_run_folders_config_yaml_repeats_the_run_bit_for_bit(run_cli, tmp_path
     import torch
 
     first, second = tmp_path / "first", tmp_path / "second"
-    code, _, err = run_cli("train", "--headless", "--preset", "tiny", "--model", "lnln", "--set", "model.d=32", "--out", str(first))
+    code, _, err = run_cli(
+        "train", "--headless", "--preset", "tiny", "--model", "lnln", "--set", "model.d=32", "--out", str(first)
+    )
     assert code == 0, err
     code, _, err = run_cli("train", "--headless", "--config", str(first / "config.yaml"), "--out", str(second))
     assert code == 0, err

@@ -4,8 +4,6 @@ moved modules."""
 
 from __future__ import annotations
 
-import importlib
-
 import numpy as np
 import pytest
 import torch

@@ -257,7 +257,9 @@ def keep_exactly(share: torch.Tensor, n: int, g: torch.Generator) -> torch.Tenso
     return ranks < torch.ceil(share[:, None] * n)
 
 
-def erased_batch(batch: int, seed: int, erase: int | None = None, dims: FeatureDims = ERASE_DIMS) -> tuple[ModelInput, torch.Tensor]:
+def erased_batch(
+    batch: int, seed: int, erase: int | None = None, dims: FeatureDims = ERASE_DIMS
+) -> tuple[ModelInput, torch.Tensor]:
     """Full-length inputs where each sample loses one modality entirely (integrity 0; ``erase``
     fixes which) and the other two keep exactly a share in [0.5, 1] of their words/frames, so that
     the realised integrity matches the label. Returns the batch and the erased modality per sample."""
@@ -277,9 +279,13 @@ def erased_batch(batch: int, seed: int, erase: int | None = None, dims: FeatureD
     masked_vision = vision * keep_exactly(integrity[:, 2], dims.vision_len, g)[..., None]
     full = lambda n: torch.full((batch,), n)  # noqa: E731
     x = ModelInput(
-        text=masked, audio=masked_audio, vision=masked_vision,
-        audio_lengths=full(dims.audio_len), vision_lengths=full(dims.vision_len),
-        integrity=integrity, labels=torch.zeros(batch),
+        text=masked,
+        audio=masked_audio,
+        vision=masked_vision,
+        audio_lengths=full(dims.audio_len),
+        vision_lengths=full(dims.vision_len),
+        integrity=integrity,
+        labels=torch.zeros(batch),
     )
     return x, erased
 

@@ -65,7 +65,7 @@ def test_label_csv_defaults_to_minilm(tmp_path, monkeypatch):
     path.write_text(csv_text(GOOD_CSV_ROWS))
     try:
         minilm_package_folder()
-    except Exception:
+    except Exception:  # noqa: BLE001 - any failure to find it means the extra is absent
         pytest.skip("senti-tui[minilm] is not installed")
     dataset = load_dataset(str(path))
     assert dataset.vocab is None and dataset.split("train").text_bert[0, 0, 1] == 2009  # "it" in BERT's vocab
@@ -73,7 +73,9 @@ def test_label_csv_defaults_to_minilm(tmp_path, monkeypatch):
     with pytest.raises(DataError) as info:
         load_dataset(str(path))
     message = str(info.value)
-    assert message.startswith(f"{path}: a label.csv is tokenized by the text encoder's tokenizer, and the default one is unavailable (")
+    assert message.startswith(
+        f"{path}: a label.csv is tokenized by the text encoder's tokenizer, and the default one is unavailable ("
+    )
     assert "pip install 'senti-tui[minilm]'" in message and message.endswith("; or pass --text-encoder scratch")
 
 

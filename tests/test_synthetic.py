@@ -72,7 +72,12 @@ def test_unaligned_lengths_are_a_parameter():
 def test_vocabulary_matches_bert_special_ids(data):
     special = SpecialIds()
     assert data.vocab == VOCAB
-    assert (VOCAB[special.pad], VOCAB[special.unk], VOCAB[special.cls], VOCAB[special.sep]) == ("[PAD]", "[UNK]", "[CLS]", "[SEP]")
+    assert (VOCAB[special.pad], VOCAB[special.unk], VOCAB[special.cls], VOCAB[special.sep]) == (
+        "[PAD]",
+        "[UNK]",
+        "[CLS]",
+        "[SEP]",
+    )
     assert VOCAB[1].startswith("[unused") and len(set(VOCAB)) == len(VOCAB)
     split = data.split("train")
     ids, attention = split.text_bert[:, 0], split.text_bert[:, 1]
@@ -88,7 +93,11 @@ def test_vocabulary_matches_bert_special_ids(data):
 def test_speakers_ids_and_lengths(data):
     videos = {name: {i.split("$_$")[0] for i in data.split(name).ids} for name in SPLITS}
     assert sum(len(v) for v in videos.values()) == 93
-    assert not (videos["train"] & videos["valid"]) and not (videos["train"] & videos["test"]) and not (videos["valid"] & videos["test"])
+    assert (
+        not (videos["train"] & videos["valid"])
+        and not (videos["train"] & videos["test"])
+        and not (videos["valid"] & videos["test"])
+    )
     for name in SPLITS:
         split = data.split(name)
         assert all(re.fullmatch(r"[A-Za-z0-9_-]{11}\$_\$\d+", i) for i in split.ids)

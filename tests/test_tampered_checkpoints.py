@@ -39,7 +39,7 @@ def test_each_tampered_checkpoint_is_one_exact_line(cases, index):
 
 def test_the_explorer_refuses_them_at_start(run_cli, cases):
     for case in cases:
-        code, out, err = run_cli("explore", str(case.path))
+        code, _out, err = run_cli("explore", str(case.path))
         assert code == 2, case.name
         assert err.splitlines()[-1] == f"error: {case.message}", case.name  # after the "opening ..." line
         assert len(err.splitlines()) == 2
@@ -47,7 +47,7 @@ def test_the_explorer_refuses_them_at_start(run_cli, cases):
 
 def test_eval_refuses_them_too(run_cli, cases, tmp_path):
     for case in cases[:6] + cases[-3:]:
-        code, out, err = run_cli("eval", str(case.path), "--out", str(tmp_path / "r.json"))
+        code, _out, err = run_cli("eval", str(case.path), "--out", str(tmp_path / "r.json"))
         assert (code, err.splitlines()[-1]) == (2, f"error: {case.message}"), case.name
     assert not (tmp_path / "r.json").exists()
 

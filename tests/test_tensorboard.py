@@ -21,8 +21,9 @@ def scalars(folder):
 @pytest.mark.slow
 def test_the_event_stream_as_scalars(run_cli, tmp_path):
     out, logs = tmp_path / "run", tmp_path / "tb"
-    code, _, err = run_cli("train", "--preset", "tiny", "--model", "senti-ifusion", "--out", str(out), "--headless",
-                           "--tensorboard", str(logs))
+    code, _, err = run_cli(
+        "train", "--preset", "tiny", "--model", "senti-ifusion", "--out", str(out), "--headless", "--tensorboard", str(logs)
+    )
     assert code == 0, err
     events = [json.loads(line) for line in (out / "events.jsonl").read_text().splitlines()]
     ends = [e for e in events if e["type"] == "EpochEnd"]
@@ -47,4 +48,7 @@ def test_a_file_is_not_a_log_folder(run_cli, tmp_path):
     target.write_text("x")
     code, out, err = run_cli("train", "--preset", "tiny", "--headless", "--tensorboard", str(target))
     assert (code, out) == (2, "")
-    assert err.strip().splitlines()[-1] == f"error: --tensorboard {target}: is a file, not a folder: choose a folder for the event files"
+    assert (
+        err.strip().splitlines()[-1]
+        == f"error: --tensorboard {target}: is a file, not a folder: choose a folder for the event files"
+    )

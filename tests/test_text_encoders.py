@@ -12,8 +12,16 @@ import torch
 
 from core.data.dataset import FeatureDims, MSADataset, SpecialIds, Split
 from core.errors import ConfigError, EncoderUnavailable
-from core.text.encoders import (MINILM_SHA256, TextEncoderSpec, WordTokenizer, build_text_encoder, build_tokenizer,
-                                build_vocab, parse_text_encoder, verify_minilm_folder)
+from core.text.encoders import (
+    MINILM_SHA256,
+    TextEncoderSpec,
+    WordTokenizer,
+    build_text_encoder,
+    build_tokenizer,
+    build_vocab,
+    parse_text_encoder,
+    verify_minilm_folder,
+)
 
 try:
     from core.text.encoders import minilm_package_folder
@@ -27,10 +35,25 @@ needs_minilm = pytest.mark.skipif(MINILM_FOLDER is None, reason="senti-tui[minil
 def dataset_with(ids: np.ndarray, vocab: list[str] | None) -> MSADataset:
     n, length = ids.shape
     text = np.stack([ids, (ids > 0).astype(np.int64), np.zeros_like(ids)], axis=1)
-    split = Split("train", [str(i) for i in range(n)], [""] * n, text, np.zeros((n, 1, 1), np.float32),
-                  np.zeros(n, np.int64), np.zeros((n, 1, 1), np.float32), np.zeros(n, np.int64), np.zeros(n, np.float32))
-    return MSADataset(name="synthetic", source="test", synthetic=True, splits={"train": split},
-                      dims=FeatureDims(length, 1, 1, 1, 1), vocab=vocab)
+    split = Split(
+        "train",
+        [str(i) for i in range(n)],
+        [""] * n,
+        text,
+        np.zeros((n, 1, 1), np.float32),
+        np.zeros(n, np.int64),
+        np.zeros((n, 1, 1), np.float32),
+        np.zeros(n, np.int64),
+        np.zeros(n, np.float32),
+    )
+    return MSADataset(
+        name="synthetic",
+        source="test",
+        synthetic=True,
+        splits={"train": split},
+        dims=FeatureDims(length, 1, 1, 1, 1),
+        vocab=vocab,
+    )
 
 
 IDS = np.array([[101, 104, 105, 102, 0], [101, 106, 102, 0, 0]])
@@ -65,16 +88,21 @@ def test_parse_names_and_errors(tmp_path):
         parse_text_encoder("  ")
     with pytest.raises(EncoderUnavailable) as info:
         parse_text_encoder(str(tmp_path / "nope"))
-    assert str(info.value) == (f"{tmp_path / 'nope'}: not a folder holding a pretrained model (config.json and weights); "
-                               "pass such a folder, or use scratch, minilm or bert-base-config")
+    assert str(info.value) == (
+        f"{tmp_path / 'nope'}: not a folder holding a pretrained model (config.json and weights); "
+        "pass such a folder, or use scratch, minilm or bert-base-config"
+    )
 
 
-@pytest.mark.parametrize("spec", [
-    TextEncoderSpec(kind="scratch", vocab=["[PAD]", "a"], vocab_size=110, max_len=50, freeze=True),
-    TextEncoderSpec(kind="scratch", vocab=None, vocab_size=30522, max_len=39),
-    TextEncoderSpec(kind="pretrained", name_or_path="minilm"),
-    TextEncoderSpec(kind="bert-base-config", hidden=768, layers=12, heads=12),
-])
+@pytest.mark.parametrize(
+    "spec",
+    [
+        TextEncoderSpec(kind="scratch", vocab=["[PAD]", "a"], vocab_size=110, max_len=50, freeze=True),
+        TextEncoderSpec(kind="scratch", vocab=None, vocab_size=30522, max_len=39),
+        TextEncoderSpec(kind="pretrained", name_or_path="minilm"),
+        TextEncoderSpec(kind="bert-base-config", hidden=768, layers=12, heads=12),
+    ],
+)
 def test_spec_round_trips_through_a_weights_only_checkpoint(spec):
     buffer = io.BytesIO()
     torch.save({"text_encoder": spec.to_dict()}, buffer)
@@ -169,8 +197,9 @@ def test_minilm_loads_verified_and_encodes_mmsa_style():
     assert hidden.shape == (2, 10, 384) and torch.isfinite(hidden).all()
     # Real pretrained weights: a sentence and its paraphrase are closer than an unrelated one.
     with torch.no_grad():
-        cls = encoder(torch.from_numpy(tokenizer.encode(["the film was great", "the movie was great",
-                                                          "stock prices fell sharply"], 12)))[:, 0]
+        cls = encoder(
+            torch.from_numpy(tokenizer.encode(["the film was great", "the movie was great", "stock prices fell sharply"], 12))
+        )[:, 0]
     cos = torch.nn.functional.cosine_similarity
     assert cos(cls[0], cls[1], dim=0) > cos(cls[0], cls[2], dim=0)
 

@@ -165,7 +165,7 @@ async def test_models_without_full_integrity_say_so_plainly():
     ):
         app = TrainApp(SessionSource(FakeSession(FakeRun(model=model, epochs=2, steps=3))))
         async with app.run_test(size=SIZE) as pilot:
-            await wait_for(pilot, lambda: app.state.over)
+            await wait_for(pilot, lambda: app.state.over)  # noqa: B023 - called within this iteration
             assert text_of(app, "#integrity-note") == note
             legend = app.query_one("#integrity-legend")
             assert legend.display == bool(modalities)

@@ -40,14 +40,46 @@ def fake_trainer(monkeypatch):
 
 
 def test_options_reach_train_options_and_output_is_headless_without_a_tty(fake_trainer):
-    result = runner.invoke(cli.app, [
-        "train", "--model", "lnln", "--data", "synthetic", "--preset", "demo", "--text-encoder", "scratch",
-        "--freeze-text", "--epochs", "3", "--batch-size", "16", "--lr", "0.002", "--seed", "7", "--device", "cpu",
-        "--selection", "paper", "--out", "runs/x", "--resume", "runs/y",
-    ])
+    result = runner.invoke(
+        cli.app,
+        [
+            "train",
+            "--model",
+            "lnln",
+            "--data",
+            "synthetic",
+            "--preset",
+            "demo",
+            "--text-encoder",
+            "scratch",
+            "--freeze-text",
+            "--epochs",
+            "3",
+            "--batch-size",
+            "16",
+            "--lr",
+            "0.002",
+            "--seed",
+            "7",
+            "--device",
+            "cpu",
+            "--selection",
+            "paper",
+            "--out",
+            "runs/x",
+            "--resume",
+            "runs/y",
+        ],
+    )
     assert result.exit_code == 0, result.output
     options = fake_trainer["options"]
-    assert (options.model, options.data, options.preset, options.text_encoder, options.freeze_text) == ("lnln", "synthetic", "demo", "scratch", True)
+    assert (options.model, options.data, options.preset, options.text_encoder, options.freeze_text) == (
+        "lnln",
+        "synthetic",
+        "demo",
+        "scratch",
+        True,
+    )
     assert (options.epochs, options.batch_size, options.lr, options.seed, options.device) == (3, 16, 0.002, 7, "cpu")
     assert (options.selection, options.out, options.resume) == ("paper", "runs/x", "runs/y")
     assert result.output.startswith("training LNLN on synthetic")

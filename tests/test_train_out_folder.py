@@ -53,8 +53,10 @@ def test_the_cli_says_it_in_one_line_exit_2(run_cli, tmp_path):
         (out / name).write_text("x")
     code, stdout, err = run_cli("train", "--headless", "--preset", "tiny", "--model", "dar", "--out", str(out))
     assert code == 2 and stdout == ""
-    assert err == (f"error: {out}: already holds a run (config.json, events.jsonl, last.pt, metrics.csv): "
-                   f"resume it with --resume {out}, or choose another --out folder (--overwrite replaces it)\n")
+    assert err == (
+        f"error: {out}: already holds a run (config.json, events.jsonl, last.pt, metrics.csv): "
+        f"resume it with --resume {out}, or choose another --out folder (--overwrite replaces it)\n"
+    )
 
 
 def test_an_empty_or_unrelated_folder_is_fine(tmp_path):
@@ -70,11 +72,20 @@ def test_an_unusable_out_is_one_line(tmp_path, kind):
     a_file = tmp_path / "a_file"
     a_file.write_text("x")
     out, message = {
-        "file": (a_file, "{out}: is a file, not a folder: choose another --out folder "
-                         "(a run folder holds config.json, events.jsonl and the checkpoints)"),
-        "proc": (Path("/proc/self/run"), "{out}: is under /proc, a system folder, not a place for a run: choose another --out folder"),
+        "file": (
+            a_file,
+            "{out}: is a file, not a folder: choose another --out folder "
+            "(a run folder holds config.json, events.jsonl and the checkpoints)",
+        ),
+        "proc": (
+            Path("/proc/self/run"),
+            "{out}: is under /proc, a system folder, not a place for a run: choose another --out folder",
+        ),
         "sys": (Path("/sys/run"), "{out}: is under /sys, a system folder, not a place for a run: choose another --out folder"),
-        "through_a_file": (a_file / "run", f"{{out}}: {a_file} is a file, so no folder can be made there: choose another --out folder"),
+        "through_a_file": (
+            a_file / "run",
+            f"{{out}}: {a_file} is a file, so no folder can be made there: choose another --out folder",
+        ),
     }[kind]
     assert refusal(options(out)) == message.replace("{out}", str(out))
 
@@ -128,7 +139,13 @@ def test_overwrite_replaces_the_old_run(tmp_path):
         torch.set_num_threads(threads)
     assert isinstance(result, Finished)
     assert sorted(p.name for p in out.iterdir()) == [
-        "config.json", "config.yaml", "events.jsonl", "last.pt", "metrics.csv", "notes.txt", "synthetic_best.pt",
+        "config.json",
+        "config.yaml",
+        "events.jsonl",
+        "last.pt",
+        "metrics.csv",
+        "notes.txt",
+        "synthetic_best.pt",
     ]
     events = [json.loads(line) for line in (out / "events.jsonl").read_text().splitlines()]
     assert events[0]["type"] == "RunStarted" and [e["type"] for e in events].count("RunStarted") == 1
@@ -143,8 +160,10 @@ def test_run_folder_holds_its_lock_while_open(tmp_path):
         second = RunFolder(tmp_path / "r")
         with pytest.raises(Exception) as error:
             second.open({"a": 1})
-        assert str(error.value) == (f"{tmp_path / 'r'}: another senti-tui run is writing this folder now; "
-                                    "wait for it to end, or choose another --out folder")
+        assert str(error.value) == (
+            f"{tmp_path / 'r'}: another senti-tui run is writing this folder now; "
+            "wait for it to end, or choose another --out folder"
+        )
     finally:
         folder.close()
     assert run_is_active(tmp_path / "r") is False
@@ -160,11 +179,14 @@ def test_impossible_learning_rate_and_epochs_are_one_line(tmp_path):
 def test_paper_selection_without_a_test_split_is_one_line(tmp_path):
     data = tmp_path / "label.csv"
     data.write_text(csv_text([row for row in GOOD_CSV_ROWS if row[4] != "test"]))
-    opts = TrainOptions(model="lnln", preset="tiny", data=str(data), text_encoder="scratch", selection="paper", out=str(tmp_path / "r"))
-    assert refusal(opts) == (f"{data}: has no test split, and --selection paper selects on test: "
-                             "use --selection valid, or data with a test split")
+    opts = TrainOptions(
+        model="lnln", preset="tiny", data=str(data), text_encoder="scratch", selection="paper", out=str(tmp_path / "r")
+    )
+    assert refusal(opts) == (
+        f"{data}: has no test split, and --selection paper selects on test: use --selection valid, or data with a test split"
+    )
 
 
 def test_cli_epochs_in_float_notation(run_cli, tmp_path):
-    code, out, err = run_cli("train", "--headless", "--preset", "tiny", "--epochs", "1e20", "--out", str(tmp_path / "r"))
+    code, _out, err = run_cli("train", "--headless", "--preset", "tiny", "--epochs", "1e20", "--out", str(tmp_path / "r"))
     assert code == 2 and len(err.splitlines()) == 1 and "Traceback" not in err

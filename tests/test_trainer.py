@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import csv
 import json
-from pathlib import Path
 
 import numpy as np
 import pytest
@@ -100,7 +99,14 @@ def test_event_sequence_and_run_folder(ifusion):
     rows = list(csv.DictReader((out / "metrics.csv").open()))
     assert [int(r["epoch"]) for r in rows] == [1, 2]
     assert float(rows[1]["valid_MAE"]) == ends[1].metrics["valid"]["MAE"]
-    assert sorted(p.name for p in out.iterdir()) == ["config.json", "config.yaml", "events.jsonl", "last.pt", "metrics.csv", "synthetic_best.pt"]
+    assert sorted(p.name for p in out.iterdir()) == [
+        "config.json",
+        "config.yaml",
+        "events.jsonl",
+        "last.pt",
+        "metrics.csv",
+        "synthetic_best.pt",
+    ]
 
 
 def test_stage_one_keeps_frozen_parameters_bit_identical(ifusion):
@@ -133,8 +139,8 @@ def test_checkpoint_round_trip(ifusion):
     assert last.training_state["next_epoch"] == 3 and {"optimizer", "rng", "schedule"} <= set(last.training_state)
 
     # the rebuilt model reproduces the validation metrics the run reported for its best epoch
-    from core.training.batches import SplitTensors, draw_rates
     from core.runtime.device import resolve_device
+    from core.training.batches import SplitTensors, draw_rates
     from core.training.validation import predict_split
 
     model = build_model_from_checkpoint(best)
@@ -179,7 +185,7 @@ def test_checkpoint_errors(ifusion, tmp_path):
 def test_same_seed_gives_bit_identical_weights(tmp_path):
     weights = []
     for name in ("a", "b"):
-        session, result, _, initial = run(TrainOptions(model="lnln", preset="tiny", out=str(tmp_path / name)))
+        _session, result, _, initial = run(TrainOptions(model="lnln", preset="tiny", out=str(tmp_path / name)))
         assert isinstance(result, Finished) and result.epoch == 2
         weights.append(load_checkpoint(tmp_path / name / "last.pt").state_dict)
     a, b = weights
@@ -240,7 +246,7 @@ def test_crash_becomes_failed_event(tmp_path):
             raise RuntimeError("boom\nsecond line")
 
     out = tmp_path / "run"
-    _, result, events, _ = run(TrainOptions(model="lnln", preset="tiny", out=str(out)), explode)
+    _, result, _events, _ = run(TrainOptions(model="lnln", preset="tiny", out=str(out)), explode)
     assert isinstance(result, Failed) and result.error == "RuntimeError: boom second line"
     assert "Traceback" in result.traceback
     last_line = (out / "events.jsonl").read_text().splitlines()[-1]
@@ -251,9 +257,21 @@ def test_crash_becomes_failed_event(tmp_path):
     "options, error, message",
     [
         (TrainOptions(model="bert"), ConfigError, "unknown model 'bert': choose one of senti-ifusion, lnln, dar"),
-        (TrainOptions(preset="fast"), ConfigError, "unknown preset 'fast': choose one of demo, mosi-paper, mosei-paper, sims-paper, tiny"),
-        (TrainOptions(data="/nonexistent/mosi.pkl"), DataError, "/nonexistent/mosi.pkl: no such data file: pass an MMSA pickle (.pkl), a label.csv or 'synthetic'"),
-        (TrainOptions(preset="mosi-paper"), ConfigError, "preset mosi-paper trains on real data: pass --data PATH (an MMSA pickle or label.csv)"),
+        (
+            TrainOptions(preset="fast"),
+            ConfigError,
+            "unknown preset 'fast': choose one of demo, mosi-paper, mosei-paper, sims-paper, tiny",
+        ),
+        (
+            TrainOptions(data="/nonexistent/mosi.pkl"),
+            DataError,
+            "/nonexistent/mosi.pkl: no such data file: pass an MMSA pickle (.pkl), a label.csv or 'synthetic'",
+        ),
+        (
+            TrainOptions(preset="mosi-paper"),
+            ConfigError,
+            "preset mosi-paper trains on real data: pass --data PATH (an MMSA pickle or label.csv)",
+        ),
         (TrainOptions(selection="best"), ConfigError, "unknown selection 'best': choose valid or paper"),
         (TrainOptions(device="tpu"), ConfigError, "unknown device 'tpu': choose one of auto, cpu, cuda, cuda:N (e.g. cuda:1)"),
     ],
@@ -313,7 +331,13 @@ def test_selector_patience_stage_reset_and_nan():
     assert not selector.update(4, 2, float("nan"), valid(1.0)).is_best  # NaN never improves
     stop = selector.update(5, 2, 3.5, valid(1.0))
     assert stop.patience_left == 0 and stop.stop and selector.best_epoch == 3
-    assert selector.summary() == {"epoch": 3, "metrics": {"MAE": 1.0, "val_loss": 3.0}, "split": "valid", "criterion": "val_loss", "test_selected": False}
+    assert selector.summary() == {
+        "epoch": 3,
+        "metrics": {"MAE": 1.0, "val_loss": 3.0},
+        "split": "valid",
+        "criterion": "val_loss",
+        "test_selected": False,
+    }
 
 
 def test_selector_paper_keeps_one_best_per_metric_on_test():

@@ -13,9 +13,8 @@ import pytest
 from core.errors import ConfigError
 from core.evaluation import PAPER_SOURCES, evaluate_checkpoints, expand_checkpoints, read_csv, seed_groups
 from core.metrics import MOSI_KEYS
-from core.missingness import EVAL_RATES
+from core.missingness import EVAL_RATES, RateSetting
 from core.probe.session import Probe
-from core.missingness import RateSetting
 from core.training.checkpoint import load_checkpoint
 from tests.probe_checkpoints import make_checkpoint
 
@@ -28,8 +27,10 @@ def runs(tmp_path_factory):
     """Three LNLN runs differing only in their training seed (different weights), one
     Senti-iFusion checkpoint on its own."""
     folder = tmp_path_factory.mktemp("seeds")
-    lnln = [make_checkpoint(folder / f"seed-{s}" / "synthetic_best.pt", "lnln", seed=i, train_seed=s)
-            for i, s in enumerate(TRAIN_SEEDS)]
+    lnln = [
+        make_checkpoint(folder / f"seed-{s}" / "synthetic_best.pt", "lnln", seed=i, train_seed=s)
+        for i, s in enumerate(TRAIN_SEEDS)
+    ]
     sif = make_checkpoint(folder / "elsewhere" / "sif.pt", "senti-ifusion")
     return folder, lnln, sif
 
@@ -65,11 +66,16 @@ def test_group_mean_and_std_are_over_training_seeds_by_hand(report, tmp_path):
             mean = sum(by_seed) / 3
             std = math.sqrt(sum((v - mean) ** 2 for v in by_seed) / 2)
             spread = sum(float(np.std(rows[rows.train_seed == s][key].to_numpy(), ddof=1)) for s in TRAIN_SEEDS) / 3
-            got = {stat: float(model[(model.setting == setting) & (model.stat == stat)][key].iloc[0]) for stat in ("mean", "std", "mask_std")}
+            got = {
+                stat: float(model[(model.setting == setting) & (model.stat == stat)][key].iloc[0])
+                for stat in ("mean", "std", "mask_std")
+            }
             assert got["mean"] == pytest.approx(mean, rel=1e-8, abs=1e-9), (setting, key)
             assert got["std"] == pytest.approx(std, rel=1e-7, abs=1e-9), (setting, key)
             assert got["mask_std"] == pytest.approx(spread, rel=1e-7, abs=1e-9), (setting, key)
-    assert frame[(frame.level == "model") & (frame.setting == "r=0.3") & (frame.stat == "std")]["MAE"].iloc[0] > 0  # the seeds differ
+    assert (
+        frame[(frame.level == "model") & (frame.setting == "r=0.3") & (frame.stat == "std")]["MAE"].iloc[0] > 0
+    )  # the seeds differ
     overall = model[(model.row == "overall") & (model.stat == "seed")]
     assert sorted(overall.train_seed) == list(TRAIN_SEEDS) and overall.seed.isna().all()
 
@@ -87,7 +93,9 @@ def test_json_keeps_groups_and_metadata(report, tmp_path):
 
     back = EvaluationReport.from_json(report.to_json(tmp_path / "r.json"))
     assert back.groups[0].train_seeds == list(TRAIN_SEEDS)
-    assert back.groups[0].protocols["rates"].overall.mask_std == pytest.approx(report.groups[0].protocols["rates"].overall.mask_std)
+    assert back.groups[0].protocols["rates"].overall.mask_std == pytest.approx(
+        report.groups[0].protocols["rates"].overall.mask_std
+    )
     data = json.loads((tmp_path / "r.json").read_text())
     assert data["metadata"]["definitions"]["std"].startswith("sample standard deviation")
     assert all(len(v["sha256"]) == 64 for v in data["metadata"]["checkpoints"].values())
@@ -112,8 +120,14 @@ def paper_runs(tmp_path_factory):
     paths = {}
     for s, seed in enumerate((1111, 1112)):
         for k, kind in enumerate(kinds):
-            paths[(seed, kind)] = make_checkpoint(folder / "lnln" / f"seed-{seed}" / f"best_{kind}.pt", "lnln", seed=10 * s + k,
-                                                  selection="paper", kind=f"best_{kind}", train_seed=seed)
+            paths[(seed, kind)] = make_checkpoint(
+                folder / "lnln" / f"seed-{seed}" / f"best_{kind}.pt",
+                "lnln",
+                seed=10 * s + k,
+                selection="paper",
+                kind=f"best_{kind}",
+                train_seed=seed,
+            )
     return folder, paths
 
 
@@ -138,9 +152,15 @@ def test_lnln_paper_protocol_combines_the_per_metric_checkpoints(paper_runs, run
             if kind == "Mult_acc_5":
                 assert settings[rate_index]["result"]["mean"][metric] is None  # NaN in strict JSON
                 continue
-            values = [Probe.open([str(paths[(seed, kind)])]).evaluate_setting(RateSetting(rate, 1111))["lnln"][metric] for seed in (1111, 1112)]
+            values = [
+                Probe.open([str(paths[(seed, kind)])]).evaluate_setting(RateSetting(rate, 1111))["lnln"][metric]
+                for seed in (1111, 1112)
+            ]
             assert settings[rate_index]["result"]["mean"][metric] == pytest.approx(np.mean(values), abs=1e-12), (rate, metric)
-            assert settings[rate_index]["result"]["std"][metric] == pytest.approx(np.std(values, ddof=1), abs=1e-12), (rate, metric)
+            assert settings[rate_index]["result"]["std"][metric] == pytest.approx(np.std(values, ddof=1), abs=1e-12), (
+                rate,
+                metric,
+            )
     overall = table["protocols"]["lnln-paper"]["overall"]["mean"]["MAE"]
     assert overall == pytest.approx(np.mean([s["result"]["mean"]["MAE"] for s in settings]), abs=1e-12)
 
@@ -157,13 +177,13 @@ def test_lnln_paper_refuses_other_mask_seeds_and_protocols(paper_runs):
 def test_a_folder_of_seed_runs_stands_for_their_best_checkpoints(runs, paper_runs):
     folder, lnln, _ = runs
     assert expand_checkpoints([str(folder)]) == [str(p) for p in lnln]
-    paper, paths = paper_runs
+    paper, _paths = paper_runs
     assert len(expand_checkpoints([str(paper / "lnln")], paper=True)) == 8
     assert expand_checkpoints([str(paper / "lnln" / "seed-1111")], paper=True)[0].endswith("best_Has0_acc_2.pt")
 
 
 def test_eval_command_says_over_training_seeds(runs, run_cli):
-    folder, lnln, sif = runs
+    _folder, lnln, sif = runs
     code, out, err = run_cli("eval", *[str(p) for p in lnln], str(sif), "--seeds", "1111,1112", "--no-plot")
     assert code == 0, err
     assert "rates · test · mean ± std over training seeds 1111, 1112, 1113 (mask seeds 1111, 1112)" in out
@@ -175,20 +195,25 @@ def test_eval_command_says_over_training_seeds(runs, run_cli):
 @pytest.mark.parametrize(
     "args, message",
     [
-        (("--seeds", "1111,x"), "error: --seeds '1111,x' is not a list of non-negative integers: use e.g. --seeds 1111,1112,1113"),
+        (
+            ("--seeds", "1111,x"),
+            "error: --seeds '1111,x' is not a list of non-negative integers: use e.g. --seeds 1111,1112,1113",
+        ),
         (("--seeds", "1111,1111"), "error: --seeds 1111,1111: a seed is repeated: each run needs its own seed"),
         (("--seeds", "1111", "--seed", "3"), "error: --seed and --seeds both given: pass one (--seeds trains one run per seed)"),
     ],
 )
 def test_train_seeds_mistakes(run_cli, args, message):
-    code, out, err = run_cli("train", "--preset", "tiny", "--headless", *args)
+    code, _out, err = run_cli("train", "--preset", "tiny", "--headless", *args)
     assert (code, err.strip().splitlines()[-1]) == (2, message)
 
 
 @pytest.mark.slow
 def test_train_seeds_trains_one_run_folder_per_seed(run_cli, tmp_path):
     out = tmp_path / "runs"
-    code, text, err = run_cli("train", "--preset", "tiny", "--model", "dar", "--seeds", "1111,1112", "--out", str(out), "--headless")
+    code, text, err = run_cli(
+        "train", "--preset", "tiny", "--model", "dar", "--seeds", "1111,1112", "--out", str(out), "--headless"
+    )
     assert code == 0, err
     for seed in (1111, 1112):
         config = json.loads((out / f"seed-{seed}" / "config.json").read_text())

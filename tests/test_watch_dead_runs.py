@@ -38,7 +38,9 @@ def write_events(folder: Path, lines: list[str]) -> Path:
     return path
 
 
-@pytest.mark.parametrize("line,kind", [("null", "null"), ("0", "number"), ('"x"', "string"), ("[1]", "array"), ("true", "boolean")])
+@pytest.mark.parametrize(
+    "line,kind", [("null", "null"), ("0", "number"), ('"x"', "string"), ("[1]", "array"), ("true", "boolean")]
+)
 def test_non_object_lines_are_skipped_with_a_warning(tmp_path, line, kind):
     events = list(FakeRun(run_dir=str(tmp_path), epochs=1, steps=2).events())
     write_events(tmp_path, [event_to_json(events[0]), line] + [event_to_json(e) for e in events[1:]])
@@ -53,7 +55,7 @@ def test_non_object_lines_are_skipped_with_a_warning(tmp_path, line, kind):
 def test_watch_headless_with_null_lines(run_cli, tmp_path):
     events = list(FakeRun(run_dir=str(tmp_path), epochs=1, steps=2).events())
     write_events(tmp_path, ["null", "0"] + [event_to_json(e) for e in events])
-    code, out, err = run_cli("watch", "--headless", str(tmp_path))
+    code, out, _err = run_cli("watch", "--headless", str(tmp_path))
     assert code == 0 and "finished 1 epochs" in out
     assert "warning: events.jsonl line 1 skipped: JSON null, not an event object" in out
 
@@ -72,8 +74,10 @@ def test_a_killed_run_is_said_to_be_not_running(tmp_path):
     FileSource(tmp_path, poll_s=0.02, idle_s=0.3).run(sink)
     assert time.monotonic() - started < 5
     assert sink.got == events
-    assert sink.warnings == [f"{tmp_path}: the run is not running (no process writes it and it has not ended; it was killed "
-                             f"or crashed): resume it with senti-tui train --resume {tmp_path}"]
+    assert sink.warnings == [
+        f"{tmp_path}: the run is not running (no process writes it and it has not ended; it was killed "
+        f"or crashed): resume it with senti-tui train --resume {tmp_path}"
+    ]
 
 
 def test_a_live_run_is_followed_as_long_as_it_holds_its_lock(tmp_path):

@@ -10,7 +10,7 @@ import pytest
 
 from core.training.events import event_to_json
 from senti_tui.apps.compare.app import CompareApp
-from senti_tui.run_compare import PANELS, read_run, read_runs, run_names
+from senti_tui.run_compare import PANELS, read_run, run_names
 from tests.fake_training import FakeRun
 
 
@@ -38,7 +38,16 @@ def test_curves_per_run(runs):
 def test_headless_overlay(run_cli, runs):
     code, out, err = run_cli("watch", *[str(r) for r in runs], "--headless")
     assert code == 0, err
-    for text in ("2 runs", "a/seed-1111", "b/seed-1111", "finished", "train loss (total)", "validation loss", "valid MAE", "valid Corr"):
+    for text in (
+        "2 runs",
+        "a/seed-1111",
+        "b/seed-1111",
+        "finished",
+        "train loss (total)",
+        "validation loss",
+        "valid MAE",
+        "valid Corr",
+    ):
         assert text in out, text
     assert "4/4" in out and "3/3" in out
 

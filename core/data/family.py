@@ -67,8 +67,10 @@ def resolve_family(given: str | None, data: str) -> tuple[str, str]:
         if given not in FAMILIES:
             raise ConfigError(f"unknown data family {given!r} (--dataset / data.family): choose one of {', '.join(FAMILIES)}")
         if str(data).strip() == SYNTHETIC:
-            raise ConfigError(f"--dataset {given} names the family of a data file, and the data is the embedded synthetic set: "
-                              "drop --dataset, or pass --data FILE")
+            raise ConfigError(
+                f"--dataset {given} names the family of a data file, and the data is the embedded synthetic set: "
+                "drop --dataset, or pass --data FILE"
+            )
         return given, "given by --dataset / data.family"
     family, part = infer_family(data)
     if family == SYNTHETIC:

@@ -73,7 +73,7 @@ def recorded_version(data: dict) -> int:
     return version if isinstance(version, int) and not isinstance(version, bool) else -1
 
 
-def fingerprint_of(dataset: "MSADataset", version: int) -> str | None:
+def fingerprint_of(dataset: MSADataset, version: int) -> str | None:
     """``dataset``'s fingerprint by the rule of ``version`` (None for a version unknown here)."""
     if version == FINGERPRINT_VERSION:
         return dataset.fingerprint
@@ -82,7 +82,7 @@ def fingerprint_of(dataset: "MSADataset", version: int) -> str | None:
     return None
 
 
-def fingerprint_matches(data: dict, dataset: "MSADataset") -> bool:
+def fingerprint_matches(data: dict, dataset: MSADataset) -> bool:
     """Whether a checkpoint's ``data`` record names ``dataset`` (by the rule it was written with)."""
     recorded = data.get("fingerprint")
     return bool(recorded) and fingerprint_of(dataset, recorded_version(data)) == recorded

@@ -60,8 +60,9 @@ def read_label_csv(path: str | Path, family: str | None = None) -> tuple[str, di
         missing = [c for c in COLUMNS if c not in header]
         if missing:
             found = ", ".join(h for h in header if h) or "nothing"
-            raise DataError(f"{path}: no column '{missing[0]}' (found: {found}); "
-                            f"a label.csv needs the columns {', '.join(COLUMNS)}")
+            raise DataError(
+                f"{path}: no column '{missing[0]}' (found: {found}); a label.csv needs the columns {', '.join(COLUMNS)}"
+            )
         try:
             for record in reader:
                 line = reader.line_num
@@ -78,8 +79,10 @@ def read_label_csv(path: str | Path, family: str | None = None) -> tuple[str, di
         raise DataError(f"{path}: no rows after the header; a label.csv needs train and valid rows")
     for split in REQUIRED_SPLITS:
         if split not in rows:
-            raise DataError(f"{path}: no '{split}' rows (mode column has: {', '.join(s for s in SPLITS if s in rows)}); "
-                            "a label.csv needs train and valid rows (test is optional)")
+            raise DataError(
+                f"{path}: no '{split}' rows (mode column has: {', '.join(s for s in SPLITS if s in rows)}); "
+                "a label.csv needs train and valid rows (test is optional)"
+            )
     return family, rows
 
 
@@ -135,9 +138,13 @@ def _warn_unknown_tokens(path: str | Path, splits: dict[str, Split], tokenizer: 
     ids = np.concatenate([split.text_bert[:, 0][split.text_bert[:, 1] > 0] for split in splits.values()])
     words = ids[(ids != special.cls) & (ids != special.sep) & (ids != special.pad)]
     if words.size and (fraction := float(np.mean(words == special.unk))) > UNK_WARNING:
-        warnings.warn(f"{path}: {fraction:.0%} of the text's tokens are [UNK] for this tokenizer (text in a language its "
-                      "vocabulary lacks, e.g. Chinese for an English one?): the models see little of the text; use a "
-                      "tokenizer for that language (--text-encoder FOLDER) or --text-encoder scratch", DataWarning, stacklevel=3)
+        warnings.warn(
+            f"{path}: {fraction:.0%} of the text's tokens are [UNK] for this tokenizer (text in a language its "
+            "vocabulary lacks, e.g. Chinese for an English one?): the models see little of the text; use a "
+            "tokenizer for that language (--text-encoder FOLDER) or --text-encoder scratch",
+            DataWarning,
+            stacklevel=3,
+        )
 
 
 def _label(path: Path, line: int, value: str | None, family: str, low: float, high: float) -> float:
@@ -168,6 +175,8 @@ def _open(path: Path):
 def _not_csv(path: Path, reader=None, error: Exception | None = None) -> DataError:
     if isinstance(error, csv.Error) and "field larger than field limit" in str(error):
         line = f"line {reader.line_num + 1}: " if reader is not None else ""  # the line the field starts on
-        return DataError(f"{path}: {line}a field is longer than {csv.field_size_limit():,} characters; check the quoting "
-                         "(an unclosed quote makes the rest of the file one field) or shorten the text")
+        return DataError(
+            f"{path}: {line}a field is longer than {csv.field_size_limit():,} characters; check the quoting "
+            "(an unclosed quote makes the rest of the file one field) or shorten the text"
+        )
     return DataError(f"{path}: not a UTF-8 CSV file; expected a label.csv with columns {', '.join(COLUMNS)}")

@@ -8,7 +8,7 @@ the models' figures as the ceiling of what a modality subset can show.
 
 from __future__ import annotations
 
-from typing import Sequence
+from collections.abc import Sequence
 
 import numpy as np
 

@@ -49,31 +49,39 @@ def load_mmsa_pickle(path: str | Path, name: str | None = None) -> MSADataset:
     source = str(path)
     raw = safe_load(path)
     if not isinstance(raw, dict):
-        raise DataError(f"{source}: holds a {type(raw).__name__}, not a dict of splits; "
-                        "expected an MMSA pickle with train, valid and test")
+        raise DataError(
+            f"{source}: holds a {type(raw).__name__}, not a dict of splits; expected an MMSA pickle with train, valid and test"
+        )
     meta = _read_meta(source, raw.get(META_KEY))
     family = _resolve_family(source, name, meta)
     missing = [split for split in SPLITS if split not in raw]
     if missing:
         found = ", ".join(sorted(str(k) for k in raw if k != META_KEY)) or "nothing"
-        raise DataError(f"{source}: split '{missing[0]}' is missing (found: {found}); "
-                        "an MMSA pickle holds train, valid and test")
+        raise DataError(f"{source}: split '{missing[0]}' is missing (found: {found}); an MMSA pickle holds train, valid and test")
     cleaned: dict[str, int] = {}
     complex_keys: list[str] = []
     vocab_size = len(meta["vocab"]) if meta.get("vocab") else None
     try:
         splits = {split: _read_split(source, split, raw[split], family, cleaned, vocab_size, complex_keys) for split in SPLITS}
     except RecursionError:
-        raise DataError(f"{source}: nests objects too deeply to be an MMSA pickle; "
-                        "expected an MMSA pickle such as unaligned_50.pkl") from None
+        raise DataError(
+            f"{source}: nests objects too deeply to be an MMSA pickle; expected an MMSA pickle such as unaligned_50.pkl"
+        ) from None
     dims = _shared_dims(source, splits)
     if complex_keys:
-        warnings.warn(f"{source}: {', '.join(complex_keys)} hold complex numbers; kept their real part "
-                      "(the imaginary part is dropped): store real features to silence this", DataWarning, stacklevel=2)
+        warnings.warn(
+            f"{source}: {', '.join(complex_keys)} hold complex numbers; kept their real part "
+            "(the imaginary part is dropped): store real features to silence this",
+            DataWarning,
+            stacklevel=2,
+        )
     if cleaned:
         detail = ", ".join(f"{key}: {count}" for key, count in cleaned.items())
-        warnings.warn(f"{source}: set {sum(cleaned.values())} non-finite feature values (-inf/NaN) to 0 ({detail})",
-                      DataWarning, stacklevel=2)
+        warnings.warn(
+            f"{source}: set {sum(cleaned.values())} non-finite feature values (-inf/NaN) to 0 ({detail})",
+            DataWarning,
+            stacklevel=2,
+        )
     return MSADataset(
         name=family,
         source=source,
@@ -111,8 +119,10 @@ def _read_meta(source: str, meta: Any) -> dict[str, Any]:
         limit = len(result["vocab"]) - 1 if result.get("vocab") else MAX_TOKEN_ID
         for name, value in values.items():
             if not float(value) == int(value) or not 0 <= int(value) <= limit:
-                raise DataError(f"{source}: key '{META_KEY}' entry 'special_ids' has {name} = {value}; special ids are "
-                                f"token ids, whole numbers from 0 to {limit:,}")
+                raise DataError(
+                    f"{source}: key '{META_KEY}' entry 'special_ids' has {name} = {value}; special ids are "
+                    f"token ids, whole numbers from 0 to {limit:,}"
+                )
     return result
 
 
@@ -127,9 +137,12 @@ def _resolve_family(source: str, name: str | None, meta: dict[str, Any]) -> str:
         return "synthetic"
     family = infer_family(source)
     if family is None:
-        warnings.warn(f"{source}: cannot tell MOSI, MOSEI or SIMS from the path; treating it as MOSI "
-                      "(labels in [-3, 3], MOSI metrics); put the data set name in the folder or file name",
-                      DataWarning, stacklevel=3)
+        warnings.warn(
+            f"{source}: cannot tell MOSI, MOSEI or SIMS from the path; treating it as MOSI "
+            "(labels in [-3, 3], MOSI metrics); put the data set name in the folder or file name",
+            DataWarning,
+            stacklevel=3,
+        )
         return "mosi"
     return family
 
@@ -137,8 +150,15 @@ def _resolve_family(source: str, name: str | None, meta: dict[str, Any]) -> str:
 # --- one split ----------------------------------------------------------------------------------
 
 
-def _read_split(source: str, split: str, data: Any, family: str, cleaned: dict[str, int],
-                vocab_size: int | None = None, complex_keys: list[str] | None = None) -> Split:
+def _read_split(
+    source: str,
+    split: str,
+    data: Any,
+    family: str,
+    cleaned: dict[str, int],
+    vocab_size: int | None = None,
+    complex_keys: list[str] | None = None,
+) -> Split:
     where = f"{source}: split '{split}'"
     if not isinstance(data, dict):
         raise DataError(f"{where} is a {type(data).__name__}, expected a dict of arrays")
@@ -177,8 +197,7 @@ def _array(where: str, data: dict, key: str) -> np.ndarray:
     except (ValueError, TypeError):  # ragged nested lists
         array = None
     if array is None or not (np.issubdtype(array.dtype, np.number) or array.dtype == np.bool_):
-        raise DataError(f"{where} key '{key}' is not a numeric array ({type(value).__name__}); "
-                        "expected a numpy array of numbers")
+        raise DataError(f"{where} key '{key}' is not a numeric array ({type(value).__name__}); expected a numpy array of numbers")
     if np.iscomplexobj(array) and key not in FEATURE_KEYS:
         raise DataError(f"{where} key '{key}' holds complex numbers; expected real numbers")
     return array
@@ -187,37 +206,49 @@ def _array(where: str, data: dict, key: str) -> np.ndarray:
 def _same_n(where: str, key: str, array: np.ndarray, n: int) -> None:
     if array.ndim == 0 or array.shape[0] != n:
         count = 0 if array.ndim == 0 else array.shape[0]
-        raise DataError(f"{where} key '{key}' has {count} samples but 'text_bert' has {n}; "
-                        "every key of a split must have the same number of samples")
+        raise DataError(
+            f"{where} key '{key}' has {count} samples but 'text_bert' has {n}; "
+            "every key of a split must have the same number of samples"
+        )
 
 
 def _text_bert(where: str, data: dict, vocab_size: int | None = None) -> np.ndarray:
     array = _array(where, data, "text_bert")
     if array.ndim != 3 or array.shape[1] != 3:
-        raise DataError(f"{where} key 'text_bert' has shape {list(array.shape)}, expected [N,3,L] "
-                        "(token ids, attention mask, segment ids)")
+        raise DataError(
+            f"{where} key 'text_bert' has shape {list(array.shape)}, expected [N,3,L] (token ids, attention mask, segment ids)"
+        )
     if array.size and not np.isfinite(array).all():
         raise DataError(f"{where} key 'text_bert' holds NaN or infinite values; token ids must be whole numbers")
     if array.size and np.abs(array).max() >= 2**62:
-        raise DataError(f"{where} key 'text_bert' holds values beyond 2**62; token ids must be whole numbers below {MAX_TOKEN_ID + 1:,}")
+        raise DataError(
+            f"{where} key 'text_bert' holds values beyond 2**62; token ids must be whole numbers below {MAX_TOKEN_ID + 1:,}"
+        )
     as_int = array.astype(np.int64)
     if array.size and (np.any(as_int != array) or as_int.min() < 0):
         raise DataError(f"{where} key 'text_bert' holds negative or fractional values; token ids must be whole numbers >= 0")
     if not array.size:
         return as_int
     ids, mask = as_int[:, 0], as_int[:, 1]
-    limit, what = (vocab_size, f"the file's vocabulary of {vocab_size:,} tokens") if vocab_size else (
-        MAX_TOKEN_ID + 1, f"any vocabulary (ids go up to {MAX_TOKEN_ID:,})")
+    limit, what = (
+        (vocab_size, f"the file's vocabulary of {vocab_size:,} tokens")
+        if vocab_size
+        else (MAX_TOKEN_ID + 1, f"any vocabulary (ids go up to {MAX_TOKEN_ID:,})")
+    )
     if ids.max() >= limit:
         sample = int(np.argmax(ids.max(axis=1)))
-        raise DataError(f"{where} key 'text_bert' holds token id {int(ids.max()):,} at sample {sample}, beyond {what}; "
-                        "row 0 of text_bert must hold the tokenizer's ids")
+        raise DataError(
+            f"{where} key 'text_bert' holds token id {int(ids.max()):,} at sample {sample}, beyond {what}; "
+            "row 0 of text_bert must hold the tokenizer's ids"
+        )
     if mask.max() > 1:
         raise DataError(f"{where} key 'text_bert' attention mask (row 1) holds {int(mask.max())}; it must be 0 or 1")
     empty = mask.sum(axis=1) == 0
     if empty.any():
-        raise DataError(f"{where} key 'text_bert' has an empty text at sample {int(np.argmax(empty))} (attention mask all 0); "
-                        "every sample needs at least one token, e.g. [CLS]")
+        raise DataError(
+            f"{where} key 'text_bert' has an empty text at sample {int(np.argmax(empty))} (attention mask all 0); "
+            "every sample needs at least one token, e.g. [CLS]"
+        )
     return as_int
 
 
@@ -253,8 +284,10 @@ def _lengths(where: str, data: dict, modality: str, features: np.ndarray, text_l
         raise DataError(f"{where} key '{key}' holds fractional lengths; lengths count frames")
     longest = int(np.argmax(lengths))
     if lengths[longest] > frames:
-        raise DataError(f"{where} key '{key}' is {int(lengths[longest])} at sample {longest}, "
-                        f"longer than the sequence ({frames} frames in '{modality}')")
+        raise DataError(
+            f"{where} key '{key}' is {int(lengths[longest])} at sample {longest}, "
+            f"longer than the sequence ({frames} frames in '{modality}')"
+        )
     shortest = int(np.argmin(lengths))
     if lengths[shortest] < 0:
         raise DataError(f"{where} key '{key}' is {int(lengths[shortest])} at sample {shortest}; lengths cannot be negative")
@@ -265,7 +298,7 @@ def _clean(features: np.ndarray) -> int:
     """Set -inf/+inf/NaN to 0 in place, chunk by chunk; return how many were set."""
     count = 0
     for start in range(0, features.shape[0], _CHUNK):
-        chunk = features[start:start + _CHUNK]
+        chunk = features[start : start + _CHUNK]
         bad = ~np.isfinite(chunk)
         found = int(bad.sum())
         if found:
@@ -290,8 +323,10 @@ def _labels(where: str, data: dict, n: int, family: str) -> np.ndarray:
     outside = (labels < low - _LABEL_TOLERANCE) | (labels > high + _LABEL_TOLERANCE)
     if outside.any():
         index = int(np.argmax(outside))
-        raise DataError(f"{where} key '{key}' is {float(labels[index]):g} at sample {index}, "
-                        f"outside [{low:g}, {high:g}] for {family}; check the file or the data set name")
+        raise DataError(
+            f"{where} key '{key}' is {float(labels[index]):g} at sample {index}, "
+            f"outside [{low:g}, {high:g}] for {family}; check the file or the data set name"
+        )
     return labels
 
 
@@ -309,8 +344,10 @@ def _strings(where: str, data: dict, key: str, n: int, default: list[str]) -> li
             raise DataError(f"{where} key '{key}' holds a {type(value).__name__} at sample {index}; expected a list of strings")
     items = [value.decode("utf-8", "replace") if isinstance(value, bytes) else str(value) for value in elements]
     if len(items) != n:
-        raise DataError(f"{where} key '{key}' has {len(items)} samples but 'text_bert' has {n}; "
-                        "every key of a split must have the same number of samples")
+        raise DataError(
+            f"{where} key '{key}' has {len(items)} samples but 'text_bert' has {n}; "
+            "every key of a split must have the same number of samples"
+        )
     return items
 
 
@@ -318,12 +355,16 @@ def _shared_dims(source: str, splits: dict[str, Split]) -> FeatureDims:
     """Models size their positional tables from the dims, so every split must share them."""
     reference = splits["train"]
     for split in splits.values():
-        for key, ref, this in (("text_bert", reference.text_bert.shape[2:], split.text_bert.shape[2:]),
-                               ("audio", reference.audio.shape[1:], split.audio.shape[1:]),
-                               ("vision", reference.vision.shape[1:], split.vision.shape[1:])):
+        for key, ref, this in (
+            ("text_bert", reference.text_bert.shape[2:], split.text_bert.shape[2:]),
+            ("audio", reference.audio.shape[1:], split.audio.shape[1:]),
+            ("vision", reference.vision.shape[1:], split.vision.shape[1:]),
+        ):
             if ref != this:
-                raise DataError(f"{source}: split '{split.name}' key '{key}' has per-sample shape {list(this)} "
-                                f"but split 'train' has {list(ref)}; every split must share the feature dims")
+                raise DataError(
+                    f"{source}: split '{split.name}' key '{key}' has per-sample shape {list(this)} "
+                    f"but split 'train' has {list(ref)}; every split must share the feature dims"
+                )
     return FeatureDims(
         text_len=int(reference.text_bert.shape[2]),
         audio_len=int(reference.audio.shape[1]),
@@ -351,8 +392,9 @@ def write_mmsa_pickle(dataset: MSADataset, path: str | Path) -> Path:
             "generated_from": dataset.source,
         }
     size = sum(array.nbytes for split in payload.values() for array in split.values() if isinstance(array, np.ndarray))
-    return write_atomic(path, lambda out: pickle.dump(payload, out, protocol=4), error=DataError,
-                        remedy="choose another --out", size_hint=size)
+    return write_atomic(
+        path, lambda out: pickle.dump(payload, out, protocol=4), error=DataError, remedy="choose another --out", size_hint=size
+    )
 
 
 def _split_payload(split: Split) -> dict[str, np.ndarray]:

@@ -23,18 +23,15 @@ from __future__ import annotations
 
 import io
 import math
-import os
 import pickle
 import stat
 import struct
-import sys
 from pathlib import Path
 from typing import Any, BinaryIO
 
 import numpy as np
 
 from core.errors import DataError, UnsafePickleError
-
 
 MAX_DEPTH = 1000  # containers nested deeper than this are no MMSA pickle (and overflow str/repr)
 _TEXT_CODECS = {"latin1", "latin-1", "iso-8859-1", "iso8859-1", "l1", "ascii", "utf-8", "utf8"}
@@ -139,8 +136,14 @@ def _allowed_globals(guards: _Guards) -> dict[tuple[str, str], Any]:
         if name.endswith("DType"):
             allowed[("numpy.dtypes", name)] = getattr(dtypes, name)
     # Plain containers and scalars that need a global (dict/list/tuple/str/int/float do not).
-    builtins_allowed = {"set": guards.set, "frozenset": guards.frozenset, "complex": complex, "bytearray": guards.bytearray,
-                        "slice": slice, "range": range}
+    builtins_allowed = {
+        "set": guards.set,
+        "frozenset": guards.frozenset,
+        "complex": complex,
+        "bytearray": guards.bytearray,
+        "slice": slice,
+        "range": range,
+    }
     for module in ("builtins", "__builtin__"):  # __builtin__ is what Python 2 era pickles name
         for name, value in builtins_allowed.items():
             allowed[(module, name)] = value
@@ -207,8 +210,7 @@ class SafeUnpickler(_PyUnpickler):  # the pure-Python one: opcodes are checked
             return self._allowed[(module, name)]
         except (KeyError, TypeError):
             raise UnsafePickleError(
-                f"{self._source}: refuses to unpickle {module}.{name} "
-                "(only numpy arrays and plain containers are allowed)"
+                f"{self._source}: refuses to unpickle {module}.{name} (only numpy arrays and plain containers are allowed)"
             ) from None
 
     # --- opcodes whose declared sizes or states are checked before anything is allocated -----
@@ -303,19 +305,23 @@ def _load(handle: BinaryIO, source: str, size: int) -> Any:
     except _Refused as refusal:
         raise DataError(f"{source}: {refusal}; refusing to load it: not an MMSA pickle, or a damaged one") from None
     except _ArrayMismatch as mismatch:
-        raise DataError(f"{source}: holds a numpy array whose data does not fit its shape ({mismatch}); "
-                        "the file is damaged: get a good copy") from None
+        raise DataError(
+            f"{source}: holds a numpy array whose data does not fit its shape ({mismatch}); the file is damaged: get a good copy"
+        ) from None
     except (EOFError, pickle.UnpicklingError) as error:
         if isinstance(error, EOFError) or "truncated" in str(error) or "exhausted" in str(error):
-            raise DataError(f"{source}: not a pickle, or a truncated one (it ends early); "
-                            "expected an MMSA pickle such as unaligned_50.pkl") from None
+            raise DataError(
+                f"{source}: not a pickle, or a truncated one (it ends early); expected an MMSA pickle such as unaligned_50.pkl"
+            ) from None
         raise DataError(not_a_pickle) from None
     except RecursionError:
-        raise DataError(f"{source}: nests objects too deeply to be an MMSA pickle; "
-                        "expected an MMSA pickle such as unaligned_50.pkl") from None
+        raise DataError(
+            f"{source}: nests objects too deeply to be an MMSA pickle; expected an MMSA pickle such as unaligned_50.pkl"
+        ) from None
     except MemoryError:
-        raise DataError(f"{source}: needs more memory than this machine allows to unpickle; "
-                        "free memory, or check that it is an MMSA pickle") from None
+        raise DataError(
+            f"{source}: needs more memory than this machine allows to unpickle; free memory, or check that it is an MMSA pickle"
+        ) from None
     except Exception:  # noqa: BLE001 - whatever the garbage makes a constructor raise
         # (ValueError, TypeError, struct.error, LookupError, ...): the one line says what the user needs.
         raise DataError(not_a_pickle) from None

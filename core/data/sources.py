@@ -8,7 +8,6 @@
 from __future__ import annotations
 
 import dataclasses
-
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -25,7 +24,9 @@ SYNTHETIC = "synthetic"
 LABEL_CSV_MAX_LEN = 50  # MMSA's text length for MOSI/MOSEI
 
 
-def load_dataset(source: str, text_encoder: "TextEncoderSpec | None" = None, seed: int = 0, family: str | None = None) -> MSADataset:
+def load_dataset(
+    source: str, text_encoder: TextEncoderSpec | None = None, seed: int = 0, family: str | None = None
+) -> MSADataset:
     """``"synthetic"`` (generated from ``seed``), an MMSA ``.pkl``, or a label ``.csv``.
     ``family`` (mosi | mosei | sims | custom; :mod:`core.data.family`) overrides the path's."""
     source = str(source).strip()
@@ -36,9 +37,8 @@ def load_dataset(source: str, text_encoder: "TextEncoderSpec | None" = None, see
     path = Path(source).expanduser()
     suffix = path.suffix.lower()
     if suffix == ".pkl":
-        from core.data.mmsa import load_mmsa_pickle
-
         from core.data.family import loader_name
+        from core.data.mmsa import load_mmsa_pickle
 
         return load_mmsa_pickle(path, loader_name(family))
     if suffix == ".csv":
@@ -50,7 +50,7 @@ def load_dataset(source: str, text_encoder: "TextEncoderSpec | None" = None, see
 
 def load_with_encoder(
     source: str, text_encoder: str, seed: int = 0, freeze: bool = False, family: str | None = None
-) -> tuple[MSADataset, "TextEncoderSpec"]:
+) -> tuple[MSADataset, TextEncoderSpec]:
     """The data set and the full text-encoder spec for a CLI pair (``--data``, ``--text-encoder``).
 
     The order matters for label.csv: its text is tokenized by the encoder's tokenizer, and a
@@ -66,7 +66,7 @@ def load_with_encoder(
     return load_dataset(source, spec, seed=seed, family=family), spec
 
 
-def _load_csv(path: Path, spec: "TextEncoderSpec | None", family: str | None = None) -> MSADataset:
+def _load_csv(path: Path, spec: TextEncoderSpec | None, family: str | None = None) -> MSADataset:
     from core.data.labelcsv import load_label_csv, read_label_csv
     from core.text.encoders import build_tokenizer, parse_text_encoder
 
@@ -76,8 +76,10 @@ def _load_csv(path: Path, spec: "TextEncoderSpec | None", family: str | None = N
             spec = parse_text_encoder("minilm")
             tokenizer = build_tokenizer(spec)
         except EncoderUnavailable as error:
-            raise DataError(f"{path}: a label.csv is tokenized by the text encoder's tokenizer, and the default "
-                            f"one is unavailable ({error}); or pass --text-encoder scratch") from None
+            raise DataError(
+                f"{path}: a label.csv is tokenized by the text encoder's tokenizer, and the default "
+                f"one is unavailable ({error}); or pass --text-encoder scratch"
+            ) from None
     elif spec.kind == "scratch":
         tokenizer = None  # the vocabulary comes from the file's train split
     else:
@@ -91,14 +93,18 @@ def check_token_ids(dataset: MSADataset, vocab_size: int, encoder: str, remedy: 
     special = dataset.special_ids
     for name, value in (("pad", special.pad), ("unk", special.unk), ("cls", special.cls), ("sep", special.sep)):
         if not 0 <= value < vocab_size:
-            raise DataError(f"{dataset.source}: special id {name} = {value} is beyond the {vocab_size:,}-token vocabulary "
-                            f"of the text encoder {encoder}: {remedy}")
+            raise DataError(
+                f"{dataset.source}: special id {name} = {value} is beyond the {vocab_size:,}-token vocabulary "
+                f"of the text encoder {encoder}: {remedy}"
+            )
     for split_name, split in dataset.splits.items():
         ids = split.text_bert[:, 0]
         if ids.size and int(ids.max()) >= vocab_size:
             sample = int(np.argmax(ids.max(axis=1)))
-            raise DataError(f"{dataset.source}: split '{split_name}' holds token id {int(ids.max()):,} at sample {sample}, "
-                            f"beyond the {vocab_size:,}-token vocabulary of the text encoder {encoder}: {remedy}")
+            raise DataError(
+                f"{dataset.source}: split '{split_name}' holds token id {int(ids.max()):,} at sample {sample}, "
+                f"beyond the {vocab_size:,}-token vocabulary of the text encoder {encoder}: {remedy}"
+            )
 
 
 def summarize(dataset: MSADataset) -> dict[str, Any]:

@@ -106,22 +106,53 @@ VERB_DOWNTONERS = ("kinda", "somewhat", "mildly", "rather")
 NEGATIONS = ("not", "never")
 COPULAS = ("was", "is", "felt", "seemed")
 SUBJECTS = (
-    "the movie", "the film", "it", "the acting", "the plot", "the story", "the ending", "the music",
-    "the soundtrack", "the dialogue", "the script", "the pacing", "the cinematography", "the humor",
-    "the main character", "the villain", "this movie", "the first half",
+    "the movie",
+    "the film",
+    "it",
+    "the acting",
+    "the plot",
+    "the story",
+    "the ending",
+    "the music",
+    "the soundtrack",
+    "the dialogue",
+    "the script",
+    "the pacing",
+    "the cinematography",
+    "the humor",
+    "the main character",
+    "the villain",
+    "this movie",
+    "the first half",
 )
 OBJECTS = ("it", "the movie", "the ending", "the story", "the characters", "the music", "this film", "the whole thing")
 OPENERS = ("um", "uh", "so", "well", "okay", "anyway", "honestly", "basically", "i mean", "you know")
 TIMES = (
-    "last week", "on friday", "yesterday", "last night", "over the weekend", "a while ago",
-    "in the theater", "at home", "this morning", "on sunday",
+    "last week",
+    "on friday",
+    "yesterday",
+    "last night",
+    "over the weekend",
+    "a while ago",
+    "in the theater",
+    "at home",
+    "this morning",
+    "on sunday",
 )
 PEOPLE = ("friends", "sister", "brother", "wife", "husband", "kids", "parents", "roommate", "cousin", "girlfriend")
 CHARACTERS = ("girl", "guy", "cop", "doctor", "family", "robot", "soldier", "teacher", "detective", "kid", "lawyer", "pilot")
 ACTIONS = (
-    "moves to a new town", "finds a map", "loses his job", "goes back home", "meets a stranger",
-    "gets lost in the woods", "tries to escape", "looks for her father", "joins the army",
-    "opens a restaurant", "travels to paris",
+    "moves to a new town",
+    "finds a map",
+    "loses his job",
+    "goes back home",
+    "meets a stranger",
+    "gets lost in the woods",
+    "tries to escape",
+    "looks for her father",
+    "joins the army",
+    "opens a restaurant",
+    "travels to paris",
 )
 GENRES = ("horror", "comedy", "action", "romance", "drama", "thriller", "animated", "sci fi")
 NAMES = ("tom", "emma", "john", "sarah", "mike", "anna", "chris", "julia", "david", "kate")
@@ -154,7 +185,18 @@ FIRST_WORD_ID = 104  # after BERT's special ids ([MASK] is 103)
 
 def _all_words() -> list[str]:
     words: set[str] = {",", "and", "but", "i", "did"}
-    groups: list[tuple[str, ...]] = [INTENSIFIERS, DOWNTONERS, VERB_INTENSIFIERS, VERB_DOWNTONERS, NEGATIONS, COPULAS, SUBJECTS, OBJECTS, OPENERS, NEUTRAL_TEMPLATES]
+    groups: list[tuple[str, ...]] = [
+        INTENSIFIERS,
+        DOWNTONERS,
+        VERB_INTENSIFIERS,
+        VERB_DOWNTONERS,
+        NEGATIONS,
+        COPULAS,
+        SUBJECTS,
+        OBJECTS,
+        OPENERS,
+        NEUTRAL_TEMPLATES,
+    ]
     groups += list(SLOTS.values())
     table: dict[int, tuple]  # adjectives, then verb pairs
     for table in (POSITIVE_ADJECTIVES, NEGATIVE_ADJECTIVES):
@@ -239,18 +281,18 @@ def _render_phrase(rng: random.Random, phrase: Phrase) -> list[str]:
     if not verb:
         table: dict[int, tuple] = POSITIVE_ADJECTIVES if phrase.sign > 0 else NEGATIVE_ADJECTIVES  # adjectives, then verb pairs
         if phrase.negated:  # "felt not good" is not English
-            words = rng.choice(SUBJECTS).split() + [rng.choice(("was", "is")), "not"]
+            words = [*rng.choice(SUBJECTS).split(), rng.choice(("was", "is")), "not"]
         else:
-            words = rng.choice(SUBJECTS).split() + [rng.choice(COPULAS)]
+            words = [*rng.choice(SUBJECTS).split(), rng.choice(COPULAS)]
         return words + modifier + [rng.choice(table[phrase.strength])]
     table = POSITIVE_VERBS if phrase.sign > 0 else NEGATIVE_VERBS
     past, base = rng.choice(table[phrase.strength])
     obj = rng.choice(OBJECTS).split()
     if phrase.negated:
         if not modifier and rng.random() < 0.5:
-            return ["i", "never", past] + obj
+            return ["i", "never", past, *obj]
         return ["i", "did", "not"] + (["really"] if modifier else []) + [base] + obj
-    return ["i"] + modifier + [past] + obj
+    return ["i", *modifier, past, *obj]
 
 
 def _neutral_clause(rng: random.Random) -> list[str]:
@@ -271,14 +313,14 @@ def _sentiment_clauses(rng: random.Random, target: float) -> tuple[list[list[str
     if roll < 0.85:  # two agreeing phrases: the score is their mean
         first = _choose_phrase(rng, target + rng.uniform(-0.5, 0.5))
         second = _choose_phrase(rng, 2.0 * target - first.value)
-        clause = _render_phrase(rng, first) + ["and"] + _render_phrase(rng, second)
+        clause = [*_render_phrase(rng, first), "and", *_render_phrase(rng, second)]
         return [clause], 0.5 * (first.value + second.value)
     # contrast: "X, but Y"; X points the other way, Y dominates
     sign = 1.0 if target >= 0 else -1.0
     first = _choose_phrase(rng, -sign * rng.uniform(0.5, 2.0))
     w_first, w_second = CONTRAST_WEIGHTS
     second = _choose_phrase(rng, (target - w_first * first.value) / w_second)
-    clause = _render_phrase(rng, first) + [",", "but"] + _render_phrase(rng, second)
+    clause = [*_render_phrase(rng, first), ",", "but", *_render_phrase(rng, second)]
     return [clause], w_first * first.value + w_second * second.value
 
 
@@ -326,8 +368,8 @@ class SyntheticResult:
 
 def _labels(rng: np.random.Generator, n: int, polarity: tuple[float, float, float]) -> np.ndarray:
     """Multiples of 0.2 in [-3, 3] with exact polarity counts (means of five integer ratings)."""
-    n_pos = int(round(polarity[0] * n))
-    n_zero = int(round(polarity[2] * n))
+    n_pos = round(polarity[0] * n)
+    n_zero = round(polarity[2] * n)
     n_neg = n - n_pos - n_zero
     mean_rating = rng.uniform(0.1, 2.7, size=n)
     rating_sum = np.clip(np.rint(5.0 * mean_rating + rng.normal(0.0, 1.0, size=n)), 1, 15)
@@ -484,12 +526,26 @@ def _split(
     audio_lengths = _frame_lengths(rng, n_words, config.audio_len, config.text_len)
     vision_lengths = _frame_lengths(rng, n_words, config.vision_len, config.text_len)
     audio = _frames(
-        rng, contributions[:, 1], audio_lengths, config.audio_len, config.audio_dim,
-        config.audio_cue_channels, speaker_audio[speaker], expressiveness, config,
+        rng,
+        contributions[:, 1],
+        audio_lengths,
+        config.audio_len,
+        config.audio_dim,
+        config.audio_cue_channels,
+        speaker_audio[speaker],
+        expressiveness,
+        config,
     )
     vision = _frames(
-        rng, contributions[:, 2], vision_lengths, config.vision_len, config.vision_dim,
-        config.vision_cue_channels, speaker_vision[speaker], expressiveness, config,
+        rng,
+        contributions[:, 2],
+        vision_lengths,
+        config.vision_len,
+        config.vision_dim,
+        config.vision_cue_channels,
+        speaker_vision[speaker],
+        expressiveness,
+        config,
     )
     split = Split(
         name=name,
@@ -522,9 +578,7 @@ def synthesize(config: SyntheticConfig = SyntheticConfig()) -> SyntheticResult:
     splits, truth, first = {}, {}, 0
     for index, name in enumerate(SPLITS):
         videos = config.videos[index]
-        split, split_truth = _split(
-            name, config.sizes[index], videos, names[first : first + videos], config, int(seeds[index])
-        )
+        split, split_truth = _split(name, config.sizes[index], videos, names[first : first + videos], config, int(seeds[index]))
         splits[name], truth[name], first = split, split_truth, first + videos
     dataset = MSADataset(
         name="synthetic",

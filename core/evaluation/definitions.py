@@ -9,11 +9,24 @@ LNLN_PAPER_SEED = 1111  # LNLN's robust_evaluation.py: the data loader's seed, f
 DEFAULT_SEEDS = (1111, 1112, 1113)
 # LNLN's robust_evaluation.py: which best_<key> checkpoint each reported metric is read from.
 PAPER_SOURCES = {
-    "mosi": {"Has0_acc_2": "Has0_acc_2", "Has0_F1_score": "Has0_acc_2", "Non0_acc_2": "Non0_acc_2",
-             "Non0_F1_score": "Non0_acc_2", "Mult_acc_5": "Mult_acc_5", "Mult_acc_7": "Mult_acc_7",
-             "MAE": "MAE", "Corr": "MAE"},
-    "sims": {"Mult_acc_2": "Mult_acc_2", "F1_score": "Mult_acc_2", "Mult_acc_3": "Mult_acc_3",
-             "Mult_acc_5": "Mult_acc_5", "MAE": "MAE", "Corr": "MAE"},
+    "mosi": {
+        "Has0_acc_2": "Has0_acc_2",
+        "Has0_F1_score": "Has0_acc_2",
+        "Non0_acc_2": "Non0_acc_2",
+        "Non0_F1_score": "Non0_acc_2",
+        "Mult_acc_5": "Mult_acc_5",
+        "Mult_acc_7": "Mult_acc_7",
+        "MAE": "MAE",
+        "Corr": "MAE",
+    },
+    "sims": {
+        "Mult_acc_2": "Mult_acc_2",
+        "F1_score": "Mult_acc_2",
+        "Mult_acc_3": "Mult_acc_3",
+        "Mult_acc_5": "Mult_acc_5",
+        "MAE": "MAE",
+        "Corr": "MAE",
+    },
 }
 AUC_KEYS = {
     "mosi": ("MAE", "Mult_acc_7", "Non0_acc_2", "Has0_acc_2"),

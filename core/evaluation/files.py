@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import os
+from collections.abc import Sequence
 from pathlib import Path
-from typing import Sequence
 
 from core.errors import SentiError
 
@@ -21,16 +21,23 @@ def expand_checkpoints(paths: Sequence[str], paper: bool = False) -> list[str]:
         if not path.is_dir():
             expanded.append(str(path))
             continue
-        runs = [path] if (path / CONFIG_NAME).is_file() or any(path.glob("*.pt")) else sorted(
-            (p for p in path.iterdir() if p.is_dir() and ((p / CONFIG_NAME).is_file() or any(p.glob("*.pt")))),
-            key=lambda p: p.name)
+        runs = (
+            [path]
+            if (path / CONFIG_NAME).is_file() or any(path.glob("*.pt"))
+            else sorted(
+                (p for p in path.iterdir() if p.is_dir() and ((p / CONFIG_NAME).is_file() or any(p.glob("*.pt")))),
+                key=lambda p: p.name,
+            )
+        )
         found: list[str] = []
         for run in runs:
             per_metric = sorted(run.glob("best_*.pt")) if paper else []
             best = per_metric or sorted(run.glob("*_best.pt"))
             found += [str(p) for p in best]
         if not found:
-            raise SentiError(f"{path}: holds no best checkpoint (*_best.pt) in it or its run folders: pass .pt files written by senti-tui train")
+            raise SentiError(
+                f"{path}: holds no best checkpoint (*_best.pt) in it or its run folders: pass .pt files written by senti-tui train"
+            )
         expanded += found
     return expanded
 
@@ -43,13 +50,11 @@ def _data_file(checkpoint, override: str | None) -> str | None:
     return None if source is None or str(source).startswith("synthetic") else str(source)
 
 
-
 def file_sha256(path: str | Path) -> str:
     """SHA-256 of a file ("" when it cannot be read)."""
     from core.provenance import sha256_of
 
     return sha256_of(path) or ""
-
 
 
 def check_writable(path: str | Path) -> Path:

@@ -5,14 +5,14 @@ from __future__ import annotations
 
 import json
 import math
-from typing import Any, Callable, Sequence
+from collections.abc import Callable, Sequence
+from typing import Any
 
 import numpy as np
 
 from core.evaluation.definitions import PAPER_SOURCES
 from core.evaluation.report import Aggregate, CheckpointResult, GroupResult, Metrics, ProtocolResult, SettingResult
 from core.metrics import metric_keys
-
 
 # Settings that may differ between the runs of one model: the seed itself, and where/how it ran.
 _NOT_THE_CONFIG = {"seed", "device", "precision", "notes", "provenance"}
@@ -34,8 +34,12 @@ def config_signature(checkpoint, with_kind: bool = True) -> str:
     protocol = {k: v for k, v in ((checkpoint.protocol or {}).get("train") or {}).items() if k != "seed"}
     encoder = {k: v for k, v in (checkpoint.text_encoder or {}).items() if k != "vocab"}
     signature = {
-        "model": checkpoint.model, "kind": str(checkpoint.kind) if with_kind else None, "model_config": checkpoint.model_config,
-        "training": training, "protocol": protocol, "encoder": encoder,
+        "model": checkpoint.model,
+        "kind": str(checkpoint.kind) if with_kind else None,
+        "model_config": checkpoint.model_config,
+        "training": training,
+        "protocol": protocol,
+        "encoder": encoder,
         "data": (checkpoint.data.get("fingerprint"), checkpoint.data.get("name")),
     }
     return json.dumps(signature, sort_keys=True, default=str)
@@ -75,27 +79,38 @@ def group_keys(checkpoints: Sequence, groups: list[list[int]]) -> list[str]:
 def _group_result(key: str, members: list[CheckpointResult]) -> GroupResult:
     first = members[0]
     group = GroupResult(
-        key=key, model=first.model, kind=first.kind, selected_for=first.selected_for,
-        checkpoints=[m.key for m in members], train_seeds=[int(m.train_seed) for m in members],  # type: ignore[arg-type]
-        synthetic=any(m.synthetic for m in members), test_selected=any(m.test_selected for m in members),
+        key=key,
+        model=first.model,
+        kind=first.kind,
+        selected_for=first.selected_for,
+        checkpoints=[m.key for m in members],
+        train_seeds=[int(m.train_seed) for m in members],  # type: ignore[arg-type]
+        synthetic=any(m.synthetic for m in members),
+        test_selected=any(m.test_selected for m in members),
     )
     for name, first_result in first.protocols.items():
         results = [m.protocols[name] for m in members]
         seeds = group.train_seeds
 
         def over_seeds(pick: Callable[[ProtocolResult], Aggregate | None]) -> Aggregate | None:
-            parts = [pick(r) for r in results]
-            if any(p is None for p in parts):
+            parts = [p for r in results if (p := pick(r)) is not None]  # noqa: B023 - called within this iteration
+            if len(parts) < len(results):  # noqa: B023 - a member without it
                 return None
-            return Aggregate.of({seed: dict(p.mean) for seed, p in zip(seeds, parts)},  # type: ignore[union-attr]
-                                mask_std=_mean_metrics([p.std for p in parts]))  # type: ignore[union-attr]
+            return Aggregate.of(
+                {seed: dict(p.mean) for seed, p in zip(seeds, parts)},  # noqa: B023 - called within this iteration
+                mask_std=_mean_metrics([p.std for p in parts]),
+            )
 
         settings = [
             SettingResult(label=s.label, value=s.value, setting=s.setting, result=over_seeds(_setting_pick(i)))  # type: ignore[arg-type]
             for i, s in enumerate(first_result.settings)
         ]
-        group.protocols[name] = ProtocolResult(protocol=name, settings=settings, overall=over_seeds(lambda r: r.overall),  # type: ignore[arg-type]
-                                               auc=over_seeds(lambda r: r.auc))
+        group.protocols[name] = ProtocolResult(
+            protocol=name,
+            settings=settings,
+            overall=over_seeds(lambda r: r.overall),  # type: ignore[arg-type]
+            auc=over_seeds(lambda r: r.auc),
+        )
     return group
 
 
@@ -123,31 +138,45 @@ def paper_tables(groups: list[GroupResult], runs: list[str], family: str) -> lis
             continue
         first = next(iter(per_key.values()))
         table = GroupResult(
-            key=f"{first.model} paper table", model=first.model, kind="combined", selected_for=None,
-            checkpoints=[c for k in sorted(set(wanted.values())) for c in per_key[k].checkpoints], train_seeds=seeds,
-            synthetic=any(g.synthetic for g in per_key.values()), test_selected=any(g.test_selected for g in per_key.values()),
-            combined=True, sources={metric: f"best_{kind}" for metric, kind in wanted.items()},
+            key=f"{first.model} paper table",
+            model=first.model,
+            kind="combined",
+            selected_for=None,
+            checkpoints=[c for k in sorted(set(wanted.values())) for c in per_key[k].checkpoints],
+            train_seeds=seeds,
+            synthetic=any(g.synthetic for g in per_key.values()),
+            test_selected=any(g.test_selected for g in per_key.values()),
+            combined=True,
+            sources={metric: f"best_{kind}" for metric, kind in wanted.items()},
         )
         for name in first.protocols:
+
             def combine(pick: Callable[[ProtocolResult], Aggregate | None]) -> Aggregate:
                 per_seed: dict[int, Metrics] = {}
                 mask: Metrics = {}
-                for seed in seeds:
+                for seed in seeds:  # noqa: B023 - called within this iteration
                     row: Metrics = {}
                     for metric in metric_keys(family):
-                        kind = wanted.get(metric)
-                        aggregate = pick(per_key[kind].protocols[name]) if kind else None
-                        row[metric] = float(aggregate.per_seed[seed][metric]) if aggregate is not None and metric in aggregate.per_seed[seed] else math.nan
+                        kind = wanted.get(metric)  # noqa: B023 - called within this iteration
+                        aggregate = pick(per_key[kind].protocols[name]) if kind else None  # noqa: B023 - called within this iteration
+                        row[metric] = (
+                            float(aggregate.per_seed[seed][metric])
+                            if aggregate is not None and metric in aggregate.per_seed[seed]
+                            else math.nan
+                        )
                         if aggregate is not None and metric in aggregate.mask_std:
                             mask[metric] = aggregate.mask_std[metric]
                     per_seed[seed] = row
                 return Aggregate.of(per_seed, mask_std={m: mask.get(m, math.nan) for m in metric_keys(family)})
 
             ref = first.protocols[name]
-            settings = [SettingResult(label=s.label, value=s.value, setting=s.setting, result=combine(_setting_pick(i)))
-                        for i, s in enumerate(ref.settings)]
-            table.protocols[name] = ProtocolResult(protocol=name, settings=settings, overall=combine(lambda r: r.overall),
-                                                   auc=None)
+            settings = [
+                SettingResult(label=s.label, value=s.value, setting=s.setting, result=combine(_setting_pick(i)))
+                for i, s in enumerate(ref.settings)
+            ]
+            table.protocols[name] = ProtocolResult(
+                protocol=name, settings=settings, overall=combine(lambda r: r.overall), auc=None
+            )
         tables.append(table)
     return tables
 

@@ -12,7 +12,7 @@ import math
 from dataclasses import asdict, dataclass, field
 from dataclasses import replace as dataclass_replace
 from pathlib import Path
-from typing import Any
+from typing import Any, overload
 
 import numpy as np
 
@@ -32,7 +32,7 @@ class Aggregate:
     mask_std: Metrics = field(default_factory=dict)  # model groups: mean over training seeds of the mask-seed std
 
     @classmethod
-    def of(cls, per_seed: dict[int, Metrics], mask_std: Metrics | None = None) -> "Aggregate":
+    def of(cls, per_seed: dict[int, Metrics], mask_std: Metrics | None = None) -> Aggregate:
         keys = list(next(iter(per_seed.values())).keys()) if per_seed else []
         mean, std = {}, {}
         for key in keys:
@@ -148,7 +148,7 @@ class EvaluationReport:
         return path
 
     @classmethod
-    def from_json(cls, path: str | Path) -> "EvaluationReport":
+    def from_json(cls, path: str | Path) -> EvaluationReport:
         return report_from_dict(json.loads(Path(path).read_text(encoding="utf-8")))
 
     def csv_rows(self) -> list[dict[str, Any]]:
@@ -191,7 +191,7 @@ class EvaluationReport:
                 rows += _protocol_rows(common, name, result, mask_level=False)
         return rows
 
-    def _common(self, c: "CheckpointResult") -> dict[str, Any]:
+    def _common(self, c: CheckpointResult) -> dict[str, Any]:
         meta = self.metadata
         return {
             "split": self.split,
@@ -229,11 +229,39 @@ class EvaluationReport:
         return path
 
 
-CSV_LEADING = ["level", "model_key", "checkpoint_key", "model", "protocol", "setting", "value", "row", "stat", "seed", "train_seed"]
+CSV_LEADING = [
+    "level",
+    "model_key",
+    "checkpoint_key",
+    "model",
+    "protocol",
+    "setting",
+    "value",
+    "row",
+    "stat",
+    "seed",
+    "train_seed",
+]
 CSV_TRAILING = [
-    "checkpoint", "checkpoint_sha256", "kind", "epoch", "split", "n_seeds", "n_train_seeds", "dataset", "data_source",
-    "data_fingerprint", "synthetic", "selected_on", "test_selected", "selected_for", "senti_tui_version", "git_revision",
-    "torch_version", "device", "precision",
+    "checkpoint",
+    "checkpoint_sha256",
+    "kind",
+    "epoch",
+    "split",
+    "n_seeds",
+    "n_train_seeds",
+    "dataset",
+    "data_source",
+    "data_fingerprint",
+    "synthetic",
+    "selected_on",
+    "test_selected",
+    "selected_for",
+    "senti_tui_version",
+    "git_revision",
+    "torch_version",
+    "device",
+    "precision",
 ]
 INT_COLUMNS = ("seed", "train_seed", "epoch", "n_seeds", "n_train_seeds")
 SIGNIFICANT_DIGITS = 10
@@ -249,7 +277,7 @@ def tidy_float(value: Any) -> float:
     return float(f"{value:.{SIGNIFICANT_DIGITS}g}")
 
 
-def _protocol_rows(common: dict, name: str, result: "ProtocolResult", mask_level: bool) -> list[dict[str, Any]]:
+def _protocol_rows(common: dict, name: str, result: ProtocolResult, mask_level: bool) -> list[dict[str, Any]]:
     """Rows of one protocol: per setting, one per seed then mean and std (and mask_std for a
     group); then the overall and AUC summaries with the same statistics."""
     rows = []
@@ -259,7 +287,14 @@ def _protocol_rows(common: dict, name: str, result: "ProtocolResult", mask_level
     for label, value, summary, aggregate in blocks:
         is_setting = summary not in ("overall", "auc")
         for stat, seed, metrics in _statistics(aggregate):
-            row = {**common, "protocol": name, "setting": label, "value": value, "row": stat if is_setting else summary, "stat": stat}
+            row = {
+                **common,
+                "protocol": name,
+                "setting": label,
+                "value": value,
+                "row": stat if is_setting else summary,
+                "stat": stat,
+            }
             if stat == "seed":
                 if mask_level:
                     row["seed"] = seed
@@ -274,14 +309,38 @@ def read_csv(path: str | Path):
     flags as booleans, empty metrics as NaN)."""
     import pandas as pd
 
-    frame = pd.read_csv(path, keep_default_na=False, na_values=[""], dtype={"setting": str, "checkpoint_key": str,
-                        "selected_for": str, "checkpoint": str, "checkpoint_sha256": str, "git_revision": str,
-                        "device": str, "precision": str, "senti_tui_version": str, "torch_version": str})
+    frame = pd.read_csv(
+        path,
+        keep_default_na=False,
+        na_values=[""],
+        dtype={
+            "setting": str,
+            "checkpoint_key": str,
+            "selected_for": str,
+            "checkpoint": str,
+            "checkpoint_sha256": str,
+            "git_revision": str,
+            "device": str,
+            "precision": str,
+            "senti_tui_version": str,
+            "torch_version": str,
+        },
+    )
     for name in INT_COLUMNS:
         if name in frame:
             frame[name] = frame[name].astype("Int64")
-    for name in ("setting", "checkpoint_key", "selected_for", "checkpoint", "checkpoint_sha256", "git_revision",
-                 "device", "precision", "senti_tui_version", "torch_version"):
+    for name in (
+        "setting",
+        "checkpoint_key",
+        "selected_for",
+        "checkpoint",
+        "checkpoint_sha256",
+        "git_revision",
+        "device",
+        "precision",
+        "senti_tui_version",
+        "torch_version",
+    ):
         if name in frame:
             frame[name] = frame[name].fillna("")
     for name in ("synthetic", "test_selected"):
@@ -316,6 +375,10 @@ def _metrics_back(values: dict) -> Metrics:
     return {k: (math.nan if v is None else float(v)) for k, v in values.items()}
 
 
+@overload
+def _aggregate_back(data: dict) -> Aggregate: ...
+@overload
+def _aggregate_back(data: None) -> None: ...
 def _aggregate_back(data: dict | None) -> Aggregate | None:
     if data is None:
         return None
@@ -332,11 +395,15 @@ def _protocols_back(protocols: dict) -> dict[str, ProtocolResult]:
         name: ProtocolResult(
             protocol=p["protocol"],
             settings=[
-                SettingResult(label=s["label"], value=s["value"] if s["value"] is not None else math.nan,
-                              setting=s["setting"], result=_aggregate_back(s["result"]))  # type: ignore[arg-type]
+                SettingResult(
+                    label=s["label"],
+                    value=s["value"] if s["value"] is not None else math.nan,
+                    setting=s["setting"],
+                    result=_aggregate_back(s["result"]),
+                )
                 for s in p["settings"]
             ],
-            overall=_aggregate_back(p["overall"]),  # type: ignore[arg-type]
+            overall=_aggregate_back(p["overall"]),
             auc=_aggregate_back(p.get("auc")),
         )
         for name, p in protocols.items()
@@ -358,5 +425,6 @@ def report_from_dict(data: dict) -> EvaluationReport:
             groups=groups,
         )
     except (KeyError, TypeError) as error:
-        raise SentiError(f"not a senti-tui evaluation report ({type(error).__name__}: {error}): export it again with senti-tui eval --out") from None
-
+        raise SentiError(
+            f"not a senti-tui evaluation report ({type(error).__name__}: {error}): export it again with senti-tui eval --out"
+        ) from None

@@ -4,8 +4,8 @@
 from __future__ import annotations
 
 import math
+from collections.abc import Callable, Sequence
 from datetime import datetime, timezone
-from typing import Callable, Sequence
 
 import numpy as np
 
@@ -60,10 +60,14 @@ def evaluate_checkpoints(
     protocols = _check_protocols(protocols)
     if "lnln-paper" in protocols:
         if len(protocols) > 1:
-            raise ConfigError("--protocol lnln-paper is LNLN's whole robust evaluation: pass it alone, not with "
-                              + ", ".join(p for p in protocols if p != "lnln-paper"))
+            raise ConfigError(
+                "--protocol lnln-paper is LNLN's whole robust evaluation: pass it alone, not with "
+                + ", ".join(p for p in protocols if p != "lnln-paper")
+            )
         if [int(s) for s in seeds] not in ([LNLN_PAPER_SEED], list(DEFAULT_SEEDS)):
-            raise ConfigError(f"--protocol lnln-paper uses mask seed {LNLN_PAPER_SEED} only (LNLN's robust evaluation): drop --seeds")
+            raise ConfigError(
+                f"--protocol lnln-paper uses mask seed {LNLN_PAPER_SEED} only (LNLN's robust evaluation): drop --seeds"
+            )
         seeds = [LNLN_PAPER_SEED]
     seeds = _check_seeds(seeds)
     checkpoints = load_checkpoints([str(p) for p in paths])
@@ -84,8 +88,9 @@ def evaluate_checkpoints(
     done = 0
     frames = []
     for indices in by_data.values():
-        probe = Probe.from_checkpoints([checkpoints[i] for i in indices], data, split, device, keys=[keys[i] for i in indices],
-                                       precision=precision)
+        probe = Probe.from_checkpoints(
+            [checkpoints[i] for i in indices], data, split, device, keys=[keys[i] for i in indices], precision=precision
+        )
         used_precision, used_device = probe.precision, str(probe.device)
         family = probe.metric_family
         description = probe.data_description
@@ -175,8 +180,10 @@ def _checkpoint_result(checkpoint, key: str, description: dict) -> CheckpointRes
     note = ""
     if checkpoint.test_selected:
         chosen = f" for {metric}" if metric else ""
-        note = (f"TEST-SELECTED: chosen on the test split{chosen} (LNLN's paper protocol, [A6]); "
-                "its test figures are optimistic and not comparable with valid-selected ones")
+        note = (
+            f"TEST-SELECTED: chosen on the test split{chosen} (LNLN's paper protocol, [A6]); "
+            "its test figures are optimistic and not comparable with valid-selected ones"
+        )
     best = checkpoint.best or {}
     return CheckpointResult(
         key=key,
@@ -205,7 +212,9 @@ def _swept_value(setting: MaskSetting) -> float:
     return math.nan
 
 
-def _protocol_result(name: str, settings: list[MaskSetting], per_setting: list[dict[int, Metrics]], family: str) -> ProtocolResult:
+def _protocol_result(
+    name: str, settings: list[MaskSetting], per_setting: list[dict[int, Metrics]], family: str
+) -> ProtocolResult:
     rows = [
         SettingResult(
             label=setting.label,
@@ -244,8 +253,14 @@ def senti_tui_version() -> str:
     return package_version()
 
 
-def _metadata(results: list[CheckpointResult], split: str, seeds: Sequence[int], protocols: Sequence[str], precision: str,
-              device: str = "cpu") -> dict:
+def _metadata(
+    results: list[CheckpointResult],
+    split: str,
+    seeds: Sequence[int],
+    protocols: Sequence[str],
+    precision: str,
+    device: str = "cpu",
+) -> dict:
     from core.provenance import collect
 
     provenance = collect(device=device, precision=precision)
@@ -267,4 +282,3 @@ def _metadata(results: list[CheckpointResult], split: str, seeds: Sequence[int],
         "provenance": provenance,
         "definitions": dict(DEFINITIONS),
     }
-

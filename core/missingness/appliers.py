@@ -143,14 +143,29 @@ def mask_split(
     indices: np.ndarray | None = None,
 ) -> Masked:
     """Mask a split (or the rows ``indices`` of it) at one setting; what eval and the probe call."""
-    arrays: tuple[np.ndarray, ...] = (split.text_bert, split.audio, split.audio_lengths, split.vision, split.vision_lengths, split.sample_ids)
+    arrays: tuple[np.ndarray, ...] = (
+        split.text_bert,
+        split.audio,
+        split.audio_lengths,
+        split.vision,
+        split.vision_lengths,
+        split.sample_ids,
+    )
     if indices is not None:  # (the whole split is used as is: fancy indexing would copy it)
         rows = np.asarray(indices, dtype=np.int64)
         arrays = tuple(array[rows] for array in arrays)
     text_bert, audio, audio_lengths, vision, vision_lengths, sample_ids = arrays
     draw = setting.draw(sample_ids, present, epoch)
     return apply_missingness(
-        text_bert, audio, audio_lengths, vision, vision_lengths, sample_ids, draw.rates, draw.mask_seed, special_ids,
+        text_bert,
+        audio,
+        audio_lengths,
+        vision,
+        vision_lengths,
+        sample_ids,
+        draw.rates,
+        draw.mask_seed,
+        special_ids,
         shared_noise=draw.shared_noise,
     )
 
@@ -201,7 +216,9 @@ def apply_missingness_torch(
     width = tokens.shape[1]
     keys = noise_modalities((width, audio.shape[1], vision.shape[1]), shared_noise)
     zero = attention == 0
-    lengths = torch.where(zero.any(dim=1), zero.to(torch.int64).argmax(dim=1), torch.full_like(zero[:, 0], width, dtype=torch.int64))
+    lengths = torch.where(
+        zero.any(dim=1), zero.to(torch.int64).argmax(dim=1), torch.full_like(zero[:, 0], width, dtype=torch.int64)
+    )
     real = attention != 0
     u = torch_position_uniforms(mask_seed, ids, keys[0], width)
     erasable, dropped = text_rule(real, torch.arange(width, device=device)[None, :], lengths, u, rates_t[:, 0])

@@ -8,7 +8,7 @@ whatever the batch size, order or number of processes. The torch twin of the pos
 
 from __future__ import annotations
 
-from typing import Sequence
+from collections.abc import Sequence
 
 import numpy as np
 
@@ -27,6 +27,7 @@ STREAM_DROP = 3
 STREAM_SUBSET = 4
 STREAM_HALF = 5
 STREAM_EPOCH = 6
+
 
 def _u64(value: int) -> np.uint64:
     return np.uint64(int(value) & _MASK64)
@@ -53,9 +54,7 @@ def _as_u64_array(values: np.ndarray | Sequence[int] | int) -> np.ndarray:
 
 def hash_keys(seed: int, stream: int, *parts: np.ndarray | int) -> np.ndarray:
     """A uint64 key per element of the broadcast ``parts`` (e.g. sample ids), for one seed/stream."""
-    key = splitmix64(np.array([_u64(seed)], dtype=np.uint64)) ^ splitmix64(
-        np.array([_u64(stream)], dtype=np.uint64)
-    )
+    key = splitmix64(np.array([_u64(seed)], dtype=np.uint64)) ^ splitmix64(np.array([_u64(stream)], dtype=np.uint64))
     key = splitmix64(key)
     for part in parts:
         key = splitmix64(key ^ splitmix64(_as_u64_array(part)))

@@ -10,8 +10,9 @@ seed redrawn per epoch, keyed by (seed, epoch). A model's spec names its protoco
 from __future__ import annotations
 
 import dataclasses
+from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any, ClassVar, Mapping
+from typing import Any, ClassVar
 
 import numpy as np
 
@@ -29,6 +30,7 @@ from core.missingness.settings import (
     present_vector,
 )
 from core.models.dar_spec import TRAIN_RATE_K
+
 
 def _lnln_rates(epoch_seed: int, ids: np.ndarray) -> np.ndarray:
     """LNLN's training rates [N,3]: r ~ U(0,1), then a hashed half of each modality reset to 0."""
@@ -216,8 +218,10 @@ def training_protocol(
     spec = model_spec(model)
     cls = SETTING_KINDS.get(spec.protocol)
     if cls is None or not issubclass(cls, TrainingProtocol):
-        raise ConfigError(f"model {model!r}: its spec names training protocol {spec.protocol!r}, which does not exist: "
-                          f"use one of {', '.join(k for k, c in SETTING_KINDS.items() if c.training)}")
+        raise ConfigError(
+            f"model {model!r}: its spec names training protocol {spec.protocol!r}, which does not exist: "
+            f"use one of {', '.join(k for k, c in SETTING_KINDS.items() if c.training)}"
+        )
     values = dict(spec.protocol_by_family.get(family, {}))
     if model_config is not None:
         values.update({name: getattr(model_config, field) for name, field in spec.protocol_from_config.items()})
@@ -226,7 +230,9 @@ def training_protocol(
         try:
             protocol = dataclasses.replace(protocol, **options)
         except TypeError:
-            raise ConfigError(f"the {protocol.kind} missingness protocol has no option among {', '.join(sorted(options))}") from None
+            raise ConfigError(
+                f"the {protocol.kind} missingness protocol has no option among {', '.join(sorted(options))}"
+            ) from None
     return protocol
 
 

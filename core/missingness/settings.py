@@ -10,8 +10,9 @@ recorded as a plain dict (``to_dict`` / :func:`setting_from_dict`).
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
 from dataclasses import asdict, dataclass
-from typing import Any, ClassVar, Mapping, Sequence
+from typing import Any, ClassVar
 
 import numpy as np
 
@@ -21,9 +22,7 @@ from core.missingness.hashing import STREAM_DROP, STREAM_RATE, STREAM_SUBSET, ha
 
 # The six non-empty proper subsets of {l, a, v} that inter-modality missingness may DROP, as
 # booleans in text/audio/vision order (one modality dropped, then two).
-DROP_SUBSETS: np.ndarray = np.array(
-    [[1, 0, 0], [0, 1, 0], [0, 0, 1], [1, 1, 0], [1, 0, 1], [0, 1, 1]], dtype=bool
-)
+DROP_SUBSETS: np.ndarray = np.array([[1, 0, 0], [0, 1, 0], [0, 0, 1], [1, 1, 0], [1, 0, 1], [0, 1, 1]], dtype=bool)
 
 # Senti-iFusion Table III: the modalities each retention mode KEEPS.
 RETENTION_MODES: dict[int, tuple[str, ...]] = {
@@ -42,7 +41,7 @@ EVAL_RATES: tuple[float, ...] = tuple(round(0.1 * i, 1) for i in range(10))  # 0
 EVAL_DROPRATES: tuple[float, ...] = tuple(round(0.1 * i, 1) for i in range(11))  # 0.0 .. 1.0
 
 # kind -> setting class, filled as each class is defined (MaskSetting.__init_subclass__)
-SETTING_KINDS: dict[str, type["MaskSetting"]] = {}
+SETTING_KINDS: dict[str, type[MaskSetting]] = {}
 
 
 def present_vector(present: Mapping[str, bool] | Sequence[bool] | None) -> np.ndarray:
@@ -90,9 +89,7 @@ def _inter_drop(seed: int, sample_ids: np.ndarray, droprate: float, present: np.
     if not options or droprate <= 0.0:
         return np.zeros((n, 3), dtype=bool)
     chosen = (1.0 - hash_uniform(seed, STREAM_DROP, sample_ids)) < droprate
-    pick = np.minimum(
-        ((1.0 - hash_uniform(seed, STREAM_SUBSET, sample_ids)) * len(options)).astype(np.int64), len(options) - 1
-    )
+    pick = np.minimum(((1.0 - hash_uniform(seed, STREAM_SUBSET, sample_ids)) * len(options)).astype(np.int64), len(options) - 1)
     return np.stack(options)[pick] & chosen[:, None]
 
 
@@ -233,6 +230,7 @@ class CustomSetting(MaskSetting):
     def label(self) -> str:
         parts = [f"{m}={'off' if not e else f'{r:.2f}'}" for m, r, e in zip(MODALITY_LETTERS, self.modality_rates, self.enabled)]
         return " ".join(parts)
+
 
 @dataclass(frozen=True)
 class CalibrationSetting(MaskSetting):

@@ -5,8 +5,9 @@ The trainer, the evaluator and the probe only ever talk to a model through these
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Any, ClassVar, Sequence
+from typing import Any, ClassVar
 
 import torch
 from torch import nn
@@ -44,7 +45,7 @@ class ModelInput:
     def batch_size(self) -> int:
         return int(self.text.shape[0])
 
-    def to(self, device: torch.device | str, non_blocking: bool = False) -> "ModelInput":
+    def to(self, device: torch.device | str, non_blocking: bool = False) -> ModelInput:
         moved = {
             name: (value.to(device, non_blocking=non_blocking) if isinstance(value, torch.Tensor) else value)
             for name, value in self.__dict__.items()

@@ -275,7 +275,9 @@ class ModalityEmbedding(nn.Module):
         super().__init__()
         self.tokens = tokens
         self.proj = nn.Linear(input_dim, dim)
-        self.encoder = Transformer(num_frames=num_frames, extra_tokens=tokens, depth=depth, dim=dim, heads=heads, dim_head=dim_head)
+        self.encoder = Transformer(
+            num_frames=num_frames, extra_tokens=tokens, depth=depth, dim=dim, heads=heads, dim_head=dim_head
+        )
         self.padding = nn.Parameter(torch.zeros(dim)) if mark_padding else None
 
     def forward(self, x: torch.Tensor, lengths: torch.Tensor | None = None) -> torch.Tensor:

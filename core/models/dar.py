@@ -86,7 +86,7 @@ class DARConfig:
             raise ConfigError(f"DAR option task_loss={self.task_loss!r} is not known: use 'mse' or 'l1'")
 
     @classmethod
-    def for_dataset(cls, family: str, dims: FeatureDims, text_hidden: int) -> "DARConfig":
+    def for_dataset(cls, family: str, dims: FeatureDims, text_hidden: int) -> DARConfig:
         if family not in TRAIN_RATE_K:
             raise ConfigError(f"DAR has no configuration for data set family {family!r}: use one of {', '.join(TRAIN_RATE_K)}")
         return cls(dims=dims, text_hidden=text_hidden, train_rate_k=TRAIN_RATE_K[family])
@@ -182,7 +182,9 @@ def club_upper_bound(mu: torch.Tensor, logvar: torch.Tensor, c: torch.Tensor) ->
     return (positive - negative).sum(-1).mean()
 
 
-def info_nce(z: torch.Tensor, positive: torch.Tensor, negative: torch.Tensor, temperature: float, positive_in_denominator: bool) -> torch.Tensor:
+def info_nce(
+    z: torch.Tensor, positive: torch.Tensor, negative: torch.Tensor, temperature: float, positive_in_denominator: bool
+) -> torch.Tensor:
     """InfoNCE over cosine similarities: z [N, d], boolean pair masks [N, N].
 
     Each positive pair (a, p) costs -log(exp(s_ap/tau) / [exp(s_ap/tau) + sum_neg exp(s_an/tau)])
@@ -195,10 +197,8 @@ def info_nce(z: torch.Tensor, positive: torch.Tensor, negative: torch.Tensor, te
     pairs = positive & negative.any(dim=1, keepdim=True)
     if not pairs.any():
         return sim.sum() * 0.0
-    if positive_in_denominator:
-        per_pair = F.softplus(neg_lse - sim)  # -log(e^s / (e^s + e^lse))
-    else:
-        per_pair = neg_lse - sim
+    # -log(e^s / (e^s + e^lse)) with the positive in the denominator, else -log(e^s / e^lse)
+    per_pair = F.softplus(neg_lse - sim) if positive_in_denominator else neg_lse - sim
     return per_pair[pairs].mean()
 
 
@@ -229,7 +229,11 @@ class DAR(MSAModel):
         masked = config.alignment == "masked"
         self.align = nn.ModuleList(
             Alignment(d_in, n, t, d, masked)
-            for d_in, n in ((config.text_hidden, dims.text_len), (dims.audio_dim, dims.audio_len), (dims.vision_dim, dims.vision_len))
+            for d_in, n in (
+                (config.text_hidden, dims.text_len),
+                (dims.audio_dim, dims.audio_len),
+                (dims.vision_dim, dims.vision_len),
+            )
         )
         self.common_encoders = per_modality(lambda: encoder(config.encoder_depth))
         self.specific_encoders = per_modality(lambda: encoder(config.encoder_depth))
@@ -264,7 +268,10 @@ class DAR(MSAModel):
         mark their padding for the masked alignment; the text's padding is its attention mask."""
         keep: list[torch.Tensor | None] = [text[:, 1], None, None]
         if lengths is not None:
-            keep[1:] = [torch.arange(x.shape[1], device=x.device)[None, :] < n.to(x.device)[:, None] for x, n in zip((audio, vision), lengths)]
+            keep[1:] = [
+                torch.arange(x.shape[1], device=x.device)[None, :] < n.to(x.device)[:, None]
+                for x, n in zip((audio, vision), lengths)
+            ]
         return [align(x, k) for align, x, k in zip(self.align, (self.text_encoder(text), audio, vision), keep)]
 
     def decouple(self, u: Sequence[torch.Tensor]) -> tuple[list[torch.Tensor], list[torch.Tensor]]:
@@ -425,8 +432,16 @@ class DAR(MSAModel):
         """Negative log-likelihood of q_theta(H~^com | H~^spec), summed over modalities, on detached
         features of the incomplete input: minimising it trains only the CLUB networks."""
         with torch.no_grad():
-            common, specific = self.decouple(self.aligned(inputs.text, inputs.audio, inputs.vision, (inputs.audio_lengths, inputs.vision_lengths)))
-        return -cast(torch.Tensor, sum(club_log_likelihood(*cast(tuple[torch.Tensor, torch.Tensor], net(s)), c) for net, c, s in zip(self.club, common, specific)))
+            common, specific = self.decouple(
+                self.aligned(inputs.text, inputs.audio, inputs.vision, (inputs.audio_lengths, inputs.vision_lengths))
+            )
+        return -cast(
+            torch.Tensor,
+            sum(
+                club_log_likelihood(*cast(tuple[torch.Tensor, torch.Tensor], net(s)), c)
+                for net, c, s in zip(self.club, common, specific)
+            ),
+        )
 
     # -- inference in two parts (the probe, evaluation) ---------------------------------------
 

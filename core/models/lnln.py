@@ -71,7 +71,7 @@ class LNLNConfig:
             self.dims = FeatureDims(**self.dims)
 
     @classmethod
-    def for_dataset(cls, family: str, dims: FeatureDims, text_hidden: int) -> "LNLNConfig":
+    def for_dataset(cls, family: str, dims: FeatureDims, text_hidden: int) -> LNLNConfig:
         if family not in FUSION_DEPTH:
             raise ConfigError(f"LNLN has no configuration for data set family {family!r}: use one of {', '.join(FUSION_DEPTH)}")
         return cls(

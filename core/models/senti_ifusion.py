@@ -29,8 +29,9 @@ auxiliary streams, so batch mode on a batch of one *is* the per-sample mode.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any, Callable, cast
+from typing import Any, cast
 
 import torch
 import torch.nn.functional as F
@@ -152,7 +153,7 @@ class SentiIFusionConfig:
             raise ConfigError(f"senti-ifusion option stage1_epochs={self.stage1_epochs} is negative: use 0 (no stage 1) or more")
 
     @classmethod
-    def for_dataset(cls, family: str, dims: FeatureDims, text_hidden: int) -> "SentiIFusionConfig":
+    def for_dataset(cls, family: str, dims: FeatureDims, text_hidden: int) -> SentiIFusionConfig:
         if family not in PREDICTION_DEPTH:
             raise ConfigError(
                 f"Senti-iFusion has no configuration for data set family {family!r}: use one of {', '.join(PREDICTION_DEPTH)}"
@@ -219,9 +220,9 @@ def hyper_step(
     :meth:`HyperLearningLayer.forward`, whose residual sits on LN(H_hyper) ([A2]).
     """
     q = split_heads(layer.to_q(layer.norm_query(query)), layer.heads)
-    summed = cast(torch.Tensor, sum(
-        layer.attend(q, stream, m) * auxiliary[:, m, None, None, None] for m, stream in enumerate(streams)
-    ))
+    summed = cast(
+        torch.Tensor, sum(layer.attend(q, stream, m) * auxiliary[:, m, None, None, None] for m, stream in enumerate(streams))
+    )
     return layer.norm_hyper(hyper) + layer.to_out(merge_heads(summed))
 
 
@@ -299,9 +300,14 @@ class SentiIFusion(MSAModel):
         cfg = self.config
         parts = STAGE1_TRAINABLE[cfg.stage1_trainable] + (("completion",) if cfg.stage1_completion else ())
         loss = "α L_ie + β L_rec" if cfg.stage1_reconstruction else "α L_ie"
-        names = {"text_encoder": "text encoder", "projection": "projections", "text_embedding_encoder": "text embedding transformer",
-                 "nonverbal_encoder": "audio/vision embedding transformers",
-                 "integrity": "IE heads", "completion": "completion modules"}
+        names = {
+            "text_encoder": "text encoder",
+            "projection": "projections",
+            "text_embedding_encoder": "text embedding transformer",
+            "nonverbal_encoder": "audio/vision embedding transformers",
+            "integrity": "IE heads",
+            "completion": "completion modules",
+        }
         return f"stage 1: integrity estimation ({', '.join(names[p] for p in parts)}; {loss})"
 
     def semantic(self, streams: list[torch.Tensor], call: Callable[..., torch.Tensor]) -> list[torch.Tensor]:
@@ -402,9 +408,7 @@ class SentiIFusion(MSAModel):
         losses["rec_f_mse"] = sum(F.mse_loss(u_hat, u) for u_hat, u in zip(decoded, targets))
         losses["rec_f_mi"] = -sum(call(t, u_hat, u) for t, u_hat, u in zip(self.mi_feature, decoded, targets))
         losses["rec_s_mse"] = sum(F.mse_loss(s_hat, s) for s_hat, s in zip(decoded_semantic, target_semantic))
-        losses["rec_s_mi"] = -sum(
-            call(t, s_hat, s) for t, s_hat, s in zip(self.mi_semantic, decoded_semantic, target_semantic)
-        )
+        losses["rec_s_mi"] = -sum(call(t, s_hat, s) for t, s_hat, s in zip(self.mi_semantic, decoded_semantic, target_semantic))
         return losses
 
     def select_dominant(self, integrity: torch.Tensor) -> torch.Tensor:

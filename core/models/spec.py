@@ -10,8 +10,9 @@ the registry imports only when a model is built (core/models/registry.py).
 from __future__ import annotations
 
 import importlib
+from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any, Mapping
+from typing import Any
 
 from core.errors import ConfigError
 

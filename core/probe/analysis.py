@@ -9,8 +9,8 @@ import warnings
 import numpy as np
 
 from core.data.dataset import MODALITIES
-from core.runtime.inference import SplitPredictions
 from core.probe.types import CLASS7_NAMES, Calibration, Case
+from core.runtime.inference import SplitPredictions
 
 CASE_KINDS = ("error", "polarity flip", "integrity misestimate")
 

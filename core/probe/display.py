@@ -37,7 +37,9 @@ def display_tokenizer(dataset: MSADataset, checkpoint: Checkpoint):
         return WordTokenizer(vocab=None, special_ids=dataset.special_ids)
 
 
-def display_inputs(split: Split, index: int, masked: Masked, row: int, present: tuple[bool, bool, bool], tokenizer) -> DisplayInputs:
+def display_inputs(
+    split: Split, index: int, masked: Masked, row: int, present: tuple[bool, bool, bool], tokenizer
+) -> DisplayInputs:
     """Display values of sample ``index`` of ``split``, which is row ``row`` of ``masked``."""
     attention = split.text_bert[index, 1]
     real = attention != 0

@@ -13,7 +13,6 @@ line (:class:`~core.errors.SentiError`) naming the file, what is wrong and what 
 
 from __future__ import annotations
 
-import dataclasses
 import re
 import threading
 from dataclasses import dataclass
@@ -117,8 +116,6 @@ def synthetic_dataset(seed: int, audio_len: int, vision_len: int) -> MSADataset:
         return _SYNTHETIC_CACHE[key]
 
 
-
-
 def check_data(checkpoint: Checkpoint, dataset: MSADataset) -> None:
     """Same dims and the same arrays (fingerprint) as the checkpoint was trained on."""
     check_dims(checkpoint, dataset.dims, dataset.source)
@@ -152,8 +149,9 @@ def load_shared_dataset(checkpoints: list[Checkpoint], override: str | None = No
     for other in checkpoints[1:]:
         other_key = data_key(other, override)
         # fingerprints of different versions are not comparable: check_data compares each with the data
-        same_arrays = (other.data.get("fingerprint") == first.data.get("fingerprint")
-                       or recorded_version(other.data) != recorded_version(first.data))
+        same_arrays = other.data.get("fingerprint") == first.data.get("fingerprint") or recorded_version(
+            other.data
+        ) != recorded_version(first.data)
         if other_key != key or not same_arrays:
             raise CheckpointError(
                 f"{other.path}: trained on other data than {first.path} ({_describe(other)} vs {_describe(first)}): "
@@ -162,8 +160,12 @@ def load_shared_dataset(checkpoints: list[Checkpoint], override: str | None = No
     dataset = rebuild_dataset(first, override)
     for checkpoint in checkpoints:
         check_data(checkpoint, dataset)
-        check_token_ids(dataset, int(checkpoint.text_encoder_config["vocab_size"]), f"of {checkpoint.path.name}",
-                        "pass --data with the data it was trained on")
+        check_token_ids(
+            dataset,
+            int(checkpoint.text_encoder_config["vocab_size"]),
+            f"of {checkpoint.path.name}",
+            "pass --data with the data it was trained on",
+        )
     return dataset
 
 

@@ -9,8 +9,8 @@ result is no longer wanted stops there with :class:`~core.runtime.inference.Prob
 from __future__ import annotations
 
 import threading
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from typing import Callable, Iterator
 
 from core.runtime.inference import ProbeCancelled
 

@@ -49,8 +49,8 @@ from __future__ import annotations
 
 import threading
 import warnings
+from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import Callable, Sequence
 
 import numpy as np
 import torch
@@ -59,25 +59,11 @@ from core.data.dataset import MSADataset, Split
 from core.missingness.appliers import apply_missingness, mask_split
 from core.missingness.settings import EVAL_RATES, CalibrationSetting, MaskSetting, present_vector
 from core.probe import analysis
-from core.probe.display import display_inputs, display_tokenizer
-from core.runtime.inference import (
-    ProbeCancelled,
-    SplitPredictions,
-    concatenate,
-    configure_threads,
-    eval_spans,
-    forward,
-    forward_stages,
-    model_inputs,
-    per_sample_view,
-    run_batches,
-    run_each,
-    supports_stages,
-)
-from core.probe.loading import OpenedModel, check_split, load_checkpoints, load_shared_dataset, model_keys, open_model
-from core.probe.settings import at_rate, cache_key, to_mask_setting
 from core.probe.cache import LRU, TensorLRU, nbytes
+from core.probe.display import display_inputs, display_tokenizer
+from core.probe.loading import OpenedModel, check_split, load_checkpoints, load_shared_dataset, model_keys, open_model
 from core.probe.scheduler import FOREGROUND_WAIT_S, Scheduler  # noqa: F401 - FOREGROUND_WAIT_S: its old home
+from core.probe.settings import at_rate, cache_key, to_mask_setting
 from core.probe.stages import ROW_CACHE_BYTES, SPLIT_CACHE_BYTES, row_mask_keys, split_modality_keys
 from core.probe.types import (
     Calibration,
@@ -93,9 +79,23 @@ from core.probe.types import (
 )
 from core.runtime.checkpoints import Checkpoint
 from core.runtime.device import DeviceChoice, resolve_device
+from core.runtime.inference import (
+    ProbeCancelled,
+    SplitPredictions,
+    concatenate,
+    configure_threads,
+    eval_spans,
+    forward,
+    forward_stages,
+    model_inputs,
+    per_sample_view,
+    run_batches,
+    run_each,
+    supports_stages,
+)
 from core.runtime.memory import keep_freed_memory
 
-__all__ = ["Probe", "ProbeCancelled", "DEFAULT_CURVE_RATES"]
+__all__ = ["DEFAULT_CURVE_RATES", "Probe", "ProbeCancelled"]
 
 DEFAULT_CURVE_RATES: tuple[float, ...] = EVAL_RATES  # 0.0 .. 0.9, as eval's rates protocol
 SPLIT_DOMINANT = ("checkpoint", "sample")
@@ -161,11 +161,13 @@ class Probe:
         device: str = "cpu",
         split_dominant: str = "checkpoint",
         precision: str = "auto",
-    ) -> "Probe":
+    ) -> Probe:
         """Load every checkpoint and its data split. ``data`` replaces the recorded data path
         (the file must still be the same data: same dims and fingerprint). ``precision``:
         ``fp32``, ``bf16`` (autocast) or ``auto`` (:mod:`core.runtime.device`)."""
-        return cls.from_checkpoints(load_checkpoints([str(p) for p in paths]), data, split, device, split_dominant, precision=precision)
+        return cls.from_checkpoints(
+            load_checkpoints([str(p) for p in paths]), data, split, device, split_dominant, precision=precision
+        )
 
     @classmethod
     def from_checkpoints(
@@ -177,7 +179,7 @@ class Probe:
         split_dominant: str = "checkpoint",
         keys: list[str] | None = None,
         precision: str = "auto",
-    ) -> "Probe":
+    ) -> Probe:
         """As :meth:`open`, for checkpoints already loaded; ``keys`` overrides the model keys."""
         choice = resolve_device(device, precision=precision)
         workers = configure_threads()
@@ -343,7 +345,7 @@ class Probe:
             cached = self._predictions.get(key)
         if cached is not None:
             return cached
-        split, special, models = self._split, self._dataset.special_ids, self._split_models
+        split, _special, models = self._split, self._dataset.special_ids, self._split_models
         draw = setting.draw(split.sample_ids, self._present)  # once per setting, for every batch and model
         spans = eval_spans(len(split))
         modality_keys = split_modality_keys(draw)
@@ -364,7 +366,9 @@ class Probe:
                 if i and cancelled is not None and cancelled():  # quitting: stop between models too
                     raise ProbeCancelled("the result is no longer wanted")
                 if self._staged[i]:
-                    out, stages = forward_stages(model, inputs, [row[s] if row is not None else None for row in known[i]], autocast)
+                    out, stages = forward_stages(
+                        model, inputs, [row[s] if row is not None else None for row in known[i]], autocast
+                    )
                 else:
                     assert inputs is not None  # an unstaged model sets masking
                     out, stages = forward(model, inputs, autocast), []
@@ -375,8 +379,12 @@ class Probe:
         parts = run_batches(one, list(range(len(spans))), workers)
         result = (1.0 - draw.rates, [concatenate([p[0][i] for p in parts]) for i in range(len(models))])
         if modality_keys is not None:
-            fresh = {(i, modality_keys[m]): [p[1][i][m] for p in parts]
-                     for i, row in enumerate(known) for m, stages in enumerate(row) if self._staged[i] and stages is None}
+            fresh = {
+                (i, modality_keys[m]): [p[1][i][m] for p in parts]
+                for i, row in enumerate(known)
+                for m, stages in enumerate(row)
+                if self._staged[i] and stages is None
+            }
             # room for two settings' worth, so that the next slider move finds this one's stages
             self._split_stages.max_bytes = max(self._split_stages.max_bytes, 2 * sum(nbytes(v) for v in fresh.values()))
             for stage_key, stages in fresh.items():
@@ -391,8 +399,16 @@ class Probe:
         split = self._split
         rows = slice(start, stop)
         masked = apply_missingness(
-            split.text_bert[rows], split.audio[rows], split.audio_lengths[rows], split.vision[rows], split.vision_lengths[rows],
-            split.sample_ids[rows], draw.rates[rows], draw.mask_seed, self._dataset.special_ids, shared_noise=draw.shared_noise,
+            split.text_bert[rows],
+            split.audio[rows],
+            split.audio_lengths[rows],
+            split.vision[rows],
+            split.vision_lengths[rows],
+            split.sample_ids[rows],
+            draw.rates[rows],
+            draw.mask_seed,
+            self._dataset.special_ids,
+            shared_noise=draw.shared_noise,
         )
         return model_inputs(masked, split.audio_lengths[rows], split.vision_lengths[rows], self._device)
 
@@ -455,9 +471,7 @@ class Probe:
         modality, or where the truth does not vary (a switched-off modality)."""
         setting = CalibrationSetting(enabled=tuple(settings.enabled), seed=int(settings.mask_seed))  # type: ignore[arg-type]
         truth, preds = self.predict_split(setting, cancelled)
-        return [
-            analysis.calibration(info.key, p, truth, info.estimates_integrity) for info, p in zip(self.models, preds)
-        ]
+        return [analysis.calibration(info.key, p, truth, info.estimates_integrity) for info, p in zip(self.models, preds)]
 
 
 def _integrity_tuple(row: np.ndarray, estimates: tuple[bool, bool, bool]) -> tuple[float | None, float | None, float | None]:
@@ -475,10 +489,7 @@ def _dataset_label(dataset: MSADataset, split: str, n: int) -> str:
     """E.g. ``synthetic (seed 0) · test · 686 utterances`` or ``mosi (unaligned_50.pkl) · test · 686 utterances``."""
     source = str(dataset.source)
     base, _, first = source.partition(" (first ")
-    if base.startswith("synthetic:seed="):
-        where = f"seed {base[len('synthetic:seed='):]}"
-    else:
-        where = Path(base).name
+    where = f"seed {base[len('synthetic:seed=') :]}" if base.startswith("synthetic:seed=") else Path(base).name
     if first:
         where += f", first {first.rstrip(')')}"
     return f"{dataset.name} ({where}) · {split} · {n} utterance{'s' if n != 1 else ''}"

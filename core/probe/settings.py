@@ -13,7 +13,7 @@ change a mask.
 
 from __future__ import annotations
 
-from typing import Hashable
+from collections.abc import Hashable
 
 import numpy as np
 
@@ -44,4 +44,3 @@ def cache_key(setting: MaskSetting, present: np.ndarray) -> Hashable:
         return setting  # frozen dataclass: hashable, and equal settings give equal masks
     seed = None if all(r in (0.0, 1.0) for r in rates) else int(setting.seed)  # type: ignore[attr-defined]
     return ("uniform", rates, seed)
-

@@ -25,11 +25,11 @@ least two settings' worth (the one on screen and the one before it), however lar
 from __future__ import annotations
 
 import hashlib
-from typing import Hashable
+from collections.abc import Hashable
 
 import numpy as np
 
-from core.missingness import Masked, MaskDraw
+from core.missingness import MaskDraw, Masked
 from core.probe.cache import TensorLRU, nbytes  # noqa: F401 - their home before core/probe/cache.py
 
 ROW_CACHE_BYTES = 32 * 2**20  # one-utterance stages: a few KB each

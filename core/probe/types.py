@@ -43,7 +43,10 @@ class ProbeSettings:
 
     def status(self) -> str:
         """A compact plain-text form for the status line, e.g. ``l:0.30 a:off v:0.00 seed:1111``."""
-        parts = [f"{letter}:{'off' if not on else f'{rate:.2f}'}" for letter, rate, on in zip(MODALITY_LETTERS, self.rates, self.enabled)]
+        parts = [
+            f"{letter}:{'off' if not on else f'{rate:.2f}'}"
+            for letter, rate, on in zip(MODALITY_LETTERS, self.rates, self.enabled)
+        ]
         return " ".join(parts) + f" seed:{self.mask_seed}"
 
 

@@ -96,8 +96,10 @@ def resolve_device(requested: str, local_rank: int = 0, precision: str = "auto")
     if index is not None:
         count = torch.cuda.device_count()
         if index >= count:
-            raise ConfigError(f"--device {requested}: this machine has {count} CUDA GPU{'s' if count != 1 else ''} "
-                              f"(cuda:0{f'..cuda:{count - 1}' if count > 1 else ''}): choose one of them")
+            raise ConfigError(
+                f"--device {requested}: this machine has {count} CUDA GPU{'s' if count != 1 else ''} "
+                f"(cuda:0{f'..cuda:{count - 1}' if count > 1 else ''}): choose one of them"
+            )
         if local_rank != 0:
             raise ConfigError(f"--device {requested} picks one GPU, and torchrun gives each process its own: use --device cuda")
         device = torch.device("cuda", index)

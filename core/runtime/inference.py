@@ -34,10 +34,11 @@ import functools
 import os
 import queue
 import threading
+from collections.abc import Callable, Iterable, Sequence
 from concurrent.futures import Future, as_completed
 from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass
-from typing import Callable, Iterable, Sequence, TypeVar
+from typing import TypeVar
 
 import numpy as np
 import torch
@@ -84,7 +85,9 @@ def supports_stages(model: MSAModel) -> bool:
     return type(model).embed_modality is not MSAModel.embed_modality
 
 
-def forward(model: MSAModel, inputs: ModelInput, autocast: Callable[[], AbstractContextManager] = nullcontext) -> SplitPredictions:
+def forward(
+    model: MSAModel, inputs: ModelInput, autocast: Callable[[], AbstractContextManager] = nullcontext
+) -> SplitPredictions:
     """One forward pass (any batch size) as numpy; ``autocast`` is the precision's context
     (:meth:`core.runtime.device.DeviceChoice.autocast`)."""
     with torch.inference_mode(), autocast():
@@ -128,7 +131,9 @@ def to_numpy(output, n: int) -> SplitPredictions:
         estimate = output.integrity.float().reshape(n, 3).cpu().numpy().astype(np.float64)
     else:
         estimate = np.full((n, 3), np.nan)
-    dominant = output.dominant.reshape(-1).cpu().numpy().astype(np.int64) if output.dominant is not None else np.full(n, -1, np.int64)
+    dominant = (
+        output.dominant.reshape(-1).cpu().numpy().astype(np.int64) if output.dominant is not None else np.full(n, -1, np.int64)
+    )
     return SplitPredictions(prediction=prediction, integrity_est=estimate, dominant=dominant)
 
 
@@ -200,7 +205,7 @@ class DaemonPool:
                 future.cancel()  # not yet started: skipped
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def _pool(workers: int) -> DaemonPool:
     """One shared pool per size for the whole process (probes come and go; threads need not)."""
     return DaemonPool(workers)

@@ -15,8 +15,9 @@ Covered: absolute position embeddings, post-LN layers, activations ``gelu`` (erf
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Callable, NamedTuple
+from typing import NamedTuple
 
 import torch
 import torch.nn.functional as F
@@ -47,7 +48,7 @@ class BertShape:
     pad_token_id: int | None = 0
 
     @classmethod
-    def from_config_dict(cls, config: dict) -> "BertShape | None":
+    def from_config_dict(cls, config: dict) -> BertShape | None:
         """None when the config asks for something this module does not compute."""
         if config.get("position_embedding_type", "absolute") != "absolute" or config.get("is_decoder", False):
             return None

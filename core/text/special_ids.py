@@ -18,5 +18,9 @@ class SpecialIds:
 # BERT's special tokens by id (bert-base-uncased and -chinese alike), [MASK] included: the
 # scratch vocabulary and the synthetic set's reuse them.
 BERT_SPECIAL_TOKENS: dict[int, str] = {
-    SpecialIds.pad: "[PAD]", SpecialIds.unk: "[UNK]", SpecialIds.cls: "[CLS]", SpecialIds.sep: "[SEP]", 103: "[MASK]",
+    SpecialIds.pad: "[PAD]",
+    SpecialIds.unk: "[UNK]",
+    SpecialIds.cls: "[CLS]",
+    SpecialIds.sep: "[SEP]",
+    103: "[MASK]",
 }

@@ -59,8 +59,10 @@ class WordTokenizer:
 
     def encode(self, texts: list[str], max_len: int) -> np.ndarray:
         if not self.vocab:
-            raise ConfigError("this scratch text encoder has no token strings (its data held only ids), "
-                              "so it cannot tokenize new text; use minilm or a pretrained folder")
+            raise ConfigError(
+                "this scratch text encoder has no token strings (its data held only ids), "
+                "so it cannot tokenize new text; use minilm or a pretrained folder"
+            )
         if max_len < 2:
             raise ConfigError(f"max_len {max_len} leaves no room for [CLS] and [SEP]")
         special = self.special_ids
@@ -71,8 +73,13 @@ class WordTokenizer:
         return _pack(rows, max_len, special.pad)
 
     def tokens(self, ids) -> list[str]:
-        names = {**BERT_SPECIAL_TOKENS, self.special_ids.pad: "[PAD]", self.special_ids.unk: "[UNK]",
-                 self.special_ids.cls: "[CLS]", self.special_ids.sep: "[SEP]"}
+        names = {
+            **BERT_SPECIAL_TOKENS,
+            self.special_ids.pad: "[PAD]",
+            self.special_ids.unk: "[UNK]",
+            self.special_ids.cls: "[CLS]",
+            self.special_ids.sep: "[SEP]",
+        }
         vocab = self.vocab or []
         out = []
         for i in np.asarray(ids).reshape(-1).tolist():
@@ -96,8 +103,13 @@ class PretrainedTokenizer:
 
     def encode(self, texts: list[str], max_len: int) -> np.ndarray:
         encoded = self._tokenizer(
-            [str(t) for t in texts], max_length=max_len, padding="max_length", truncation=True,
-            return_attention_mask=True, return_token_type_ids=True, return_tensors="np",
+            [str(t) for t in texts],
+            max_length=max_len,
+            padding="max_length",
+            truncation=True,
+            return_attention_mask=True,
+            return_token_type_ids=True,
+            return_tensors="np",
         )
         return np.stack([encoded["input_ids"], encoded["attention_mask"], encoded["token_type_ids"]], axis=1).astype(np.int64)
 

@@ -44,7 +44,7 @@ class SplitTensors:
         return int(self.labels.shape[0])
 
     @classmethod
-    def from_split(cls, split: Split, pin_memory: bool = False) -> "SplitTensors":
+    def from_split(cls, split: Split, pin_memory: bool = False) -> SplitTensors:
         def tensor(array: np.ndarray, dtype: torch.dtype) -> torch.Tensor:
             value = torch.from_numpy(np.ascontiguousarray(array)).to(dtype)
             return value.pin_memory() if pin_memory else value

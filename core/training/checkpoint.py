@@ -138,8 +138,13 @@ def save_checkpoint(checkpoint: Checkpoint, path: str | Path) -> Path:
                 raise recording.failure from None
             raise
 
-    write_atomic(path, write, error=CheckpointError, size_hint=_tensor_bytes(payload),
-                 remedy="free some space, or write the run to another disk (--out)")
+    write_atomic(
+        path,
+        write,
+        error=CheckpointError,
+        size_hint=_tensor_bytes(payload),
+        remedy="free some space, or write the run to another disk (--out)",
+    )
     checkpoint.path = path
     return path
 
@@ -177,7 +182,9 @@ def load_checkpoint(path: str | Path) -> Checkpoint:
     """Read a checkpoint safely; any problem is one line naming the file and the remedy."""
     path = Path(path)
     if not path.is_file():
-        raise CheckpointError(f"{path}: no such checkpoint file: check the path (a run folder holds <dataset>_best.pt and last.pt)")
+        raise CheckpointError(
+            f"{path}: no such checkpoint file: check the path (a run folder holds <dataset>_best.pt and last.pt)"
+        )
     try:
         payload = torch.load(path, map_location="cpu", weights_only=True)
     except Exception as error:  # noqa: BLE001 - anything torch refuses is the same user error
@@ -186,11 +193,15 @@ def load_checkpoint(path: str | Path) -> Checkpoint:
             f"{path}: not a loadable senti-tui checkpoint ({reason[:160]}): it must be a file written by senti-tui train"
         ) from None
     if not isinstance(payload, dict) or "format_version" not in payload:
-        raise CheckpointError(f"{path}: not a senti-tui checkpoint (no format_version): it must be a file written by senti-tui train")
+        raise CheckpointError(
+            f"{path}: not a senti-tui checkpoint (no format_version): it must be a file written by senti-tui train"
+        )
     version = payload["format_version"]
     if not isinstance(version, int) or isinstance(version, bool):
-        raise CheckpointError(f"{path}: checkpoint format_version is {version!r}, a {type(version).__name__}, not a number: "
-                              f"the file was edited or damaged; retrain it with senti-tui train")
+        raise CheckpointError(
+            f"{path}: checkpoint format_version is {version!r}, a {type(version).__name__}, not a number: "
+            f"the file was edited or damaged; retrain it with senti-tui train"
+        )
     if version != FORMAT_VERSION:
         raise CheckpointError(
             f"{path}: checkpoint format version {version}, but this senti-tui reads version {FORMAT_VERSION}: "
@@ -198,12 +209,16 @@ def load_checkpoint(path: str | Path) -> Checkpoint:
         )
     missing = [key for key in REQUIRED_KEYS if key not in payload]
     if missing:
-        raise CheckpointError(f"{path}: checkpoint lacks {', '.join(missing)}: the file is damaged; retrain it with senti-tui train")
+        raise CheckpointError(
+            f"{path}: checkpoint lacks {', '.join(missing)}: the file is damaged; retrain it with senti-tui train"
+        )
     from core.models.registry import model_names
 
     if isinstance(payload["model"], str) and payload["model"] not in model_names():
-        raise CheckpointError(f"{path}: is a checkpoint of the model {payload['model']!r}, which this senti-tui does not build "
-                              f"(it builds {', '.join(model_names())}): open it with the senti-tui version that wrote it")
+        raise CheckpointError(
+            f"{path}: is a checkpoint of the model {payload['model']!r}, which this senti-tui does not build "
+            f"(it builds {', '.join(model_names())}): open it with the senti-tui version that wrote it"
+        )
     problem = _schema_problem(payload)
     if problem is not None:
         raise CheckpointError(f"{path}: checkpoint {problem}: the file was edited or damaged; retrain it with senti-tui train")
@@ -224,8 +239,15 @@ DIM_KEYS = ("text_len", "audio_len", "audio_dim", "vision_len", "vision_dim")
 MAX_DIM = {"text_len": 4096, "audio_len": 100_000, "audio_dim": 100_000, "vision_len": 100_000, "vision_dim": 100_000}
 MAX_SYNTHETIC_FRAMES = 1000  # the explorer regenerates synthetic data at the recorded lengths (50 by default)
 MAX_CONFIG_INT = 1_000_000
-BERT_LIMITS = {"vocab_size": 1_000_000, "hidden_size": 16_384, "num_hidden_layers": 128, "num_attention_heads": 256,
-               "intermediate_size": 65_536, "max_position_embeddings": 100_000, "type_vocab_size": 1024}
+BERT_LIMITS = {
+    "vocab_size": 1_000_000,
+    "hidden_size": 16_384,
+    "num_hidden_layers": 128,
+    "num_attention_heads": 256,
+    "intermediate_size": 65_536,
+    "max_position_embeddings": 100_000,
+    "type_vocab_size": 1024,
+}
 
 
 def _is_int(value: Any) -> TypeGuard[int]:
@@ -237,8 +259,9 @@ def _dims_problem(where: str, dims: Any) -> str | None:
         return f"{where} is a {type(dims).__name__}, not a dict"
     extra, missing = sorted(set(map(str, dims)) - set(DIM_KEYS)), [k for k in DIM_KEYS if k not in dims]
     if extra or missing:
-        return f"{where} has " + "; ".join(filter(None, [f"unknown keys {', '.join(extra)}" if extra else None,
-                                                        f"no {', '.join(missing)}" if missing else None]))
+        return f"{where} has " + "; ".join(
+            filter(None, [f"unknown keys {', '.join(extra)}" if extra else None, f"no {', '.join(missing)}" if missing else None])
+        )
     for key in DIM_KEYS:
         value = dims[key]
         if not _is_int(value) or not 1 <= value <= MAX_DIM[key]:
@@ -249,9 +272,19 @@ def _dims_problem(where: str, dims: Any) -> str | None:
 def _schema_problem(payload: dict) -> str | None:
     """What is wrong with a checkpoint's metadata (None when it is well-formed)."""
     kind: type
-    for key, kind in (("kind", str), ("model", str), ("model_config", dict), ("data", dict), ("text_encoder", dict),
-                      ("text_encoder_config", dict), ("training", dict), ("protocol", dict), ("history", list),
-                      ("best", dict), ("state_dict", dict)):
+    for key, kind in (
+        ("kind", str),
+        ("model", str),
+        ("model_config", dict),
+        ("data", dict),
+        ("text_encoder", dict),
+        ("text_encoder_config", dict),
+        ("training", dict),
+        ("protocol", dict),
+        ("history", list),
+        ("best", dict),
+        ("state_dict", dict),
+    ):
         if not isinstance(payload[key], kind):
             return f"'{key}' is a {type(payload[key]).__name__}, not a {kind.__name__}"
     if not _is_int(payload["epoch"]) or payload["epoch"] < 0:
@@ -305,7 +338,9 @@ def _model_config_problem(model: str, config: dict, dims: dict) -> str | None:
     extra = sorted(str(k) for k in config if k not in fields)
     if extra:
         return f"'model_config' has options this senti-tui's {model} does not have ({', '.join(extra)})"
-    required = [name for name, f in fields.items() if f.default is dataclasses.MISSING and f.default_factory is dataclasses.MISSING]
+    required = [
+        name for name, f in fields.items() if f.default is dataclasses.MISSING and f.default_factory is dataclasses.MISSING
+    ]
     missing = [name for name in required if name not in config]
     if missing:
         return f"'model_config' has no {', '.join(missing)}"
@@ -339,8 +374,9 @@ def _bert_problem(config: dict, text_len: int, text_hidden: Any) -> str | None:
     if width % heads:
         return f"text encoder config has {heads} attention heads, which do not divide its width {width}"
     if config["max_position_embeddings"] < text_len:
-        return (f"text encoder config has {config['max_position_embeddings']} positions, fewer than the data's text length "
-                f"{text_len}")
+        return (
+            f"text encoder config has {config['max_position_embeddings']} positions, fewer than the data's text length {text_len}"
+        )
     if text_hidden is not None and text_hidden != width:
         return f"'model_config.text_hidden' is {text_hidden!r} but the text encoder's width is {width}"
     return None
@@ -368,21 +404,30 @@ def _check_weights_fit(checkpoint: Checkpoint) -> None:
             model = _build(checkpoint)
     except Exception as error:  # noqa: BLE001 - a config that builds no model is the file's fault
         reason = " ".join(str(error).split())[:160] or type(error).__name__
-        raise CheckpointError(f"{checkpoint.path}: checkpoint's model_config does not build a {checkpoint.model} model "
-                              f"({reason}): the file was edited or damaged; retrain it with senti-tui train") from None
+        raise CheckpointError(
+            f"{checkpoint.path}: checkpoint's model_config does not build a {checkpoint.model} model "
+            f"({reason}): the file was edited or damaged; retrain it with senti-tui train"
+        ) from None
     expected = {name: tuple(value.shape) for name, value in model.state_dict().items()}
     stored = {name: tuple(value.shape) for name, value in checkpoint.state_dict.items()}
     missing = sorted(set(expected) - set(stored))
     extra = sorted(set(stored) - set(expected))
     wrong = sorted(name for name in set(expected) & set(stored) if expected[name] != stored[name])
     if missing or extra or wrong:
-        detail = "; ".join(filter(None, [
-            f"missing {missing[0]}" + (f" and {len(missing) - 1} more" if len(missing) > 1 else "") if missing else None,
-            f"unexpected {extra[0]}" + (f" and {len(extra) - 1} more" if len(extra) > 1 else "") if extra else None,
-            f"{wrong[0]} is {list(stored[wrong[0]])}, the config makes {list(expected[wrong[0]])}" if wrong else None,
-        ]))
-        raise CheckpointError(f"{checkpoint.path}: the weights do not fit the {checkpoint.model} model its config describes "
-                              f"({detail}): the file was edited or damaged; retrain it with senti-tui train")
+        detail = "; ".join(
+            filter(
+                None,
+                [
+                    f"missing {missing[0]}" + (f" and {len(missing) - 1} more" if len(missing) > 1 else "") if missing else None,
+                    f"unexpected {extra[0]}" + (f" and {len(extra) - 1} more" if len(extra) > 1 else "") if extra else None,
+                    f"{wrong[0]} is {list(stored[wrong[0]])}, the config makes {list(expected[wrong[0]])}" if wrong else None,
+                ],
+            )
+        )
+        raise CheckpointError(
+            f"{checkpoint.path}: the weights do not fit the {checkpoint.model} model its config describes "
+            f"({detail}): the file was edited or damaged; retrain it with senti-tui train"
+        )
 
 
 def _build(checkpoint: Checkpoint) -> MSAModel:
@@ -426,7 +471,9 @@ def build_text_encoder_from_checkpoint(checkpoint: Checkpoint) -> torch.nn.Modul
         from transformers import BertConfig, BertModel
 
         bert = BertModel(BertConfig(**stored), add_pooling_layer=pooler)
-    return BertTextEncoder(bert, freeze=bool(checkpoint.text_encoder.get("freeze", checkpoint.training.get("freeze_text", False))))
+    return BertTextEncoder(
+        bert, freeze=bool(checkpoint.text_encoder.get("freeze", checkpoint.training.get("freeze_text", False)))
+    )
 
 
 def build_model_from_checkpoint(checkpoint: Checkpoint, device: str | torch.device = "cpu") -> MSAModel:

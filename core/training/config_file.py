@@ -30,8 +30,15 @@ from core.errors import ConfigError
 
 SECTIONS = ("model", "data", "train", "protocol")
 # Keys of the file that name what the command line names with its own options.
-OPTION_KEYS = {"model.name": "model", "data.path": "data", "data.family": "dataset", "train.preset": "preset", "train.selection": "selection", "train.device": "device",
-               "train.precision": "precision"}
+OPTION_KEYS = {
+    "model.name": "model",
+    "data.path": "data",
+    "data.family": "dataset",
+    "train.preset": "preset",
+    "train.selection": "selection",
+    "train.device": "device",
+    "train.precision": "precision",
+}
 
 
 def named_option(options, attr: str) -> Any:
@@ -61,7 +68,9 @@ def parse_set(items: list[str]) -> dict[str, Any]:
     for item in items:
         key, sep, _ = item.partition("=")
         if not sep or "." not in key or not key.split(".", 1)[1]:
-            raise ConfigError(f"--set {item}: expected section.name=value with section one of {', '.join(SECTIONS)} (e.g. model.stage1_epochs=3)")
+            raise ConfigError(
+                f"--set {item}: expected section.name=value with section one of {', '.join(SECTIONS)} (e.g. model.stage1_epochs=3)"
+            )
     try:
         return flatten(cast(dict, OmegaConf.to_container(OmegaConf.from_dotlist(items))))  # a DictConfig's container: a dict
     except OmegaConfBaseException as error:

@@ -9,8 +9,8 @@ an event is a plain dataclass of JSON-able values (no tensors), written one per 
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
-from typing import Callable, Union
 
 
 @dataclass
@@ -58,7 +58,9 @@ class EpochEnd:
     patience_left: int | None  # None when early stopping is off
     elapsed_s: float
     # Senti-iFusion: estimated vs true integrity on valid, per modality (a sample of points).
-    integrity_scatter: dict[str, dict[str, list[float]]] = field(default_factory=dict)  # modality -> {"true": [...], "est": [...]}
+    integrity_scatter: dict[str, dict[str, list[float]]] = field(
+        default_factory=dict
+    )  # modality -> {"true": [...], "est": [...]}
     integrity_r2: dict[str, float] = field(default_factory=dict)
 
 
@@ -99,12 +101,11 @@ class Failed:
     traceback: str = ""
 
 
-Event = Union[RunStarted, Step, EpochEnd, StageChange, CheckpointSaved, EarlyStop, Finished, Failed]
+Event = RunStarted | Step | EpochEnd | StageChange | CheckpointSaved | EarlyStop | Finished | Failed
 Callback = Callable[[Event], None]
 
 EVENT_TYPES: dict[str, type] = {
-    cls.__name__: cls
-    for cls in (RunStarted, Step, EpochEnd, StageChange, CheckpointSaved, EarlyStop, Finished, Failed)
+    cls.__name__: cls for cls in (RunStarted, Step, EpochEnd, StageChange, CheckpointSaved, EarlyStop, Finished, Failed)
 }
 
 

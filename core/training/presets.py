@@ -16,9 +16,8 @@ stated at start.
 from __future__ import annotations
 
 import copy
-from pathlib import Path
-from typing import Any
 from dataclasses import asdict, dataclass, field, fields, replace
+from pathlib import Path
 
 from core.errors import ConfigError
 from core.models.registry import config_class, model_spec
@@ -61,7 +60,7 @@ class TrainConfig:
         return asdict(self)
 
     @classmethod
-    def from_dict(cls, data: dict) -> "TrainConfig":
+    def from_dict(cls, data: dict) -> TrainConfig:
         known = {f.name for f in fields(cls)}
         return cls(**{k: v for k, v in data.items() if k in known})
 
@@ -74,7 +73,12 @@ PAPER_TEXT_ENCODER = {"mosi-paper": "bert-base-uncased", "mosei-paper": "bert-ba
 
 def paper_preset(preset: str, model: str) -> dict:
     spec = model_spec(model)
-    values = {**PAPER_COMMON, **copy.deepcopy(dict(spec.paper)), "text_encoder": PAPER_TEXT_ENCODER[preset], "model_overrides": {}}
+    values = {
+        **PAPER_COMMON,
+        **copy.deepcopy(dict(spec.paper)),
+        "text_encoder": PAPER_TEXT_ENCODER[preset],
+        "model_overrides": {},
+    }
     values.update(copy.deepcopy(dict(spec.paper_by_preset.get(preset, {}))))
     values["warmup_epochs"] = scaled_warmup(values["epochs"])  # 20 of 200, 15 of 150
     return values
@@ -140,7 +144,9 @@ def apply_overrides(values: dict, overrides: dict) -> None:
     for key, value in overrides.items():
         section, _, name = key.partition(".")
         if section not in OVERRIDE_SECTIONS or not name:
-            raise ConfigError(f"--set {key}: use section.name=value with section one of {', '.join(OVERRIDE_SECTIONS)} (e.g. model.stage1_epochs=3)")
+            raise ConfigError(
+                f"--set {key}: use section.name=value with section one of {', '.join(OVERRIDE_SECTIONS)} (e.g. model.stage1_epochs=3)"
+            )
         if section == "model":
             values.setdefault("model_overrides", {})[name] = value
         elif section == "protocol":
@@ -159,7 +165,9 @@ def resolve_config(options: TrainOptions) -> TrainConfig:
 
     from_file = read_config_file(options.config) if options.config else {}
     from_set = dict(options.overrides)
-    named = {attr: merged for key, attr in OPTION_KEYS.items() if (merged := from_set.pop(key, from_file.pop(key, None))) is not None}
+    named = {
+        attr: merged for key, attr in OPTION_KEYS.items() if (merged := from_set.pop(key, from_file.pop(key, None))) is not None
+    }
     chosen = {attr: value for attr, value in named.items() if getattr(options, attr) in (None, getattr(TrainOptions, attr))}
     options = replace(options, **{k: str(v) for k, v in chosen.items()})  # type: ignore[arg-type]  # OPTION_KEYS name str fields only
     model = options.model if options.model is not None else DEFAULT_MODEL
@@ -209,8 +217,10 @@ def resolve_config(options: TrainOptions) -> TrainConfig:
     model_config = config_class(model)
     check_types(model_config, values.get("model_overrides", {}), "model")
     stage1_given = any(key == "model.stage1_epochs" for key in (*from_file, *from_set))
-    values["notes"] = [*family_notes(family, how, str(data), preset, options.preset is None),
-                       *schedule_stages(values, model_config, preset_epochs, scale=options.epochs is not None and not stage1_given)]
+    values["notes"] = [
+        *family_notes(family, how, str(data), preset, options.preset is None),
+        *schedule_stages(values, model_config, preset_epochs, scale=options.epochs is not None and not stage1_given),
+    ]
     return TrainConfig(
         family=family,
         model=model,
@@ -226,8 +236,11 @@ def family_notes(family: str, how: str, data: str, preset: str, preset_inferred:
     """The data family and how it was decided, said at start (not for the synthetic set)."""
     if family == "synthetic":
         return []
-    rules = ("MOSI's label range [-3, 3] and metrics" if family in ("mosi", "mosei", "custom") else
-             "SIMS's label range [-1, 1] and metrics")
+    rules = (
+        "MOSI's label range [-3, 3] and metrics"
+        if family in ("mosi", "mosei", "custom")
+        else "SIMS's label range [-1, 1] and metrics"
+    )
     chosen = f", preset {preset}" if preset_inferred else ""
     named = f"{family}_best.pt" if family != "custom" else f"the best checkpoint named after {Path(data).name}"
     return [f"data family {family} ({how}): {rules}{chosen}, {named}; state it with --dataset mosi|mosei|sims|custom"]
@@ -246,7 +259,9 @@ def schedule_stages(values: dict, model_config: type, preset_epochs: int, scale:
     notes = []
     if scale and stage1 > 0 and epochs != preset_epochs:
         scaled = min(max(1, round(stage1 * epochs / preset_epochs)), epochs - 1) if epochs > 1 else 0
-        notes.append(f"stage 1 scaled with --epochs: {scaled} of {epochs} epochs (the preset's {stage1} of {preset_epochs}); set it with --set model.stage1_epochs=N")
+        notes.append(
+            f"stage 1 scaled with --epochs: {scaled} of {epochs} epochs (the preset's {stage1} of {preset_epochs}); set it with --set model.stage1_epochs=N"
+        )
         overrides["stage1_epochs"] = stage1 = scaled
     if stage1 >= epochs and not values.get("allow_incomplete_stages"):
         raise ConfigError(

@@ -104,14 +104,16 @@ class RunFolder:
 
     def open(self, config: dict) -> None:
         self.path.mkdir(parents=True, exist_ok=True)
-        events = open(self.path / EVENTS_NAME, "a", encoding="utf-8")
+        events = open(self.path / EVENTS_NAME, "a", encoding="utf-8")  # noqa: SIM115 - kept open (and locked) for the run
         if fcntl is not None:
             try:
                 fcntl.flock(events.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
             except BlockingIOError:
                 events.close()
-                raise SentiError(f"{self.path}: another senti-tui run is writing this folder now; "
-                                 "wait for it to end, or choose another --out folder") from None
+                raise SentiError(
+                    f"{self.path}: another senti-tui run is writing this folder now; "
+                    "wait for it to end, or choose another --out folder"
+                ) from None
         # what a killed writer of this folder left (only now: the lock says no one writes it)
         remove_stale_temporaries(self.path, is_run_file)
         if self.replace:  # the old run goes only now, when the new one really starts

@@ -48,7 +48,7 @@ class WarmupCosine:
         return asdict(self)
 
     @classmethod
-    def from_state_dict(cls, state: dict) -> "WarmupCosine":
+    def from_state_dict(cls, state: dict) -> WarmupCosine:
         return cls(**state)
 
 

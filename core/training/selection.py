@@ -110,11 +110,17 @@ class Selector:
         }
 
     def paper_summary(self, key: str, metrics: dict[str, float]) -> dict:
-        return {"epoch": self.paper_best[key]["epoch"], "metrics": dict(metrics), "split": "test", "criterion": key, "test_selected": True}
+        return {
+            "epoch": self.paper_best[key]["epoch"],
+            "metrics": dict(metrics),
+            "split": "test",
+            "criterion": key,
+            "test_selected": True,
+        }
 
     def state_dict(self) -> dict:
         return asdict(self)
 
     @classmethod
-    def from_state_dict(cls, state: dict) -> "Selector":
+    def from_state_dict(cls, state: dict) -> Selector:
         return cls(**state)

@@ -20,23 +20,22 @@ import math
 import os
 import threading
 import traceback
+from collections.abc import Iterable
 from pathlib import Path
-from typing import Iterable
 
 from core.data.dataset import MSADataset
 from core.data.fingerprint import fingerprint_matches, fingerprint_of, recorded_version
 from core.data.sources import SYNTHETIC, check_token_ids, first_samples, load_with_encoder
 from core.errors import ConfigError, DataError, SentiError
 from core.missingness.protocols import TrainingProtocol, training_protocol
-from core.missingness.settings import MaskSetting
 from core.models.base import MSAModel
 from core.models.registry import build_model, config_to_dict
 from core.provenance import collect as collect_provenance
+from core.runtime.device import resolve_device
 from core.text.encoders import TextEncoderSpec, build_text_encoder
 from core.training import distributed
 from core.training.checkpoint import Checkpoint, check_dims, load_checkpoint, save_checkpoint
 from core.training.config_file import named_option
-from core.runtime.device import resolve_device
 from core.training.events import Callback, CheckpointSaved, EpochEnd, Event, Failed, Finished
 from core.training.options import TrainOptions
 from core.training.presets import TrainConfig, resolve_config
@@ -122,7 +121,7 @@ class TrainingSession:
                     for event in _complete_epoch_end(run):
                         emit(event)
             return train(run, emit, self._stop.is_set)
-        except Exception as error:  # noqa: BLE001 - a crash is reported, never raised (contract)
+        except Exception as error:
             # Not printed (the caller shows the one line): a user's problem (a full disk) has no
             # traceback worth keeping; a bug's goes into the Failed event, i.e. events.jsonl.
             log.debug("training failed", exc_info=True)
@@ -131,7 +130,7 @@ class TrainingSession:
             for listener in reporters:
                 try:
                     listener(failed)
-                except Exception:  # noqa: BLE001 - a broken listener (a full disk) must not hide the failure
+                except Exception:
                     log.debug("a training callback failed while reporting a failure", exc_info=True)
             return failed
         finally:
@@ -163,14 +162,20 @@ def prepare_training(options: TrainOptions) -> TrainingSession:
     _check_config(config)
     dataset, spec = _load_data(config)
     if config.selection == "paper" and "test" not in dataset.splits:
-        raise ConfigError(f"{config.data}: has no test split, and --selection paper selects on test: "
-                          "use --selection valid, or data with a test split")
+        raise ConfigError(
+            f"{config.data}: has no test split, and --selection paper selects on test: "
+            "use --selection valid, or data with a test split"
+        )
     if resume is not None:  # the stored spec: the encoder the weights belong to
         spec = TextEncoderSpec.from_dict(resume.text_encoder)
     seed_everything(config.seed)  # before building: same seed, same initial weights
     text_encoder = build_text_encoder(spec)
-    check_token_ids(dataset, int(text_encoder.bert.config.vocab_size), spec.label,
-                    "tokenize the data with this encoder's tokenizer, or train with --text-encoder scratch")
+    check_token_ids(
+        dataset,
+        int(text_encoder.bert.config.vocab_size),
+        spec.label,
+        "tokenize the data with this encoder's tokenizer, or train with --text-encoder scratch",
+    )
     model = build_model(config.model, dataset.name, dataset.dims, text_encoder, config.model_overrides)
     if resume is not None:
         _check_resume_data(resume, dataset)
@@ -196,8 +201,11 @@ def prepare_training(options: TrainOptions) -> TrainingSession:
         "precision": device.precision,
         "world_size": ctx.world_size,
         "run_dir": str(run_dir),
-        "provenance": collect_provenance(device=device.device, precision=device.precision,
-                                         data=None if config.data == SYNTHETIC else str(Path(config.data).expanduser())),
+        "provenance": collect_provenance(
+            device=device.device,
+            precision=device.precision,
+            data=None if config.data == SYNTHETIC else str(Path(config.data).expanduser()),
+        ),
     }
     run = TrainingRun(
         config=config,
@@ -234,7 +242,9 @@ def check_out_folder(folder: Path, overwrite: bool) -> None:
         if str(resolved) == root or str(resolved).startswith(root + "/"):
             raise ConfigError(f"{folder}: is under {root}, a system folder, not a place for a run: {again}")
     if folder.exists() and not folder.is_dir():
-        raise ConfigError(f"{folder}: is a file, not a folder: {again} (a run folder holds config.json, events.jsonl and the checkpoints)")
+        raise ConfigError(
+            f"{folder}: is a file, not a folder: {again} (a run folder holds config.json, events.jsonl and the checkpoints)"
+        )
     existing = resolved
     while not existing.exists() and existing != existing.parent:
         existing = existing.parent
@@ -248,8 +258,7 @@ def check_out_folder(folder: Path, overwrite: bool) -> None:
         if not overwrite:
             found = ", ".join(path.name for path in run_files(folder)[:4])
             raise ConfigError(
-                f"{folder}: already holds a run ({found}): resume it with --resume {folder}, "
-                f"or {again} (--overwrite replaces it)"
+                f"{folder}: already holds a run ({found}): resume it with --resume {folder}, or {again} (--overwrite replaces it)"
             )
 
 
@@ -269,10 +278,10 @@ def _load_data(config: TrainConfig) -> tuple[MSADataset, TextEncoderSpec]:
     if config.data != SYNTHETIC and not Path(config.data).expanduser().exists():
         raise DataError(f"{config.data}: no such data file: pass an MMSA pickle (.pkl), a label.csv or 'synthetic'")
     family = config.family if config.family not in ("", "synthetic") else None  # "": a run from before families
-    dataset, spec = load_with_encoder(config.data, config.text_encoder, SYNTHETIC_DATA_SEED, freeze=config.freeze_text, family=family)
+    dataset, spec = load_with_encoder(
+        config.data, config.text_encoder, SYNTHETIC_DATA_SEED, freeze=config.freeze_text, family=family
+    )
     return (first_samples(dataset, config.max_samples) if config.max_samples else dataset), spec
-
-
 
 
 def _training_protocol(config: TrainConfig, dataset: MSADataset, model: MSAModel) -> TrainingProtocol:
@@ -289,22 +298,30 @@ def _resume_checkpoint(options: TrainOptions) -> Checkpoint:
         raise ConfigError(f"{folder}: a senti-tui run is writing this folder now: wait for it to end before resuming it")
     if not (folder / LAST_NAME).is_file():
         if not holds_run(folder):
-            raise ConfigError(f"{folder}: no {LAST_NAME} to resume from: it is not a run folder (no config.json or events.jsonl either): "
-                              "pass a folder written by senti-tui train")
+            raise ConfigError(
+                f"{folder}: no {LAST_NAME} to resume from: it is not a run folder (no config.json or events.jsonl either): "
+                "pass a folder written by senti-tui train"
+            )
         # last.pt is the first file written at an epoch end, so without it no epoch ever finished
-        raise ConfigError(f"{folder}: no {LAST_NAME} to resume from: the run ended before it finished its first epoch, "
-                          f"so there is nothing to resume: start it again with --out {folder} --overwrite")
+        raise ConfigError(
+            f"{folder}: no {LAST_NAME} to resume from: the run ended before it finished its first epoch, "
+            f"so there is nothing to resume: start it again with --out {folder} --overwrite"
+        )
     checkpoint = load_checkpoint(folder / LAST_NAME)
     if checkpoint.training_state is None:
         raise ConfigError(f"{folder / LAST_NAME}: holds no training state: it is not a last.pt written by senti-tui train")
     if options.model is not None and checkpoint.model != options.model:
-        raise ConfigError(f"{folder}: that run trains {checkpoint.model}, not {options.model}: pass --model {checkpoint.model} or another folder")
+        raise ConfigError(
+            f"{folder}: that run trains {checkpoint.model}, not {options.model}: pass --model {checkpoint.model} or another folder"
+        )
     stored = TrainConfig.from_dict(checkpoint.training)
     for name in ("data", "preset", "text_encoder", "epochs", "batch_size", "lr", "seed"):
         given = getattr(options, name)
         if given is not None and str(given) != str(getattr(stored, name)):
             flag = "--" + name.replace("_", "-")
-            raise ConfigError(f"{folder}: {flag} {given} differs from the run's {getattr(stored, name)}: a resumed run keeps its settings; drop {flag}")
+            raise ConfigError(
+                f"{folder}: {flag} {given} differs from the run's {getattr(stored, name)}: a resumed run keeps its settings; drop {flag}"
+            )
     return checkpoint
 
 
@@ -331,21 +348,34 @@ def _complete_epoch_end(run: TrainingRun) -> list[Event]:
     selector = Selector.from_state_dict(state["selection"])
     events: list[Event] = []
     entry = resume.history[-1] if resume.history else None
-    if entry is not None and entry.get("epoch") == resume.epoch and state.get("next_step") == 0:
-        if not _reported_epoch_end(run.run_dir / EVENTS_NAME, resume.epoch):
-            active = selector.mode == "valid" and selector.patience is not None and entry["stage"] >= selector.patience_stage
-            events.append(EpochEnd(
-                epoch=entry["epoch"], stage=entry["stage"], train_losses=dict(entry["train_losses"]),
-                metrics=dict(entry["metrics"]), val_loss=entry["val_loss"], lr=entry["lr"], is_best=bool(entry["is_best"]),
-                best_epoch=selector.best_epoch, best_metrics=dict(selector.best_metrics),
+    if (
+        entry is not None
+        and entry.get("epoch") == resume.epoch
+        and state.get("next_step") == 0
+        and not _reported_epoch_end(run.run_dir / EVENTS_NAME, resume.epoch)
+    ):
+        active = selector.mode == "valid" and selector.patience is not None and entry["stage"] >= selector.patience_stage
+        events.append(
+            EpochEnd(
+                epoch=entry["epoch"],
+                stage=entry["stage"],
+                train_losses=dict(entry["train_losses"]),
+                metrics=dict(entry["metrics"]),
+                val_loss=entry["val_loss"],
+                lr=entry["lr"],
+                is_best=bool(entry["is_best"]),
+                best_epoch=selector.best_epoch,
+                best_metrics=dict(selector.best_metrics),
                 patience_left=selector.patience - selector.bad_epochs if active and selector.patience is not None else None,
-                elapsed_s=entry["elapsed_s"], integrity_r2=dict(entry.get("integrity_r2", {})),
-            ))
+                elapsed_s=entry["elapsed_s"],
+                integrity_r2=dict(entry.get("integrity_r2", {})),
+            )
+        )
     for kind in state.get("pending_saves") or []:
         path = run.run_dir / (run_best_name(run.config, run.dataset) if kind == "best" else f"{kind}.pt")
         if _saved_epoch(path) == resume.epoch:
             continue
-        best = resume.best if kind == "best" else selector.paper_summary(kind[len("best_"):], entry["metrics"]["test"])  # type: ignore[index]  # entry: last.pt's epoch, in its history
+        best = resume.best if kind == "best" else selector.paper_summary(kind[len("best_") :], entry["metrics"]["test"])  # type: ignore[index]  # entry: last.pt's epoch, in its history
         save_checkpoint(dataclasses.replace(resume, kind=kind, best=best, training_state=None), path)
         events.append(CheckpointSaved(epoch=resume.epoch, path=str(path), kind=kind))
     if folder is not None:

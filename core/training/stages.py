@@ -23,6 +23,7 @@ from torch import nn
 
 from core.models.base import MSAModel
 
+
 def describe_stage(model: MSAModel, stage: int) -> str:
     return model.describe_stage(stage)
 

@@ -7,8 +7,9 @@ networks too, which is not their update, so their gradients are cleared again af
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from contextlib import AbstractContextManager, nullcontext
-from typing import Callable, cast
+from typing import cast
 
 import torch
 from torch import nn

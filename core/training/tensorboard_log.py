@@ -52,7 +52,9 @@ class TensorBoardListener:
     def __call__(self, event: Event) -> None:
         writer = self._writer
         if isinstance(event, RunStarted):
-            writer.add_text("config", "```\n" + json.dumps(event.config, indent=2, sort_keys=True, default=str) + "\n```", event.start_epoch)
+            writer.add_text(
+                "config", "```\n" + json.dumps(event.config, indent=2, sort_keys=True, default=str) + "\n```", event.start_epoch
+            )
         elif isinstance(event, Step):
             for name, value in event.losses.items():
                 self._scalar(f"step/loss/{name}", value, event.global_step)
@@ -75,8 +77,12 @@ class TensorBoardListener:
         elif isinstance(event, CheckpointSaved):
             writer.add_text("checkpoint", f"{event.kind}: {event.path}", event.epoch)
         elif isinstance(event, Finished):
-            writer.add_text("finished", f"{event.epoch} epochs, best epoch {event.best_epoch}"
-                            + (" (stopped by the user)" if event.stopped_by_user else ""), event.epoch)
+            writer.add_text(
+                "finished",
+                f"{event.epoch} epochs, best epoch {event.best_epoch}"
+                + (" (stopped by the user)" if event.stopped_by_user else ""),
+                event.epoch,
+            )
             self.close()
         elif isinstance(event, Failed):
             writer.add_text("failed", event.error, 0)

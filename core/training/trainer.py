@@ -19,28 +19,27 @@ where the user stopped it — continues exactly as if it had never stopped.
 from __future__ import annotations
 
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Callable
 
 import torch
 from torch import nn
 
 from core.data.dataset import MSADataset
+from core.data.family import best_checkpoint_name
 from core.errors import ConfigError
 from core.missingness.settings import MaskSetting
 from core.models.base import MSAModel
 from core.models.registry import config_to_dict
+from core.runtime.device import DeviceChoice
 from core.training import distributed
 from core.training.batches import SplitTensors, draw_rates, epoch_batches, make_batch
 from core.training.checkpoint import FORMAT_VERSION, Checkpoint, save_checkpoint
-from core.runtime.device import DeviceChoice
 from core.training.distributed import DistContext
 from core.training.events import CheckpointSaved, EarlyStop, EpochEnd, Event, Finished, RunStarted, StageChange, Step
 from core.training.presets import TrainConfig
 from core.training.rng import capture_rng, restore_rng
-from core.data.family import best_checkpoint_name
 from core.training.run_folder import LAST_NAME, RunFolder
 from core.training.schedule import WarmupCosine
 from core.training.selection import Selector
@@ -73,8 +72,10 @@ def _auxiliary_optimizer(model: MSAModel, parameters: list) -> torch.optim.Optim
     if not parameters:
         return None
     if model.auxiliary_lr is None:
-        raise ConfigError(f"model {model.name!r} has auxiliary parameters but its spec names no auxiliary optimiser: "
-                          "set auxiliary=AuxiliaryOptimiser(lr_option=...) in its ModelSpec")
+        raise ConfigError(
+            f"model {model.name!r} has auxiliary parameters but its spec names no auxiliary optimiser: "
+            "set auxiliary=AuxiliaryOptimiser(lr_option=...) in its ModelSpec"
+        )
     return torch.optim.Adam(parameters, lr=model.auxiliary_lr)
 
 
@@ -144,8 +145,14 @@ def train(run: TrainingRun, emit: Callable[[Event], None], stop_requested: Calla
             provenance=dict(run.resolved.get("provenance") or {}),
         )
 
-    def save_last(epoch_done: int, next_epoch: int, next_step: int, pending: Sequence[str] = (),
-                  early_stop: bool = False, announce: bool = True) -> CheckpointSaved | None:
+    def save_last(
+        epoch_done: int,
+        next_epoch: int,
+        next_step: int,
+        pending: Sequence[str] = (),
+        early_stop: bool = False,
+        announce: bool = True,
+    ) -> CheckpointSaved | None:
         """``last.pt``: everything needed to continue at (next_epoch, next_step) exactly.
 
         ``pending``: the best checkpoints of this epoch end, written after it; a run killed before
@@ -221,7 +228,13 @@ def train(run: TrainingRun, emit: Callable[[Event], None], stop_requested: Calla
             batch = make_batch(train_set, batches[step - 1], draw, special, dev.device, with_complete=True)
 
             output, aux_loss = optimisation_step(
-                model, batch, stage, optimizer, aux_optimizer, raw_model=raw_model, autocast=dev.autocast,
+                model,
+                batch,
+                stage,
+                optimizer,
+                aux_optimizer,
+                raw_model=raw_model,
+                autocast=dev.autocast,
                 sync_auxiliary=lambda: distributed.average_gradients(aux_params, ctx),
             )
 
@@ -283,7 +296,10 @@ def train(run: TrainingRun, emit: Callable[[Event], None], stop_requested: Calla
         last_saved = save_last(epoch, epoch + 1, 0, pending=pending, early_stop=decision.stop, announce=False)
         if ctx.is_main:
             if decision.is_best:
-                path = save_checkpoint(checkpoint("best", epoch, selector.summary()), run.run_dir / best_checkpoint_name(cfg.family or None, cfg.data, dataset.name))
+                path = save_checkpoint(
+                    checkpoint("best", epoch, selector.summary()),
+                    run.run_dir / best_checkpoint_name(cfg.family or None, cfg.data, dataset.name),
+                )
                 saved.append(CheckpointSaved(epoch=epoch, path=str(path), kind="best"))
             for key in decision.improved_paper_keys:
                 summary = selector.paper_summary(key, metrics["test"])
@@ -318,7 +334,9 @@ def train(run: TrainingRun, emit: Callable[[Event], None], stop_requested: Calla
     return _finish(emit, last_epoch_done, selector, run, elapsed(), stopped=False)
 
 
-def _finish(emit: Callable[[Event], None], epoch: int, selector: Selector, run: TrainingRun, elapsed_s: float, stopped: bool) -> Finished:
+def _finish(
+    emit: Callable[[Event], None], epoch: int, selector: Selector, run: TrainingRun, elapsed_s: float, stopped: bool
+) -> Finished:
     event = Finished(
         epoch=epoch,
         best_epoch=selector.best_epoch,

@@ -6,7 +6,7 @@ error in a command module is an error, never a silently missing command).
 
 from __future__ import annotations
 
-from typing import Callable
+from collections.abc import Callable
 
 import typer
 

@@ -8,7 +8,7 @@ prints their one line and exits 2.
 from __future__ import annotations
 
 import warnings
-from typing import Any, Optional
+from typing import Any
 
 import typer
 
@@ -16,8 +16,7 @@ DEFAULT_SYNTH_OUT = "data/synthetic.pkl"
 
 
 def register(app: typer.Typer) -> None:
-    group = typer.Typer(help="Write the synthetic data set, or check a data file before training on it.",
-                        no_args_is_help=True)
+    group = typer.Typer(help="Write the synthetic data set, or check a data file before training on it.", no_args_is_help=True)
     group.command("synth")(synth)
     group.command("check")(check)
     app.add_typer(group, name="data")
@@ -42,7 +41,7 @@ def synth(
 
 def check(
     path: str = typer.Argument(..., metavar="PATH", help="An MMSA pickle (.pkl), a label.csv (.csv), or 'synthetic'."),
-    text_encoder: Optional[str] = typer.Option(
+    text_encoder: str | None = typer.Option(
         None, "--text-encoder", help="Tokenizer for a label.csv: minilm (default), scratch, bert-base-uncased or a folder."
     ),
 ) -> None:
@@ -101,7 +100,9 @@ def _print_summary(summary: dict[str, Any]) -> None:
     overview.add_row("data set", summary["name"])
     overview.add_row("synthetic", "[bold yellow]yes (SYNTHETIC)[/]" if summary["synthetic"] else "no")
     overview.add_row("fingerprint", summary["fingerprint"])
-    overview.add_row("text", f"{dims['text_len']} tokens" + (f", own vocabulary of {summary['vocab_size']}" if summary["vocab_size"] else ""))
+    overview.add_row(
+        "text", f"{dims['text_len']} tokens" + (f", own vocabulary of {summary['vocab_size']}" if summary["vocab_size"] else "")
+    )
     overview.add_row("audio", modality("audio"))
     overview.add_row("vision", modality("vision"))
     low, high = summary["label_range"]
@@ -127,8 +128,9 @@ def _print_summary(summary: dict[str, Any]) -> None:
     row("vision length", lambda s: _lengths(s["lengths"]["vision"]))
     row("label mean ± std", lambda s: f"{s['labels']['mean']:.2f} ± {s['labels']['std']:.2f}")
     row("label range", lambda s: f"{_fmt(s['labels']['min'])}..{_fmt(s['labels']['max'])}")
-    row("pos / neg / zero",
-        lambda s: f"{s['labels']['positive']:.0%} / {s['labels']['negative']:.0%} / {s['labels']['zero']:.0%}")
+    row(
+        "pos / neg / zero", lambda s: f"{s['labels']['positive']:.0%} / {s['labels']['negative']:.0%} / {s['labels']['zero']:.0%}"
+    )
     missing = [name for name in ("train", "valid", "test") if name not in splits]
     if missing:
         table.caption = f"no {', '.join(missing)} split in this file"

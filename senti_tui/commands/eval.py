@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import sys
 from pathlib import Path
-from typing import Optional
 
 import typer
 
@@ -23,30 +22,41 @@ DEFAULT_SEEDS_TEXT = "1111,1112,1113"
 
 
 def register(app: typer.Typer) -> None:
-    app.command("eval", help="Robustness of checkpoints over missing rates, droprates or modality modes: tables, curves, JSON/CSV.")(
-        evaluate
-    )
+    app.command(
+        "eval", help="Robustness of checkpoints over missing rates, droprates or modality modes: tables, curves, JSON/CSV."
+    )(evaluate)
 
 
 def evaluate(
-    checkpoints: list[str] = typer.Argument(..., metavar="CKPT...", help="Checkpoints written by senti-tui train, or run folders (a folder of seed-N runs: each run's best)."),
-    protocol: Optional[list[str]] = typer.Option(
-        None, "--protocol",
+    checkpoints: list[str] = typer.Argument(
+        ...,
+        metavar="CKPT...",
+        help="Checkpoints written by senti-tui train, or run folders (a folder of seed-N runs: each run's best).",
+    ),
+    protocol: list[str] | None = typer.Option(
+        None,
+        "--protocol",
         help="rates | droprates | modes (repeatable, or comma-separated), or lnln-paper (LNLN's robust evaluation: rates at mask seed 1111 "
         "over training seeds)  [default: rates]",
     ),
     seeds: str = typer.Option(DEFAULT_SEEDS_TEXT, "--seeds", help="Mask seeds, comma-separated."),
-    data: Optional[str] = typer.Option(None, "--data", help="The data file, when it moved since training (same data)."),
+    data: str | None = typer.Option(None, "--data", help="The data file, when it moved since training (same data)."),
     split: str = typer.Option("test", "--split", help="Split to evaluate."),
-    out: Optional[str] = typer.Option(None, "--out", help="Write results.json or results.csv with full metadata."),
-    figure: Optional[str] = typer.Option(
-        None, "--figure", help="Draw each metric against the rate (± std bands; modes as grouped bars) to FILE.pdf, .png or .svg (needs the extra senti-tui\\[figures])."
+    out: str | None = typer.Option(None, "--out", help="Write results.json or results.csv with full metadata."),
+    figure: str | None = typer.Option(
+        None,
+        "--figure",
+        help="Draw each metric against the rate (± std bands; modes as grouped bars) to FILE.pdf, .png or .svg (needs the extra senti-tui\\[figures]).",
     ),
-    per_utterance: Optional[str] = typer.Option(
-        None, "--per-utterance", help="Write every prediction (one row per checkpoint, setting, mask seed and utterance) to FILE.csv or FILE.parquet (parquet: senti-tui\\[parquet])."
+    per_utterance: str | None = typer.Option(
+        None,
+        "--per-utterance",
+        help="Write every prediction (one row per checkpoint, setting, mask seed and utterance) to FILE.csv or FILE.parquet (parquet: senti-tui\\[parquet]).",
     ),
     device: str = typer.Option("cpu", "--device", help="cpu | cuda | cuda:N | auto"),
-    precision: str = typer.Option("auto", "--precision", help="fp32 | bf16 | auto (auto: bf16 on a CUDA GPU that supports it, else fp32)."),
+    precision: str = typer.Option(
+        "auto", "--precision", help="fp32 | bf16 | auto (auto: bf16 on a CUDA GPU that supports it, else fp32)."
+    ),
     plot: bool = typer.Option(True, "--plot/--no-plot", help="Draw the curves in the terminal."),
 ) -> None:
     """Evaluate checkpoints under the robustness protocols. Checkpoints differing only in their
@@ -74,8 +84,15 @@ def evaluate(
         seed_list = [1111]
     with _progress() as advance:
         report = evaluate_checkpoints(
-            expand_checkpoints(checkpoints, paper="lnln-paper" in protocols), protocols=protocols, seeds=seed_list, data=data,
-            split=split, device=device, progress=advance, precision=precision, per_utterance=per_utterance is not None,
+            expand_checkpoints(checkpoints, paper="lnln-paper" in protocols),
+            protocols=protocols,
+            seeds=seed_list,
+            data=data,
+            split=split,
+            device=device,
+            progress=advance,
+            precision=precision,
+            per_utterance=per_utterance is not None,
         )
     show_report(report, plot=plot)
     if out is not None:
@@ -112,8 +129,9 @@ class _progress:
             from rich.console import Console
             from rich.progress import BarColumn, Progress, TextColumn, TimeRemainingColumn
 
-            self._bar = Progress(TextColumn("{task.description}"), BarColumn(), TimeRemainingColumn(),
-                                 console=Console(stderr=True), transient=True)
+            self._bar = Progress(
+                TextColumn("{task.description}"), BarColumn(), TimeRemainingColumn(), console=Console(stderr=True), transient=True
+            )
             self._bar.start()
             self._task = self._bar.add_task("evaluating", total=None)
         return self.advance
@@ -125,5 +143,3 @@ class _progress:
     def __exit__(self, *exc) -> None:
         if self._bar is not None:
             self._bar.stop()
-
-

@@ -13,7 +13,6 @@ from __future__ import annotations
 import os
 import sys
 from pathlib import Path
-from typing import List, Optional
 
 import typer
 
@@ -24,12 +23,18 @@ DEMO_NAME = "demo.pt"
 
 
 def register(app: typer.Typer) -> None:
-    app.command("explore", help="Probe checkpoints interactively: erase modalities and watch predictions, integrity and dominance.")(explore)
+    app.command(
+        "explore", help="Probe checkpoints interactively: erase modalities and watch predictions, integrity and dominance."
+    )(explore)
 
 
 def explore(
-    checkpoints: Optional[List[Path]] = typer.Argument(None, help="Checkpoint files (.pt); several are compared under the identical mask. Default: the shipped demo."),
-    data: Optional[str] = typer.Option(None, "--data", help="The data file, when it is not where the checkpoint recorded it (same dims and fingerprint)."),
+    checkpoints: list[Path] | None = typer.Argument(
+        None, help="Checkpoint files (.pt); several are compared under the identical mask. Default: the shipped demo."
+    ),
+    data: str | None = typer.Option(
+        None, "--data", help="The data file, when it is not where the checkpoint recorded it (same dims and fingerprint)."
+    ),
     split: str = typer.Option("test", "--split", help="test | valid | train"),
     device: str = typer.Option("cpu", "--device", help="cpu | cuda | cuda:N | auto"),
     precision: str = typer.Option("auto", "--precision", help="fp32 | bf16 | auto (auto: fp32 on CPU)."),

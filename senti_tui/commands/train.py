@@ -15,7 +15,6 @@ mistake. torch is imported only inside ``prepare_training``, never at the top of
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Optional
 
 import typer
 
@@ -37,44 +36,75 @@ def _model_list() -> str:
 
 
 def train(
-    model: Optional[str] = typer.Option(None, "--model", help=f"{' | '.join(model_names())}  [default: {DEFAULT_MODEL}]"),
-    data: Optional[str] = typer.Option(None, "--data", help="An MMSA pickle, a label.csv, or 'synthetic'."),
-    dataset: Optional[str] = typer.Option(
-        None, "--dataset", help="The data family: mosi | mosei | sims | custom (label range, metrics, paper preset, checkpoint name)  [default: from the path]"
+    model: str | None = typer.Option(None, "--model", help=f"{' | '.join(model_names())}  [default: {DEFAULT_MODEL}]"),
+    data: str | None = typer.Option(None, "--data", help="An MMSA pickle, a label.csv, or 'synthetic'."),
+    dataset: str | None = typer.Option(
+        None,
+        "--dataset",
+        help="The data family: mosi | mosei | sims | custom (label range, metrics, paper preset, checkpoint name)  [default: from the path]",
     ),
-    preset: Optional[str] = typer.Option(None, "--preset", help="demo | mosi-paper | mosei-paper | sims-paper"),
-    text_encoder: Optional[str] = typer.Option(None, "--text-encoder", help="scratch | minilm | bert-base-uncased | PATH"),
+    preset: str | None = typer.Option(None, "--preset", help="demo | mosi-paper | mosei-paper | sims-paper"),
+    text_encoder: str | None = typer.Option(None, "--text-encoder", help="scratch | minilm | bert-base-uncased | PATH"),
     freeze_text: bool = typer.Option(False, "--freeze-text", help="Keep the text encoder's weights fixed."),
-    epochs: Optional[int] = typer.Option(None, "--epochs", help="Number of epochs (default: the preset's)."),
-    batch_size: Optional[int] = typer.Option(None, "--batch-size", help="Batch size (default: the preset's)."),
-    lr: Optional[float] = typer.Option(None, "--lr", help="Learning rate (default: the preset's)."),
-    seed: Optional[int] = typer.Option(None, "--seed", help="Random seed (default: the paper's)."),
-    seeds: Optional[str] = typer.Option(
-        None, "--seeds", help="Train one run per seed, one after the other, into <out>/seed-<N> (e.g. 1111,1112,1113); eval takes them as one model."
+    epochs: int | None = typer.Option(None, "--epochs", help="Number of epochs (default: the preset's)."),
+    batch_size: int | None = typer.Option(None, "--batch-size", help="Batch size (default: the preset's)."),
+    lr: float | None = typer.Option(None, "--lr", help="Learning rate (default: the preset's)."),
+    seed: int | None = typer.Option(None, "--seed", help="Random seed (default: the paper's)."),
+    seeds: str | None = typer.Option(
+        None,
+        "--seeds",
+        help="Train one run per seed, one after the other, into <out>/seed-<N> (e.g. 1111,1112,1113); eval takes them as one model.",
     ),
     device: str = typer.Option("auto", "--device", help="auto | cpu | cuda | cuda:N (auto: CUDA when present)."),
-    precision: str = typer.Option("auto", "--precision", help="fp32 | bf16 | auto (auto: bf16 on a CUDA GPU that supports it, else fp32)."),
-    selection: str = typer.Option("valid", "--selection", help="valid, or paper: LNLN's test-split selection (labelled TEST-SELECTED)."),
-    out: Optional[str] = typer.Option(None, "--out", help="Run folder (default: a new folder under checkpoints/)."),
-    resume: Optional[str] = typer.Option(None, "--resume", help="Continue the run in this folder from its last.pt."),
+    precision: str = typer.Option(
+        "auto", "--precision", help="fp32 | bf16 | auto (auto: bf16 on a CUDA GPU that supports it, else fp32)."
+    ),
+    selection: str = typer.Option(
+        "valid", "--selection", help="valid, or paper: LNLN's test-split selection (labelled TEST-SELECTED)."
+    ),
+    out: str | None = typer.Option(None, "--out", help="Run folder (default: a new folder under checkpoints/)."),
+    resume: str | None = typer.Option(None, "--resume", help="Continue the run in this folder from its last.pt."),
     headless: bool = typer.Option(False, "--headless", help="Print progress as text (the default without a terminal)."),
-    overwrite: bool = typer.Option(False, "--overwrite", help="Train into --out even if it already holds a run (its files are replaced)."),
-    config: Optional[str] = typer.Option(None, "--config", help="A YAML run configuration (a run folder's config.yaml repeats that run)."),
-    set_: Optional[list[str]] = typer.Option(
-        None, "--set", help="Override one setting, repeatable: model.<option>=V, protocol.<option>=V or train.<setting>=V (e.g. model.stage1_epochs=3)."
+    overwrite: bool = typer.Option(
+        False, "--overwrite", help="Train into --out even if it already holds a run (its files are replaced)."
+    ),
+    config: str | None = typer.Option(
+        None, "--config", help="A YAML run configuration (a run folder's config.yaml repeats that run)."
+    ),
+    set_: list[str] | None = typer.Option(
+        None,
+        "--set",
+        help="Override one setting, repeatable: model.<option>=V, protocol.<option>=V or train.<setting>=V (e.g. model.stage1_epochs=3).",
     ),
     print_config: bool = typer.Option(False, "--print-config", help="Print the resolved configuration as YAML and exit."),
-    tensorboard: Optional[str] = typer.Option(
-        None, "--tensorboard", help="Also write every loss term, metric, lr and integrity R² to this TensorBoard log folder (senti-tui\\[tensorboard]; with --seeds: DIR/seed-N)."
+    tensorboard: str | None = typer.Option(
+        None,
+        "--tensorboard",
+        help="Also write every loss term, metric, lr and integrity R² to this TensorBoard log folder (senti-tui\\[tensorboard]; with --seeds: DIR/seed-N).",
     ),
 ) -> None:
     from core.training.config_file import parse_set
 
     seed_list = _parse_train_seeds(seeds, seed, resume) if seeds is not None else None
     options = TrainOptions(
-        data=data, dataset=dataset, preset=preset, text_encoder=text_encoder, freeze_text=freeze_text, epochs=epochs,
-        batch_size=batch_size, lr=lr, seed=seed, device=device, precision=precision, selection=selection, out=out, resume=resume,
-        overrides=parse_set(set_ or []), overwrite=overwrite, config=config, tensorboard=tensorboard,
+        data=data,
+        dataset=dataset,
+        preset=preset,
+        text_encoder=text_encoder,
+        freeze_text=freeze_text,
+        epochs=epochs,
+        batch_size=batch_size,
+        lr=lr,
+        seed=seed,
+        device=device,
+        precision=precision,
+        selection=selection,
+        out=out,
+        resume=resume,
+        overrides=parse_set(set_ or []),
+        overwrite=overwrite,
+        config=config,
+        tensorboard=tensorboard,
     )
     if model is not None:
         options.model = model
@@ -119,7 +149,9 @@ def _parse_train_seeds(text: str, seed: int | None, resume: str | None) -> list[
     if seed is not None:
         raise ConfigError("--seed and --seeds both given: pass one (--seeds trains one run per seed)")
     if resume is not None:
-        raise ConfigError("--seeds starts new runs and --resume continues one: resume each seed's folder (<out>/seed-N) on its own")
+        raise ConfigError(
+            "--seeds starts new runs and --resume continues one: resume each seed's folder (<out>/seed-N) on its own"
+        )
     return values
 
 
@@ -138,8 +170,12 @@ def _train_seeds(options: TrainOptions, seeds: list[int], interactive: bool, pri
         check_out_folder(seed_folder(base, value), bool(options.overwrite))
     code = 0
     for n, value in enumerate(seeds, start=1):
-        run_options = dataclasses.replace(options, seed=value, out=str(seed_folder(base, value)),
-                                          tensorboard=str(seed_folder(Path(options.tensorboard), value)) if options.tensorboard else None)
+        run_options = dataclasses.replace(
+            options,
+            seed=value,
+            out=str(seed_folder(base, value)),
+            tensorboard=str(seed_folder(Path(options.tensorboard), value)) if options.tensorboard else None,
+        )
         if print_config:
             session = prepare_training(run_options)
             typer.echo(f"# seed {value}: {seed_folder(base, value)}")
@@ -160,14 +196,22 @@ def _train_seeds(options: TrainOptions, seeds: list[int], interactive: bool, pri
             result = _run_app(session, [])
         code = _exit_code(result)
         if code != 0:
-            typer.echo(f"seed {value} failed: the remaining seeds ({', '.join(str(s) for s in seeds[n:]) or 'none'}) were not trained", err=True)
+            typer.echo(
+                f"seed {value} failed: the remaining seeds ({', '.join(str(s) for s in seeds[n:]) or 'none'}) were not trained",
+                err=True,
+            )
             return code
         if isinstance(result, Finished) and result.stopped_by_user and n < len(seeds):
-            typer.echo(f"stopped at seed {value}: the remaining seeds ({', '.join(str(s) for s in seeds[n:])}) were not trained", err=True)
+            typer.echo(
+                f"stopped at seed {value}: the remaining seeds ({', '.join(str(s) for s in seeds[n:])}) were not trained",
+                err=True,
+            )
             return code
     if not print_config:
-        typer.echo(f"trained {len(seeds)} runs in {base} (seed-{', seed-'.join(str(s) for s in seeds)}); "
-                   f"evaluate them as one model: senti-tui eval {base}")
+        typer.echo(
+            f"trained {len(seeds)} runs in {base} (seed-{', seed-'.join(str(s) for s in seeds)}); "
+            f"evaluate them as one model: senti-tui eval {base}"
+        )
     return code
 
 

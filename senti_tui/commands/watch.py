@@ -20,7 +20,9 @@ def register(app: typer.Typer) -> None:
 
 
 def watch(
-    run_dirs: list[Path] = typer.Argument(..., metavar="RUN_DIR...", help="A run folder (it holds events.jsonl); several: their curves overlaid."),
+    run_dirs: list[Path] = typer.Argument(
+        ..., metavar="RUN_DIR...", help="A run folder (it holds events.jsonl); several: their curves overlaid."
+    ),
     headless: bool = typer.Option(False, "--headless", help="Print the run as text instead of the panes."),
 ) -> None:
     if len(run_dirs) > 1:

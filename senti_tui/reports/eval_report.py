@@ -31,15 +31,15 @@ PIPE_WIDTH = 180
 _ANSI = re.compile(r"\x1b\[[0-9;]*m")
 
 
-def _family(report: "EvaluationReport") -> str:
+def _family(report: EvaluationReport) -> str:
     return "sims" if "Mult_acc_2" in report.metric_keys else "mosi"
 
 
-def _entry(report: "EvaluationReport", key: str):
+def _entry(report: EvaluationReport, key: str):
     return next(e for e in report.entries if e.key == key)
 
 
-def _model_header(report: "EvaluationReport", key: str) -> str:
+def _model_header(report: EvaluationReport, key: str) -> str:
     """The model key, with a dagger when it was selected on the test split."""
     return f"{key} [bold red]†[/]" if _entry(report, key).test_selected else key
 
@@ -57,7 +57,7 @@ def _is_group(entry) -> bool:
     return hasattr(entry, "train_seeds")
 
 
-def _over(report: "EvaluationReport", members: list) -> str:
+def _over(report: EvaluationReport, members: list) -> str:
     """What the ± of a table is over."""
     mask = ", ".join(str(s) for s in report.seeds)
     if members and _is_group(members[0]):
@@ -66,7 +66,7 @@ def _over(report: "EvaluationReport", members: list) -> str:
     return f"mean ± std over mask seeds {mask}"
 
 
-def protocol_tables(report: "EvaluationReport", name: str, width: int) -> list:
+def protocol_tables(report: EvaluationReport, name: str, width: int) -> list:
     """Rows = settings, columns = models x key metrics: first the model groups (over training
     seeds), then the checkpoints in no group (over mask seeds); as many per table as fit in
     ``width`` (one per table on a narrow terminal)."""
@@ -80,7 +80,7 @@ def protocol_tables(report: "EvaluationReport", name: str, width: int) -> list:
     return tables
 
 
-def protocol_table(report: "EvaluationReport", name: str, members: list):
+def protocol_table(report: EvaluationReport, name: str, members: list):
     from rich.table import Table
 
     keys = KEY_METRICS[_family(report)]
@@ -118,7 +118,7 @@ def _no_wrap(text):
     return text
 
 
-def spread_table(report: "EvaluationReport", name: str):
+def spread_table(report: EvaluationReport, name: str):
     """Per model group: the mask-seed spread of the overall figure (mean over training seeds of
     the std over mask seeds), beside the training-seed std of the tables."""
     from rich.table import Table
@@ -144,7 +144,7 @@ def spread_table(report: "EvaluationReport", name: str):
     return table
 
 
-def summary_table(report: "EvaluationReport", name: str = "rates"):
+def summary_table(report: EvaluationReport, name: str = "rates"):
     """Per model: LNLN's overall mean over the rates and the AUC robustness score."""
     from rich.table import Table
 
@@ -168,13 +168,15 @@ def summary_table(report: "EvaluationReport", name: str = "rates"):
         table.add_column(display_name(key), justify="right", no_wrap=True)
     for c in entries:
         rates = c.protocols[name]
-        table.add_row(_model_header(report, c.key), "overall", *[_cell(k, rates.overall.mean[k], rates.overall.std[k]) for k in auc_keys])
+        table.add_row(
+            _model_header(report, c.key), "overall", *[_cell(k, rates.overall.mean[k], rates.overall.std[k]) for k in auc_keys]
+        )
         if rates.auc is not None:
             table.add_row("", "AUC", *[_cell(k, rates.auc.mean[k], rates.auc.std[k]) for k in auc_keys])
     return table
 
 
-def curves_text(report: "EvaluationReport", name: str, width: int, colour: bool) -> str:
+def curves_text(report: EvaluationReport, name: str, width: int, colour: bool) -> str:
     """plotext curves of the plot metrics vs the swept value, one line per model."""
     import plotext as plt
 
@@ -202,7 +204,7 @@ def curves_text(report: "EvaluationReport", name: str, width: int, colour: bool)
     return text if colour else _ANSI.sub("", text)
 
 
-def show_report(report: "EvaluationReport", plot: bool = True) -> None:
+def show_report(report: EvaluationReport, plot: bool = True) -> None:
     from rich.console import Console
 
     console = Console()
@@ -221,11 +223,15 @@ def show_report(report: "EvaluationReport", plot: bool = True) -> None:
     for g in report.groups:
         if g.combined:
             sources = ", ".join(f"{display_name(m)} ← {k}" for m, k in g.sources.items())
-            console.print(f"[bold]{g.key}[/]: LNLN's table, each metric from its own checkpoints over training seeds "
-                          f"{', '.join(str(s) for s in g.train_seeds)} ({sources})")
+            console.print(
+                f"[bold]{g.key}[/]: LNLN's table, each metric from its own checkpoints over training seeds "
+                f"{', '.join(str(s) for s in g.train_seeds)} ({sources})"
+            )
         else:
-            console.print(f"[bold]{g.key}[/]: one model over training seeds {', '.join(str(s) for s in g.train_seeds)} "
-                          f"({len(g.checkpoints)} checkpoints)")
+            console.print(
+                f"[bold]{g.key}[/]: one model over training seeds {', '.join(str(s) for s in g.train_seeds)} "
+                f"({len(g.checkpoints)} checkpoints)"
+            )
     for name in report.protocols:
         for table in protocol_tables(report, name, console.width):
             console.print(table)
@@ -241,11 +247,12 @@ def show_report(report: "EvaluationReport", plot: bool = True) -> None:
             console.print(summary_table(report, name))
 
 
-def _tag_explanation(report: "EvaluationReport") -> str:
+def _tag_explanation(report: EvaluationReport) -> str:
     parts = []
     if report.synthetic:
         parts.append("figures on the embedded synthetic data set, not on a benchmark")
     if report.test_selected:
-        parts.append("some checkpoints were selected on the test split (LNLN's paper protocol), so their test figures are optimistic")
+        parts.append(
+            "some checkpoints were selected on the test split (LNLN's paper protocol), so their test figures are optimistic"
+        )
     return "; ".join(parts)
-

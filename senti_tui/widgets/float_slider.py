@@ -52,13 +52,13 @@ class FloatSlider(Widget, can_focus=True):
     class Changed(Message):
         """The value changed by the user (a key or the mouse) or by ``set_value(quiet=False)``."""
 
-        def __init__(self, slider: "FloatSlider", value: float) -> None:
+        def __init__(self, slider: FloatSlider, value: float) -> None:
             super().__init__()
             self.slider = slider
             self.value = value
 
         @property
-        def control(self) -> "FloatSlider":
+        def control(self) -> FloatSlider:
             return self.slider
 
     def __init__(

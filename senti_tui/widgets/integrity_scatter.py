@@ -21,9 +21,7 @@ class IntegrityScatter(PlotextPlot):
         plt.plot([0.0, 1.0], [0.0, 1.0], color="gray", marker="braille")  # perfect estimates
         for index, (modality, points) in enumerate(scatter.items()):
             pairs = [
-                (t, e)
-                for t, e in zip(points.get("true", []), points.get("est", []))
-                if math.isfinite(t) and math.isfinite(e)
+                (t, e) for t, e in zip(points.get("true", []), points.get("est", [])) if math.isfinite(t) and math.isfinite(e)
             ]
             if pairs:
                 plt.scatter([p[0] for p in pairs], [p[1] for p in pairs], color=modality_colour(modality, index), marker="dot")

@@ -90,7 +90,7 @@ def wrap_items(items: list[tuple[str, int]], width: int, gap: int = 2) -> str:
 def integer_ticks(upper: float, count: int = 6) -> list[float]:
     """0, step, 2·step, ... up to ``upper`` with a whole step (epochs are whole numbers)."""
     step = max(1, math.ceil(upper / max(count - 1, 1)))
-    return [float(v) for v in range(0, int(math.floor(upper)) + 1, step)]
+    return [float(v) for v in range(0, math.floor(upper) + 1, step)]
 
 
 def _finite(xs: list[float], ys: list[float]) -> tuple[list[float], list[float]]:

@@ -46,7 +46,7 @@ class CompareApp(App[None]):
     def compose(self) -> ComposeResult:
         yield DataTable(id="runs", cursor_type="none", zebra_stripes=True)
         with Grid(id="panels"):
-            for index, (title, _) in enumerate(PANELS):
+            for index in range(len(PANELS)):
                 with Vertical(classes="panel", id=f"panel-{index}"):
                     yield LinePlot(id=f"plot-{index}")
                     yield Static("", classes="legend", id=f"legend-{index}")
@@ -80,11 +80,13 @@ class CompareApp(App[None]):
         table = self.query_one("#runs", DataTable)
         table.clear()
         for index, row in enumerate(summary_rows(runs)):
-            colour = "#%02x%02x%02x" % series_colour(index)
+            red, green, blue = series_colour(index)
+            colour = f"#{red:02x}{green:02x}{blue:02x}"
             table.add_row(f"[{colour}]━[/] {row[0]}", *row[1:])
         last = max((r.epochs[-1] for r in runs if r.epochs), default=1)
-        for index, (title, key) in enumerate(PANELS):
+        for index, (_title, key) in enumerate(PANELS):
             series = [Series(run.name, *run.curve(key), colour=series_colour(i)) for i, run in enumerate(runs)]
-            self.query_one(f"#plot-{index}", LinePlot).show(series, xlabel="epoch", xlim=(0, max(last, 1)),
-                                                            xticks=integer_ticks(max(last, 1)))
+            self.query_one(f"#plot-{index}", LinePlot).show(
+                series, xlabel="epoch", xlim=(0, max(last, 1)), xticks=integer_ticks(max(last, 1))
+            )
             self.query_one(f"#legend-{index}", Static).update(LinePlot.legend_markup(series, width=60))

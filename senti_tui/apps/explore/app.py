@@ -21,8 +21,9 @@ from __future__ import annotations
 
 import asyncio
 import time
+from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
-from typing import Any, Callable, Iterable, Sequence
+from typing import Any
 
 from textual import on, work
 from textual.app import App, ComposeResult, SystemCommand
@@ -191,7 +192,9 @@ class ExploreApp(App[None]):
 
     # --- the two inputs: which utterance, which settings -----------------------------------------
     def load(self, index: int) -> None:
-        if not 0 <= index < len(self.utterances) or index == self.index and self.result is not None and self.result.index == index:
+        if not 0 <= index < len(self.utterances) or (
+            index == self.index and self.result is not None and self.result.index == index
+        ):
             return
         self.index = index
         self._request_probe()
@@ -391,15 +394,23 @@ class ExploreApp(App[None]):
         frame = explorer_frame(self.backend, settings, evaluations)
         backend = self.backend
         device = getattr(backend, "device", None) or getattr(backend, "_device", None)
-        record = {**collect(device=device, precision=getattr(backend, "precision", None)), "settings": settings.status(),
-                  "checkpoints": [m.path for m in backend.models]}
+        record = {
+            **collect(device=device, precision=getattr(backend, "precision", None)),
+            "settings": settings.status(),
+            "checkpoints": [m.path for m in backend.models],
+        }
         path = write(frame, self.export_dir / export_name(str(getattr(backend, "split_name", "") or "")), provenance=record)
         self.call_from_thread(self._exported, path.resolve(), len(frame), len(evaluations), settings)
 
     def _exported(self, path: Path, rows: int, models: int, settings: ProbeSettings) -> None:
         self.exported.append(path)
-        self.notify(f"wrote {rows:,} rows ({models} model{'s' if models != 1 else ''} × {rows // max(models, 1):,} utterances, "
-                    f"{settings.status()}) to {path}", title="Predictions exported", timeout=10, markup=False)
+        self.notify(
+            f"wrote {rows:,} rows ({models} model{'s' if models != 1 else ''} × {rows // max(models, 1):,} utterances, "
+            f"{settings.status()}) to {path}",
+            title="Predictions exported",
+            timeout=10,
+            markup=False,
+        )
         self._state_changed()
 
     def action_save_curves(self) -> None:
@@ -419,8 +430,13 @@ class ExploreApp(App[None]):
         split = str(getattr(self.backend, "split_name", "") or "split")
         stamp = time.strftime("%Y%m%d-%H%M%S")
         title = f"{self.backend.dataset_label} · switches {', '.join(n for n, on in zip(MODALITY_NAMES, settings.enabled) if on) or 'none'} · mask seed {settings.mask_seed}"
-        path = save_probe_curves(curves, self.export_dir / f"curves-{split}-{stamp}.pdf", title, synthetic=bool(self.backend.synthetic),
-                                 test_selected=any(m.test_selected for m in self.models))
+        path = save_probe_curves(
+            curves,
+            self.export_dir / f"curves-{split}-{stamp}.pdf",
+            title,
+            synthetic=bool(self.backend.synthetic),
+            test_selected=any(m.test_selected for m in self.models),
+        )
         self.call_from_thread(self._curves_saved, path.resolve())
 
     def _curves_saved(self, path: Path) -> None:
@@ -450,6 +466,12 @@ class ExploreApp(App[None]):
             yield SystemCommand(f"Show {tab.title}", f"Switch to the {tab.title} tab", lambda t=tab.key: self.show_tab(t))
         yield SystemCommand("Search utterances", "Filter the table by id or text", self.action_search)
         yield SystemCommand("Sort utterances", "Split order → largest error first → label", self.action_cycle_sort)
-        yield SystemCommand("Export predictions", "Write the split's predictions under the current settings to a CSV", self.action_export_predictions)
-        yield SystemCommand("Save curves", "Write the Curves tab's figure (metrics against the erased fraction) to a PDF", self.action_save_curves)
+        yield SystemCommand(
+            "Export predictions",
+            "Write the split's predictions under the current settings to a CSV",
+            self.action_export_predictions,
+        )
+        yield SystemCommand(
+            "Save curves", "Write the Curves tab's figure (metrics against the erased fraction) to a PDF", self.action_save_curves
+        )
         yield SystemCommand("Help", "Keys, retention modes and how to read the panes", self.action_help)

@@ -11,7 +11,8 @@ setting was asked for, or the app is closing — stops early instead of holding 
 
 from __future__ import annotations
 
-from typing import Callable, Protocol, Sequence
+from collections.abc import Callable, Sequence
+from typing import Protocol
 
 from core.probe.types import (
     Calibration,
@@ -23,7 +24,6 @@ from core.probe.types import (
     SplitEvaluation,
     Utterance,
 )
-
 
 Cancelled = Callable[[], bool] | None
 

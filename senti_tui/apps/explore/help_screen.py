@@ -3,7 +3,8 @@ says how to read itself: its ``help`` rows)."""
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Sequence
+from collections.abc import Sequence
+from typing import TYPE_CHECKING
 
 from rich.console import Group
 from rich.table import Table
@@ -39,10 +40,16 @@ KEYS: tuple[tuple[str, str], ...] = (
 
 # After the tabs' own rows.
 READING: tuple[tuple[str, str], ...] = (
-    ("Status line", "plain text for scripts: the utterance, the settings of the result shown, every "
-     "model's prediction and dominant modality, the label."),
-    ("Badges", "SYNTHETIC: generated data, every figure is about made-up data. TEST-SELECTED: the "
-     "checkpoint was chosen on the test split, so its test figures are optimistic."),
+    (
+        "Status line",
+        "plain text for scripts: the utterance, the settings of the result shown, every "
+        "model's prediction and dominant modality, the label.",
+    ),
+    (
+        "Badges",
+        "SYNTHETIC: generated data, every figure is about made-up data. TEST-SELECTED: the "
+        "checkpoint was chosen on the test split, so its test figures are optimistic.",
+    ),
 )
 
 
@@ -61,8 +68,10 @@ def help_renderable(tabs: Sequence[type[SplitPane]]) -> Group:
     keys = tuple((key, text.format(tabs=titles) if key == "[ ]" else text) for key, text in KEYS)
     reading = tuple(row for tab in tabs for row in tab.help) + READING
     return Group(
-        Text("Pick an utterance, switch modalities off, drag how much of each is erased, and watch every "
-             "model's prediction, its integrity estimates and its dominant modality change.\n"),
+        Text(
+            "Pick an utterance, switch modalities off, drag how much of each is erased, and watch every "
+            "model's prediction, its integrity estimates and its dominant modality change.\n"
+        ),
         Text("Keys", style="bold underline"),
         _two_columns(keys, "bold #ffaf5f"),
         Text("\nRetention modes (Senti-iFusion, Table III: the modalities KEPT)", style="bold underline"),

@@ -10,6 +10,7 @@ falls back to Textual's own ``disable_input``.
 
 from __future__ import annotations
 
+import contextlib
 import signal
 import termios
 
@@ -27,10 +28,8 @@ class QuickQuitDriver(LinuxDriver):
                 signal.signal(signal.SIGWINCH, signal.SIG_DFL)
                 self._disable_mouse_support()
                 exit_event.set()  # the input thread stops at its next poll; nobody waits for it
-                try:
+                with contextlib.suppress(termios.error):
                     termios.tcflush(self.fileno, termios.TCIFLUSH)
-                except termios.error:
-                    pass
         except Exception:  # noqa: BLE001 - as Textual's own: a terminal that is gone is no error at exit
             pass
 

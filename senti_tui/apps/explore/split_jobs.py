@@ -14,7 +14,8 @@ cancelled was abandoned, not broken: it posts nothing.
 from __future__ import annotations
 
 import threading
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 from textual.message import Message
 
@@ -88,7 +89,7 @@ class SplitJobs:
             message: Message | None
             try:
                 message = SplitJobDone(key, request, job(cancelled))
-            except Exception as error:  # shown as a notification by the app (if still wanted)
+            except Exception as error:  # noqa: BLE001 - shown as a notification by the app (if still wanted)
                 message = None if cancelled() else SplitJobFailed(key, request, error)
             with self._lock:
                 self._running = None

@@ -50,7 +50,7 @@ LOSS_INTERVAL_S = 1.0
 class _AppSink:
     """Runs in the worker thread: hands everything to the app as messages."""
 
-    def __init__(self, app: "TrainApp") -> None:
+    def __init__(self, app: TrainApp) -> None:
         self.app = app
 
     def events(self, events: list[Event]) -> None:
@@ -231,4 +231,3 @@ class TrainApp(App[Event | None]):
     def action_cycle_split(self) -> None:
         self.query_one(EpochTable).cycle_split(self.state)
         self._redraw({EPOCHS})
-

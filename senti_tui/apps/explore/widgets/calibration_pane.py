@@ -7,7 +7,7 @@ from __future__ import annotations
 import math
 
 from textual.app import ComposeResult
-from textual.containers import Horizontal, Vertical, VerticalScroll
+from textual.containers import Horizontal, VerticalScroll
 from textual.widgets import Static
 
 from core.probe.types import MODALITY_NAMES, Calibration, ModelInfo

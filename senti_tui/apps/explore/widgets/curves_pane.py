@@ -68,8 +68,13 @@ class RobustnessPlot(PlotextPlot):
 class CurvesPane(SplitPane, Vertical):
     key = "curves"
     title = "Curves"
-    help = (("Curves", "a metric against the fraction erased from every modality switched on, over the whole split, "
-             "the current setting marked; and the training history stored in the checkpoint."),)
+    help = (
+        (
+            "Curves",
+            "a metric against the fraction erased from every modality switched on, over the whole split, "
+            "the current setting marked; and the training history stored in the checkpoint.",
+        ),
+    )
     focus_target = "#metric-select"
     framed = False  # its two boxes are
 
@@ -111,7 +116,9 @@ class CurvesPane(SplitPane, Vertical):
     def compose(self) -> ComposeResult:
         with Horizontal(id="curves-bar"):
             yield Label("metric ", id="metric-label")
-            yield Select([(display_name(k), k) for k in DEFAULT_METRICS], value="MAE", allow_blank=False, compact=True, id="metric-select")
+            yield Select(
+                [(display_name(k), k) for k in DEFAULT_METRICS], value="MAE", allow_blank=False, compact=True, id="metric-select"
+            )
             yield Static("", id="curves-legend")
         with Horizontal(id="curves-plots"):
             with Vertical(id="robustness-box", classes="pane-frame"):

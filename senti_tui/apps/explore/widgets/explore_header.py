@@ -12,9 +12,8 @@ from pathlib import Path
 from textual.markup import escape
 from textual.widgets import Static
 
-from core.probe.types import ModelInfo
-
 from core.models.registry import display_name as model_display_name
+from core.probe.types import ModelInfo
 
 SYNTHETIC_BADGE = "[b #000000 on #ffaf5f] SYNTHETIC [/]"
 TEST_SELECTED_STYLE = "b #ffffff on #d75f5f"
@@ -38,7 +37,8 @@ class ExploreHeader(Static):
         # Badges first: they are what must never be cropped at the right edge.
         parts = [
             # one model: name, file and epoch; several: their names (each card names its own)
-            f"[b]{escape(model_title(models[0]))}[/]" if len(models) == 1
+            f"[b]{escape(model_title(models[0]))}[/]"
+            if len(models) == 1
             else " + ".join(f"[b]{escape(model_display_name(info.model))}[/]" for info in models),
             f"data [b]{escape(dataset_label)}[/]",
         ]

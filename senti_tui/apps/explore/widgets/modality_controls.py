@@ -122,8 +122,8 @@ class ModalityControls(Vertical):
         return list(self.query(ModalityRow))
 
     def show(self, settings: ProbeSettings) -> None:
-        for row, on, rate in zip(self.rows(), settings.enabled, settings.rates):
-            row.show(on, rate)
+        for row, enabled, rate in zip(self.rows(), settings.enabled, settings.rates):
+            row.show(enabled, rate)
 
     def show_kept(self, present: tuple[bool, bool, bool], nominal, realised) -> None:
         for row, p, n, r in zip(self.rows(), present, nominal, realised):

@@ -19,11 +19,11 @@ from rich.padding import Padding
 from rich.text import Text
 from textual.widgets import Static
 
+from core.models.registry import display_name as model_display_name
 from core.models.registry import find_spec
 from core.probe.types import MODALITY_NAMES, ModelInfo, ModelPrediction
 from senti_tui.apps.explore.widgets.score_gauge import gauge_text
 from senti_tui.metric_names import display_name, format_metric
-from core.models.registry import display_name as model_display_name
 from senti_tui.widgets.palette import hex_colour, modality_colour
 
 TRUE_STYLE = "#bcbcbc"

@@ -9,11 +9,10 @@ from textual.app import ComposeResult
 from textual.containers import VerticalScroll
 from textual.widgets import Static
 
+from core.models.registry import display_name as model_display_name
 from core.probe.types import ModelInfo, ProbeResult, SplitEvaluation
 from senti_tui.apps.explore.widgets.model_card import TRUE_STYLE, ModelCard
 from senti_tui.apps.explore.widgets.score_gauge import LABEL, POSITIVE
-
-from core.models.registry import display_name as model_display_name
 
 
 def card_titles(models: list[ModelInfo]) -> list[str]:

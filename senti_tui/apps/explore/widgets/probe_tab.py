@@ -27,11 +27,17 @@ class ProbeTab(SplitPane, Vertical):
     key = "probe"
     title = "Probe"
     help = (
-        ("Probe", "the tokens as the model sees them — erased ones read [UNK] on red; the audio and vision "
-         "strips draw each frame's energy with erased frames dimmed; 'kept' is the realised fraction."),
-        ("Prediction", "● the score on the −3…+3 axis, ▲ the true label; per modality the estimated integrity "
-         "beside the true one, the dominant modality highlighted. LNLN estimates language integrity only and "
-         "its dominant modality is always language; DAR estimates no integrity and has no dominant modality."),
+        (
+            "Probe",
+            "the tokens as the model sees them — erased ones read [UNK] on red; the audio and vision "
+            "strips draw each frame's energy with erased frames dimmed; 'kept' is the realised fraction.",
+        ),
+        (
+            "Prediction",
+            "● the score on the −3…+3 axis, ▲ the true label; per modality the estimated integrity "
+            "beside the true one, the dominant modality highlighted. LNLN estimates language integrity only and "
+            "its dominant modality is always language; DAR estimates no integrity and has no dominant modality.",
+        ),
     )
     focus_target = "#utterance-table"
     pane_id = "probe-tab"

@@ -31,7 +31,7 @@ def short_id(text: str, width: int = ID_WIDTH) -> str:
     if len(text) <= width:
         return text
     tail = text.rsplit("$_$", 1)[-1] if "$_$" in text else text[-4:]
-    tail = tail[-(width // 2):]
+    tail = tail[-(width // 2) :]
     return text[: width - len(tail) - 1] + "…" + tail
 
 

@@ -79,4 +79,3 @@ def _figures_line(state: RunState) -> str:
         f"loss {format_loss(loss)}",
     ]
     return " · ".join(parts)
-
