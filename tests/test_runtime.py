@@ -83,3 +83,20 @@ def test_a_trailing_batch_of_one_joins_the_previous_one(n):
 
     shuffled = sorted(int(r) for b in epoch_batches(n, 64, seed=0, epoch=1, ctx=DistContext()) for r in b)
     assert shuffled == list(range(n))
+
+
+def test_whole_split_on_two_workers_equals_one(paths):
+    """Tasks per (batch, model) on two workers: the same arrays as one worker in order."""
+    settings = evaluation_sweep("rates", 1113)[3:5]
+    threads = torch.get_num_threads()
+    try:
+        two, one = Probe.open(paths), Probe.open(paths)
+        two.workers, one.workers = 2, 1
+        for setting in settings:
+            (truth_a, preds_a), (truth_b, preds_b) = two.predict_split(setting), one.predict_split(setting)
+            assert np.array_equal(truth_a, truth_b)
+            for a, b in zip(preds_a, preds_b):
+                assert np.array_equal(a.prediction, b.prediction) and np.array_equal(a.dominant, b.dominant)
+                assert np.array_equal(a.integrity_est, b.integrity_est, equal_nan=True)
+    finally:
+        torch.set_num_threads(threads)

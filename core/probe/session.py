@@ -345,7 +345,7 @@ class Probe:
             cached = self._predictions.get(key)
         if cached is not None:
             return cached
-        split, _special, models = self._split, self._dataset.special_ids, self._split_models
+        split, models = self._split, self._split_models
         draw = setting.draw(split.sample_ids, self._present)  # once per setting, for every batch and model
         spans = eval_spans(len(split))
         modality_keys = split_modality_keys(draw)
@@ -357,27 +357,47 @@ class Probe:
         masking = any(not staged or stages is None for staged, row in zip(self._staged, known) for stages in row)
         autocast = self._precision.autocast
 
-        def one(s: int) -> tuple[list[SplitPredictions], list[list]]:
-            self._scheduler.before_batch(cancelled)
-            start, stop = spans[s]
-            inputs = self._masked_inputs(draw, start, stop) if masking else None
-            outputs, fresh = [], []
-            for i, model in enumerate(models):
-                if i and cancelled is not None and cancelled():  # quitting: stop between models too
-                    raise ProbeCancelled("the result is no longer wanted")
-                if self._staged[i]:
-                    out, stages = forward_stages(
-                        model, inputs, [row[s] if row is not None else None for row in known[i]], autocast
-                    )
-                else:
-                    assert inputs is not None  # an unstaged model sets masking
-                    out, stages = forward(model, inputs, autocast), []
-                outputs.append(out)
-                fresh.append(stages)
-            return outputs, fresh
+        # One task per (batch, model), so that the workers share several models' work evenly (11
+        # batches of three models on two workers: 6 rounds of three forward passes, 17 of one).
+        # A batch is masked once for all its models and dropped when the last one has it.
+        n_models = len(models)
+        masked: dict[int, object] = {}
+        waiting = dict.fromkeys(range(len(spans)), n_models)
+        held = threading.Lock()
 
-        parts = run_batches(one, list(range(len(spans))), workers)
-        result = (1.0 - draw.rates, [concatenate([p[0][i] for p in parts]) for i in range(len(models))])
+        def inputs_of(s: int):
+            with held:
+                if s in masked:
+                    return masked[s]
+            inputs = self._masked_inputs(draw, *spans[s])
+            with held:
+                return masked.setdefault(s, inputs)
+
+        def release(s: int) -> None:
+            with held:
+                waiting[s] -= 1
+                if waiting[s] == 0:
+                    masked.pop(s, None)
+
+        def one(task: tuple[int, int]) -> tuple[SplitPredictions, list]:
+            s, i = task
+            self._scheduler.before_batch(cancelled)
+            try:
+                inputs = inputs_of(s) if masking else None
+                if self._staged[i]:
+                    return forward_stages(models[i], inputs, [row[s] if row is not None else None for row in known[i]], autocast)
+                assert inputs is not None  # an unstaged model sets masking
+                return forward(models[i], inputs, autocast), []
+            finally:
+                release(s)
+
+        tasks = [(s, i) for s in range(len(spans)) for i in range(n_models)]
+        done = run_batches(one, tasks, workers)
+        parts = [
+            ([done[s * n_models + i][0] for i in range(n_models)], [done[s * n_models + i][1] for i in range(n_models)])
+            for s in range(len(spans))
+        ]
+        result = (1.0 - draw.rates, [concatenate([p[0][i] for p in parts]) for i in range(n_models)])
         if modality_keys is not None:
             fresh = {
                 (i, modality_keys[m]): [p[1][i][m] for p in parts]
