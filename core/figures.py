@@ -175,7 +175,7 @@ def probe_curves_figure(curves, title: str, synthetic: bool = False, test_select
     from matplotlib.figure import Figure
 
     present = set(curves[0].points[0].metrics) if curves and curves[0].points else set()
-    keys = KEY_METRICS["sims" if "Mult_acc_2" in present else "mosi"]
+    keys = KEY_METRICS[metric_family_of_keys(present)]
     figure = Figure(figsize=(PANEL_W * len(keys), PANEL_H + 1.0), dpi=DPI, layout="constrained")
     axes = figure.subplots(1, len(keys), squeeze=False)[0]
     for ax, key in zip(axes, keys):

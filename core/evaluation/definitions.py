@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+from core.missingness.settings import DEFAULT_EVAL_SEED
+
 PROTOCOLS = ("rates", "droprates", "modes", "lnln-paper")
 SWEEPS = {"rates": "rates", "droprates": "droprates", "modes": "modes", "lnln-paper": "rates"}  # protocol -> missingness sweep
 CURVE_PROTOCOLS = ("rates", "droprates", "lnln-paper")  # a metric against a swept fraction
-LNLN_PAPER_SEED = 1111  # LNLN's robust_evaluation.py: the data loader's seed, fixed
-DEFAULT_SEEDS = (1111, 1112, 1113)
+LNLN_PAPER_SEED = DEFAULT_EVAL_SEED  # LNLN's robust_evaluation.py: the data loader's seed, fixed (1111)
+DEFAULT_SEEDS = (DEFAULT_EVAL_SEED, DEFAULT_EVAL_SEED + 1, DEFAULT_EVAL_SEED + 2)  # 1111, 1112, 1113
 # LNLN's robust_evaluation.py: which best_<key> checkpoint each reported metric is read from.
 PAPER_SOURCES = {
     "mosi": {

@@ -129,7 +129,7 @@ def evaluate_checkpoints(
         groups.append(_group_result(name, [ordered[i] for i in group]))
     if "lnln-paper" in protocols:
         runs = [config_signature(checkpoints[g[0]], with_kind=False) for g in members]
-        groups += paper_tables(groups, runs, "sims" if family == "sims" else "mosi")
+        groups += paper_tables(groups, runs, family)
     metadata = _metadata(ordered, split, seeds, protocols, used_precision, used_device)
     for checkpoint, result in zip(checkpoints, ordered):  # how each checkpoint was trained (senti-tui train's record)
         metadata["checkpoints"][result.path]["trained_with"] = dict(getattr(checkpoint, "provenance", {}) or {})
@@ -140,7 +140,7 @@ def evaluate_checkpoints(
         protocols=list(protocols),
         seeds=list(seeds),
         split=split,
-        metric_keys=list(metric_keys("sims" if family == "sims" else "mosi")),
+        metric_keys=list(metric_keys(family)),
         metadata=metadata,
         groups=groups,
     )
@@ -229,7 +229,7 @@ def _protocol_result(
     auc = None
     if SWEEPS.get(name) == "rates" and len(settings) > 1:
         rates = [_swept_value(s) for s in settings]
-        keys = AUC_KEYS["sims" if family == "sims" else "mosi"]
+        keys = AUC_KEYS[family]
         auc = Aggregate.of({seed: {k: normalised_auc(rates, [p[seed][k] for p in per_setting]) for k in keys} for seed in seeds})
     return ProtocolResult(protocol=name, settings=rows, overall=overall, auc=auc)
 

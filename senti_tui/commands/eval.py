@@ -18,8 +18,6 @@ import typer
 from core.errors import ConfigError
 from senti_tui.reports.eval_report import show_report
 
-DEFAULT_SEEDS_TEXT = "1111,1112,1113"
-
 
 def register(app: typer.Typer) -> None:
     app.command(
@@ -39,7 +37,9 @@ def evaluate(
         help="rates | droprates | modes (repeatable, or comma-separated), or lnln-paper (LNLN's robust evaluation: rates at mask seed 1111 "
         "over training seeds)  [default: rates]",
     ),
-    seeds: str = typer.Option(DEFAULT_SEEDS_TEXT, "--seeds", help="Mask seeds, comma-separated."),
+    seeds: str | None = typer.Option(
+        None, "--seeds", help="Mask seeds, comma-separated.  [default: 1111,1112,1113; with lnln-paper: 1111]"
+    ),
     data: str | None = typer.Option(None, "--data", help="The data file, when it moved since training (same data)."),
     split: str = typer.Option("test", "--split", help="Split to evaluate."),
     out: str | None = typer.Option(None, "--out", help="Write results.json or results.csv with full metadata."),
@@ -63,7 +63,7 @@ def evaluate(
     training seed are one model: mean ± std over training seeds (the mask-seed spread beside it);
     any other checkpoint: mean ± std over mask seeds. A run folder (or a folder of seed-* runs)
     stands for its best checkpoints."""
-    seed_list = parse_seeds(seeds)
+    seed_list = parse_seeds(seeds) if seeds is not None else None
     if out is not None and Path(out).suffix.lower() not in (".json", ".csv"):
         raise ConfigError(f"{out}: --out must end in .json or .csv")
     from core.evaluation import check_writable, evaluate_checkpoints, expand_checkpoints
@@ -80,8 +80,10 @@ def evaluate(
         check_writable(check_figure(figure))
 
     protocols = tuple(name.strip() for item in (protocol or ["rates"]) for name in item.split(",") if name.strip())
-    if "lnln-paper" in protocols and seeds == DEFAULT_SEEDS_TEXT:
-        seed_list = [1111]
+    if seed_list is None:
+        from core.evaluation.definitions import DEFAULT_SEEDS, LNLN_PAPER_SEED
+
+        seed_list = [LNLN_PAPER_SEED] if "lnln-paper" in protocols else list(DEFAULT_SEEDS)
     with _progress() as advance:
         report = evaluate_checkpoints(
             expand_checkpoints(checkpoints, paper="lnln-paper" in protocols),

@@ -14,6 +14,7 @@ import re
 import sys
 from typing import TYPE_CHECKING
 
+from core.metrics import metric_family_of_keys
 from senti_tui.metric_names import display_name, format_metric
 
 if TYPE_CHECKING:
@@ -32,7 +33,7 @@ _ANSI = re.compile(r"\x1b\[[0-9;]*m")
 
 
 def _family(report: EvaluationReport) -> str:
-    return "sims" if "Mult_acc_2" in report.metric_keys else "mosi"
+    return metric_family_of_keys(report.metric_keys)
 
 
 def _entry(report: EvaluationReport, key: str):
