@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import math
+import threading
 from collections.abc import Callable, Sequence
 from datetime import datetime, timezone
 
@@ -56,6 +57,10 @@ def evaluate_checkpoints(
     """
     from core.probe.loading import data_key, load_checkpoints, model_keys
     from core.probe.session import Probe
+
+    # The version from git and the checkout's state (git subprocesses, ~0.3 s) are needed only for
+    # the metadata at the end: find them while the checkpoints load and the sweep runs.
+    threading.Thread(target=_warm_provenance, name="senti-provenance", daemon=True).start()
 
     protocols = _check_protocols(protocols)
     if "lnln-paper" in protocols:
@@ -251,6 +256,12 @@ def senti_tui_version() -> str:
     from core.provenance import package_version
 
     return package_version()
+
+
+def _warm_provenance() -> None:
+    from core.provenance import git_dirty, git_revision, package_version
+
+    package_version(), git_revision(), git_dirty()  # cached: _metadata's collect() reads them
 
 
 def _metadata(
