@@ -136,7 +136,7 @@ def measure(path: Path, synthetic: bool) -> dict:
     from core.probe import analysis
     from core.probe.session import Probe
     from core.probe.types import ProbeSettings
-    from core.training.checkpoint import load_checkpoint
+    from core.runtime.checkpoint import load_checkpoint
 
     figures: dict = {}
     probe = Probe.open([str(path)], split="test" if synthetic else "valid")

@@ -61,7 +61,7 @@ def measure(paths: dict[str, Path]) -> dict[str, dict]:
     from core.probe import analysis
     from core.probe.session import Probe
     from core.probe.types import ProbeSettings
-    from core.training.checkpoint import load_checkpoint
+    from core.runtime.checkpoint import load_checkpoint
 
     probe = Probe.open([str(p) for p in paths.values()], split="test")
     valid = Probe.open([str(p) for p in paths.values()], split="valid")

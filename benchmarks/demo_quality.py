@@ -39,7 +39,7 @@ def main() -> None:
     from core.probe import analysis
     from core.probe.session import Probe
     from core.probe.types import ProbeSettings
-    from core.training.checkpoint import load_checkpoint
+    from core.runtime.checkpoint import load_checkpoint
 
     for path in args.checkpoints:
         probe = Probe.open([str(path)], split="valid")

@@ -4,7 +4,7 @@ previous file intact, never a truncated one; a failed write removes its temporar
 
 Temporary files are named ``.<name>.<8 random characters>.tmp`` (``tempfile.mkstemp``), so a
 folder's owner can recognise and remove those a killed process left (:func:`remove_stale_temporaries`).
-Moved here from ``core.training.checkpoint.save_checkpoint``, which was the first user; no torch.
+Moved here from the checkpoint writer (``core.runtime.checkpoint.save_checkpoint``), its first user; no torch.
 """
 
 from __future__ import annotations

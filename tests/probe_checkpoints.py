@@ -23,9 +23,9 @@ from core.data.sources import first_samples, load_dataset
 from core.missingness import DroprateSetting, default_training_protocol, mask_split
 from core.models.registry import build_model, config_to_dict
 from core.probe.loading import synthetic_dataset
+from core.runtime.checkpoint import FORMAT_VERSION, Checkpoint, save_checkpoint
 from core.runtime.inference import model_inputs
 from core.text.encoders import TextEncoderSpec, build_text_encoder, scratch_spec
-from core.training.checkpoint import FORMAT_VERSION, Checkpoint, save_checkpoint
 from core.training.options import TrainOptions
 from core.training.presets import resolve_config
 

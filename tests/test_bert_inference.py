@@ -8,8 +8,8 @@ import pytest
 import torch
 from transformers import BertConfig, BertModel
 
+from core.runtime.checkpoint import build_model_from_checkpoint, load_checkpoint
 from core.text.bert_inference import BertShape, InferenceBert, inference_bert_from_config
-from core.training.checkpoint import build_model_from_checkpoint, load_checkpoint
 
 DEMO = Path(__file__).resolve().parents[1] / "checkpoints" / "demo.pt"
 

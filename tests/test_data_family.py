@@ -9,7 +9,7 @@ import pytest
 from core.data import mmsa
 from core.data.family import best_checkpoint_name, infer_family
 from core.errors import ConfigError
-from core.training.checkpoint import load_checkpoint
+from core.runtime.checkpoint import load_checkpoint
 from core.training.options import TrainOptions
 from core.training.presets import resolve_config
 

@@ -17,7 +17,7 @@ from core.missingness import setting_from_dict
 from core.probe import analysis
 from core.probe.session import Probe
 from core.probe.types import ProbeSettings
-from core.training.checkpoint import load_checkpoint
+from core.runtime.checkpoint import load_checkpoint
 
 CHECKPOINTS = Path(__file__).resolve().parents[1] / "checkpoints"
 DEMOS = {"demo.pt": "senti-ifusion", "demo_lnln.pt": "lnln", "demo_dar.pt": "dar"}

@@ -13,9 +13,9 @@ from pathlib import Path
 import pytest
 
 from core.missingness import setting_from_dict
+from core.runtime.checkpoint import build_model_from_checkpoint, load_checkpoint
 from core.runtime.device import resolve_device
 from core.training.batches import SplitTensors, draw_rates
-from core.training.checkpoint import build_model_from_checkpoint, load_checkpoint
 from core.training.distributed import DistContext
 from core.training.options import TrainOptions
 from core.training.session import prepare_training

@@ -18,7 +18,7 @@ from core.data.synthetic import generate_synthetic
 from core.errors import DataError
 from core.probe.loading import check_data, load_checkpoints, load_shared_dataset, rebuild_dataset, synthetic_dataset
 from core.probe.session import Probe
-from core.training.checkpoint import load_checkpoint, save_checkpoint
+from core.runtime.checkpoint import load_checkpoint, save_checkpoint
 from tests.probe_checkpoints import SAMPLES, make_checkpoint
 
 CHECKPOINTS = Path(__file__).resolve().parents[1] / "checkpoints"

@@ -156,7 +156,7 @@ def test_eval_exports_record_the_precision(tmp_path):
 
 
 def test_training_in_bf16_records_it_in_checkpoints_and_config(tmp_path):
-    from core.training.checkpoint import load_checkpoint
+    from core.runtime.checkpoint import load_checkpoint
     from core.training.options import TrainOptions
     from core.training.session import prepare_training
 

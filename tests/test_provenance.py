@@ -14,7 +14,7 @@ import pytest
 import tomllib
 
 from core import provenance
-from core.training.checkpoint import load_checkpoint
+from core.runtime.checkpoint import load_checkpoint
 
 ROOT = Path(__file__).resolve().parent.parent
 LIBRARIES = {"python", "torch", "cuda", "numpy", "transformers", "scikit-learn"}

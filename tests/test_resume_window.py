@@ -19,7 +19,7 @@ from pathlib import Path
 import pytest
 import torch
 
-from core.training.checkpoint import load_checkpoint
+from core.runtime.checkpoint import load_checkpoint
 from core.training.events import Finished
 from core.training.options import TrainOptions
 from core.training.session import prepare_training

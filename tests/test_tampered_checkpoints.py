@@ -10,7 +10,7 @@ import time
 import pytest
 
 from core.errors import CheckpointError
-from core.training.checkpoint import load_checkpoint
+from core.runtime.checkpoint import load_checkpoint
 from tests.data_files import tampered_checkpoints
 from tests.probe_checkpoints import make_checkpoint
 

@@ -13,7 +13,7 @@ import pytest
 import torch
 
 from core.errors import ConfigError
-from core.training.checkpoint import load_checkpoint
+from core.runtime.checkpoint import load_checkpoint
 from core.training.events import Finished
 from core.training.options import TrainOptions
 from core.training.run_folder import RunFolder, run_is_active

@@ -16,7 +16,7 @@ import torch
 from core.data.dataset import FeatureDims
 from core.errors import CheckpointError, ConfigError, DataError
 from core.missingness import setting_from_dict
-from core.training.checkpoint import FORMAT_VERSION, build_model_from_checkpoint, check_dims, load_checkpoint
+from core.runtime.checkpoint import FORMAT_VERSION, build_model_from_checkpoint, check_dims, load_checkpoint
 from core.training.distributed import DistContext
 from core.training.events import (
     CheckpointSaved,

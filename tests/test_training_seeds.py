@@ -15,7 +15,7 @@ from core.evaluation import PAPER_SOURCES, evaluate_checkpoints, expand_checkpoi
 from core.metrics import MOSI_KEYS
 from core.missingness import EVAL_RATES, RateSetting
 from core.probe.session import Probe
-from core.training.checkpoint import load_checkpoint
+from core.runtime.checkpoint import load_checkpoint
 from tests.probe_checkpoints import make_checkpoint
 
 TRAIN_SEEDS = (1111, 1112, 1113)

@@ -14,7 +14,7 @@ from core.data.dataset import MSADataset, Split
 from core.errors import SentiError
 from core.missingness import Masked
 from core.probe.types import DisplayInputs
-from core.runtime.checkpoints import Checkpoint
+from core.runtime.checkpoint import Checkpoint
 
 
 def display_tokenizer(dataset: MSADataset, checkpoint: Checkpoint):

@@ -26,7 +26,7 @@ from core.data.sources import SYNTHETIC, check_token_ids, first_samples, load_da
 from core.errors import CheckpointError, DataError
 from core.models.base import MSAModel
 from core.probe.types import ModelInfo
-from core.runtime.checkpoints import Checkpoint, build_model_from_checkpoint, check_dims, load_checkpoint
+from core.runtime.checkpoint import Checkpoint, build_model_from_checkpoint, check_dims, load_checkpoint
 
 _SYNTHETIC_SEED = re.compile(r"synthetic:seed=(-?\d+)")
 

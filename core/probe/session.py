@@ -77,7 +77,7 @@ from core.probe.types import (
     SplitEvaluation,
     Utterance,
 )
-from core.runtime.checkpoints import Checkpoint
+from core.runtime.checkpoint import Checkpoint
 from core.runtime.device import DeviceChoice, resolve_device
 from core.runtime.inference import (
     ProbeCancelled,

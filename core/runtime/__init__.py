@@ -2,7 +2,8 @@
 
 - :mod:`~core.runtime.device`: device and precision (``--device``, ``--precision``, bf16 autocast);
 - :mod:`~core.runtime.batching`: the fixed evaluation batches (64, in order; [A16]);
-- :mod:`~core.runtime.checkpoints`: opening a checkpoint file and building its model;
+- :mod:`~core.runtime.checkpoint`: the checkpoint format: writing (training), reading and checking
+  a file, building its model;
 - :mod:`~core.runtime.inference`: model outputs as numpy (the one conversion every consumer
   uses), one or two-part forward passes, the batch-worker threads.
 

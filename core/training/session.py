@@ -31,10 +31,10 @@ from core.missingness.protocols import TrainingProtocol, training_protocol
 from core.models.base import MSAModel
 from core.models.registry import build_model, config_to_dict
 from core.provenance import collect as collect_provenance
+from core.runtime.checkpoint import Checkpoint, check_dims, load_checkpoint, save_checkpoint
 from core.runtime.device import resolve_device
 from core.text.encoders import TextEncoderSpec, build_text_encoder
 from core.training import distributed
-from core.training.checkpoint import Checkpoint, check_dims, load_checkpoint, save_checkpoint
 from core.training.config_file import named_option
 from core.training.events import Callback, CheckpointSaved, EpochEnd, Event, Failed, Finished
 from core.training.options import TrainOptions

@@ -32,10 +32,10 @@ from core.errors import ConfigError
 from core.missingness.settings import MaskSetting
 from core.models.base import MSAModel
 from core.models.registry import config_to_dict
+from core.runtime.checkpoint import FORMAT_VERSION, Checkpoint, save_checkpoint
 from core.runtime.device import DeviceChoice
 from core.training import distributed
 from core.training.batches import SplitTensors, draw_rates, epoch_batches, make_batch
-from core.training.checkpoint import FORMAT_VERSION, Checkpoint, save_checkpoint
 from core.training.distributed import DistContext
 from core.training.events import CheckpointSaved, EarlyStop, EpochEnd, Event, Finished, RunStarted, StageChange, Step
 from core.training.presets import TrainConfig
