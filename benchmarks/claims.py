@@ -138,16 +138,26 @@ def integrity_ceiling(setting) -> tuple[float, float, float]:
     from core.data.sources import load_dataset
     from core.metrics import r2_and_slope
     from core.missingness import mask_split, text_lengths
+    from core.missingness.appliers import text_rule
 
     data = load_dataset("synthetic")
     split = data.split("valid")
     masked = mask_split(split, setting, data.present, data.special_ids)
     truth = 1.0 - masked.rates
-    erasable = (np.maximum(text_lengths(split.text_bert[:, 1]) - 2, 0), split.audio_lengths, split.vision_lengths)
+    # n erasable and k kept per modality from the applier's own rule and keep masks: text's
+    # erasable positions are the rule's at rate 0 ([CLS]/[SEP] excluded); frames, those within
+    # the clip's length, as the applier clips it
+    attention = split.text_bert[:, 1]
+    rows, width = attention.shape
+    ones, zeros = np.ones((rows, width)), np.zeros(rows)
+    text_erasable, _ = text_rule(attention != 0, np.arange(width)[None, :], text_lengths(attention), ones, zeros)
+    counts = (
+        (text_erasable.sum(axis=1), (masked.keep_text & text_erasable).sum(axis=1)),
+        (np.minimum(split.audio_lengths, masked.keep_audio.shape[1]), masked.keep_audio.sum(axis=1)),
+        (np.minimum(split.vision_lengths, masked.keep_vision.shape[1]), masked.keep_vision.sum(axis=1)),
+    )
     ceiling = []
-    for m, n in enumerate(erasable):
-        n = np.asarray(n, dtype=np.float64)
-        kept = np.round(masked.realised[:, m] * n)
+    for m, (n, kept) in enumerate(counts):
         best = np.where(truth[:, m] == 0.0, 0.0, (kept + 1) / (n + 2))
         ceiling.append(r2_and_slope(best, truth[:, m]).r2)
     return tuple(ceiling)  # type: ignore[return-value]

@@ -49,7 +49,6 @@ import contextlib
 import os
 import time
 from dataclasses import dataclass
-from pathlib import Path
 
 import torch
 
@@ -57,7 +56,7 @@ from core.data.synthetic import SyntheticConfig, synthesize
 from core.missingness import default_training_protocol
 from core.models.base import ModelInput, MSAModel
 from core.models.registry import build_model, model_names
-from core.runtime.device import resolve_device
+from core.runtime.device import cpu_bf16_support, resolve_device
 from core.text.encoders import build_text_encoder, parse_text_encoder
 from core.training.batches import SplitTensors, draw_rates, make_batch
 from core.training.stages import enter_stage
@@ -100,15 +99,6 @@ def without_complete(inputs: ModelInput) -> ModelInput:
         audio_lengths=inputs.audio_lengths,
         vision_lengths=inputs.vision_lengths,
     )
-
-
-def native_bf16() -> str:
-    try:
-        flags = Path("/proc/cpuinfo").read_text()
-    except OSError:
-        return "unknown"
-    found = [flag for flag in ("avx512_bf16", "amx_bf16") if f" {flag}" in flags]
-    return ", ".join(found) if found else "none (emulated: slow)"
 
 
 def matmul_gflops(repeats: int = 10) -> float:
@@ -205,7 +195,7 @@ def main(argv: list[str] | None = None) -> None:
     print(
         f"torch {torch.__version__}, {torch.get_num_threads()} threads, batch {args.batch}, "
         f"{args.steps} timed steps after {args.warmup} warm-up; load average {os.getloadavg()[0]:.2f}; "
-        f"matmul {matmul_gflops():.0f} GFLOPS; native bf16: {native_bf16()}",
+        f"matmul {matmul_gflops():.0f} GFLOPS; native bf16: {cpu_bf16_support()}",
         flush=True,
     )
     results = [speed for size in sizes for speed in measure(size, names, args.batch, args.steps, args.warmup, precisions)]

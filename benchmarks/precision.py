@@ -25,15 +25,6 @@ PRECISIONS = ("fp32", "bf16")
 RATES = (0.0, 0.5)
 
 
-def cpu_bf16() -> str:
-    try:
-        flags = Path("/proc/cpuinfo").read_text()
-    except OSError:
-        return "unknown"
-    native = [flag for flag in ("avx512_bf16", "amx_bf16") if f" {flag}" in flags]
-    return ", ".join(native) if native else "none (bf16 emulated)"
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("checkpoints", nargs="*", default=DEFAULT)
@@ -50,10 +41,11 @@ def main() -> None:
 
     from core.missingness import RateSetting
     from core.probe.session import Probe
+    from core.runtime.device import cpu_bf16_support
 
     print(
         f"load average {' '.join(f'{x:.2f}' for x in os.getloadavg())} on {os.cpu_count()} cores · "
-        f"native bf16: {cpu_bf16()} · torch {torch.__version__}"
+        f"native bf16: {cpu_bf16_support()} · torch {torch.__version__}"
     )
     rows, speeds = [], []
     for path in args.checkpoints:

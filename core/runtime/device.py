@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import contextlib
 from dataclasses import dataclass
+from pathlib import Path
 
 import torch
 
@@ -53,6 +54,17 @@ class DeviceChoice:
     def describe(self) -> str:
         precision = "bf16 autocast" if self.autocast_dtype is not None else "fp32"
         return f"{self.device} ({precision})"
+
+
+def cpu_bf16_support() -> str:
+    """This CPU's native bf16 instructions as /proc/cpuinfo lists them (avx512_bf16, amx_bf16),
+    for the benchmarks' headers: without them CPU bf16 is emulated and slow."""
+    try:
+        flags = Path("/proc/cpuinfo").read_text()
+    except OSError:
+        return "unknown"
+    native = [flag for flag in ("avx512_bf16", "amx_bf16") if f" {flag}" in flags]
+    return ", ".join(native) if native else "none (bf16 emulated: slow)"
 
 
 def default_precision(device: torch.device) -> str:
