@@ -429,6 +429,42 @@ def _plain_predictions(probe, setting):
     return predict(probe._split_models, len(split), batch_of, batch_size=8)
 
 
+def test_a_rate_step_re_embeds_only_the_rows_whose_mask_it_changed(paths, monkeypatch):
+    # batches of 8 as the full evaluation batch, so that the 24 samples make three full ones
+    monkeypatch.setattr("core.probe.session.eval_spans", lambda n: [(0, 8), (8, 16), (16, 24)])
+    monkeypatch.setattr("core.probe.session.EVAL_BATCH_SIZE", 8)
+    from core.missingness.appliers import modality_keep
+    from core.probe.settings import to_mask_setting
+
+    probe = Probe.open([str(paths["senti-ifusion"]), str(paths["lnln"]), str(paths["dar"])])
+    seen = _capture_inputs(probe, monkeypatch)
+    before = ProbeSettings(rates=(0.4, 0.3, 0.6), mask_seed=21)
+    after = ProbeSettings(rates=(0.47, 0.3, 0.6), mask_seed=21)  # the text slider moved a little
+    probe.predict_split(to_mask_setting(before))
+    for s in seen:
+        s.clear()
+    truth, predictions = probe.predict_split(to_mask_setting(after))
+    ids = probe._split.sample_ids
+    changed = [
+        row
+        for row in range(24)
+        if not np.array_equal(*(modality_keep(probe._split, 0, np.full(24, r), 21)[row] for r in (0.4, 0.47)))
+    ]
+    assert 0 < len(changed) <= 16 and len(ids) == 24  # some rows changed, and fewer batches than three
+    for s in seen:
+        assert [m for m, _ in s] == [0] * -(-len(changed) // 8)  # text only, in packed batches of 8
+    plain_truth, plain = _plain_predictions(probe, to_mask_setting(after))
+    assert np.array_equal(truth, plain_truth)
+    for a, b in zip(predictions, plain):
+        assert np.array_equal(a.prediction, b.prediction) and np.array_equal(a.dominant, b.dominant)
+        assert np.array_equal(a.integrity_est, b.integrity_est, equal_nan=True)
+    # a step that erases nothing new embeds nothing
+    for s in seen:
+        s.clear()
+    probe.predict_split(to_mask_setting(ProbeSettings(rates=(0.4700001, 0.3, 0.6), mask_seed=21)))
+    assert all(s == [] for s in seen)
+
+
 def test_whole_split_reuses_unchanged_modalities_bit_for_bit(paths, monkeypatch):
     from core.missingness import ModeSetting
     from core.probe.settings import to_mask_setting

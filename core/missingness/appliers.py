@@ -134,6 +134,31 @@ def apply_missingness(
     )
 
 
+def modality_keep(split: Split, modality: int, rates: np.ndarray, mask_seed: int) -> np.ndarray:
+    """keep [N, positions] bool of one modality over the whole split under a draw's ``rates``
+    column [N] and seed (independent noise: not LNLN's shared-noise training masks), the same
+    masks :func:`apply_missingness` makes, without masking the features: which rows a rate
+    change touches (the probe reuses the others' embeddings)."""
+    rate = np.asarray(rates, dtype=np.float64)
+    ids = np.asarray(split.sample_ids)
+    if modality == 0:
+        tokens, attention = split.text_bert[:, 0], split.text_bert[:, 1]
+        width = tokens.shape[1]
+        real = attention != 0
+        u = position_uniforms(mask_seed, ids, 0, width)
+        _, dropped = text_rule(real, np.arange(width)[None, :], text_lengths(attention), u, rate)
+        return real & ~dropped
+    frames, lengths = (split.audio, split.audio_lengths) if modality == 1 else (split.vision, split.vision_lengths)
+    steps = frames.shape[1]
+    lengths = np.minimum(np.asarray(lengths, dtype=np.int64), steps)
+    keep = np.zeros((len(ids), steps), dtype=bool)
+    span = int(lengths.max()) if len(ids) else 0
+    if span > 0:
+        u = position_uniforms(mask_seed, ids, modality, span)
+        keep[:, :span] = frame_rule(np.arange(span)[None, :], lengths, u, rate)
+    return keep
+
+
 def mask_split(
     split: Split,
     setting: MaskSetting,

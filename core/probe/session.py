@@ -56,15 +56,26 @@ import numpy as np
 import torch
 
 from core.data.dataset import MSADataset, Split
-from core.missingness.appliers import apply_missingness, mask_split
+from core.missingness.appliers import apply_missingness, mask_split, modality_keep
 from core.missingness.settings import EVAL_RATES, CalibrationSetting, MaskSetting, present_vector
+from core.models.base import ModelInput
 from core.probe import analysis
 from core.probe.cache import LRU, TensorLRU, nbytes
 from core.probe.display import display_inputs, display_tokenizer
 from core.probe.loading import OpenedModel, check_split, load_checkpoints, load_shared_dataset, model_keys, open_model
 from core.probe.scheduler import FOREGROUND_WAIT_S, Scheduler  # noqa: F401 - FOREGROUND_WAIT_S: its old home
 from core.probe.settings import at_rate, cache_key, to_mask_setting
-from core.probe.stages import ROW_CACHE_BYTES, SPLIT_CACHE_BYTES, row_mask_keys, split_modality_keys
+from core.probe.stages import (
+    PATCH_HISTORY,
+    ROW_CACHE_BYTES,
+    SPLIT_CACHE_BYTES,
+    changed_rows,
+    packed_keep,
+    patch_batches,
+    patch_stages,
+    row_mask_keys,
+    split_modality_keys,
+)
 from core.probe.types import (
     Calibration,
     Case,
@@ -77,6 +88,7 @@ from core.probe.types import (
     SplitEvaluation,
     Utterance,
 )
+from core.runtime.batching import EVAL_BATCH_SIZE
 from core.runtime.checkpoint import Checkpoint
 from core.runtime.device import DeviceChoice, resolve_device
 from core.runtime.inference import (
@@ -84,6 +96,7 @@ from core.runtime.inference import (
     SplitPredictions,
     concatenate,
     configure_threads,
+    embed_stage,
     eval_spans,
     forward,
     forward_stages,
@@ -101,6 +114,7 @@ DEFAULT_CURVE_RATES: tuple[float, ...] = EVAL_RATES  # 0.0 .. 0.9, as eval's rat
 SPLIT_DOMINANT = ("checkpoint", "sample")
 _PREDICTION_CACHE = 64  # per setting: every model's predictions over the split
 _RUN_CACHE = 256  # single-utterance results
+_KEEP_CACHE = 64  # whole-split keep masks (a few KB each on MOSI)
 
 
 class Probe:
@@ -147,6 +161,8 @@ class Probe:
         self._runs = LRU(_RUN_CACHE)
         self._row_stages = TensorLRU(ROW_CACHE_BYTES)  # (model, utterance, modality, mask) -> stage
         self._split_stages = TensorLRU(SPLIT_CACHE_BYTES)  # (model, modality key) -> stage per batch
+        self._split_keeps = LRU(_KEEP_CACHE)  # modality key -> packed keep per row (what a patch compares)
+        self._stage_history: dict[tuple[int, int], list] = {}  # (model, modality) -> recent modality keys
         self._staged = [supports_stages(o.model) for o in opened]
         self._scheduler = Scheduler()
 
@@ -354,6 +370,9 @@ class Probe:
             [self._split_stages.get((i, modality_keys[m])) if staged and modality_keys is not None else None for m in range(3)]
             for i, staged in enumerate(self._staged)
         ]
+        missing = [(i, m) for i, row in enumerate(known) for m, stages in enumerate(row) if self._staged[i] and stages is None]
+        if modality_keys is not None and missing:
+            self._patch_from_recent(draw, modality_keys, known, missing, spans, cancelled, workers)
         masking = any(not staged or stages is None for staged, row in zip(self._staged, known) for stages in row)
         autocast = self._precision.autocast
 
@@ -369,7 +388,7 @@ class Probe:
             with held:
                 if s in masked:
                     return masked[s]
-            inputs = self._masked_inputs(draw, *spans[s])
+            inputs = self._masked_inputs(draw, slice(*spans[s]))
             with held:
                 return masked.setdefault(s, inputs)
 
@@ -399,25 +418,77 @@ class Probe:
         ]
         result = (1.0 - draw.rates, [concatenate([p[0][i] for p in parts]) for i in range(n_models)])
         if modality_keys is not None:
-            fresh = {
-                (i, modality_keys[m]): [p[1][i][m] for p in parts]
-                for i, row in enumerate(known)
-                for m, stages in enumerate(row)
-                if self._staged[i] and stages is None
-            }
+            fresh = {(i, modality_keys[m]): [p[1][i][m] for p in parts] for i, m in missing}
             # room for two settings' worth, so that the next slider move finds this one's stages
             self._split_stages.max_bytes = max(self._split_stages.max_bytes, 2 * sum(nbytes(v) for v in fresh.values()))
             for stage_key, stages in fresh.items():
                 self._split_stages.put(stage_key, stages)
+            with self._lock:
+                for i, m in missing:
+                    history = self._stage_history.setdefault((i, m), [])
+                    if modality_keys[m] in history:
+                        history.remove(modality_keys[m])
+                    history.append(modality_keys[m])
+                    del history[:-PATCH_HISTORY]
         with self._lock:
             self._predictions.put(key, result)
         return result
 
-    def _masked_inputs(self, draw, start: int, stop: int):
-        """Rows start..stop-1 masked with the setting's draw (the same masks as
+    def _patch_from_recent(self, draw, modality_keys, known: list, missing: list, spans, cancelled, workers: int) -> None:
+        """Fill ``known[i][m]`` for the ``missing`` (model, modality) pairs that a recent whole-
+        split stage of theirs can give by re-embedding fewer rows than the plain batches hold
+        (:func:`core.probe.stages.patch_stages`). CPU only, where the bit-for-bit independence
+        of a row from its batch is measured; a GPU embeds the whole split in milliseconds."""
+        if self._device.type != "cpu":
+            return
+        keeps = {}
+        for m in sorted({m for _, m in missing}):
+            keeps[m] = packed_keep(modality_keep(self._split, m, draw.rates[:, m], draw.mask_seed))
+            self._split_keeps.put(modality_keys[m], keeps[m])
+        plans: dict[tuple[int, int], tuple[list, list[np.ndarray]]] = {}
+        for i, m in missing:
+            with self._lock:
+                history = list(self._stage_history.get((i, m), ()))
+            best = None
+            for key in reversed(history):
+                base, base_keep = self._split_stages.get((i, key)), self._split_keeps.get(key)
+                if base is not None and base_keep is not None:
+                    rows = changed_rows(keeps[m], base_keep)
+                    if best is None or len(rows) < len(best[1]):
+                        best = (base, rows)
+            if best is not None:
+                batches = patch_batches(best[1], spans, EVAL_BATCH_SIZE) if len(best[1]) else []
+                if len(batches) < len(spans):
+                    plans[(i, m)] = (best[0], batches)
+        if not plans:
+            return
+        inputs: dict[bytes, ModelInput] = {}  # the same rows' masked inputs serve every model
+        held = threading.Lock()
+        tasks = [(i, m, b) for (i, m), (_, batches) in plans.items() for b in range(len(batches))]
+
+        def one(task: tuple[int, int, int]):
+            i, m, b = task
+            self._scheduler.before_batch(cancelled)
+            rows = plans[(i, m)][1][b]
+            with held:
+                masked = inputs.get(rows.tobytes())
+            if masked is None:
+                masked = self._masked_inputs(draw, rows)
+                with held:
+                    masked = inputs.setdefault(rows.tobytes(), masked)
+            return embed_stage(self._split_models[i], m, masked, self._precision.autocast)
+
+        outputs = run_batches(one, tasks, workers)
+        k = 0
+        with torch.inference_mode():  # the cached stages are inference tensors
+            for (i, m), (base, batches) in plans.items():
+                known[i][m] = patch_stages(base, spans, batches, outputs[k : k + len(batches)])
+                k += len(batches)
+
+    def _masked_inputs(self, draw, rows: slice | np.ndarray):
+        """The ``rows`` (a slice or indices) masked with the setting's draw (the same masks as
         :func:`core.missingness.mask_split` gives those rows)."""
         split = self._split
-        rows = slice(start, stop)
         masked = apply_missingness(
             split.text_bert[rows],
             split.audio[rows],

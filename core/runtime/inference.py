@@ -114,6 +114,14 @@ def forward_stages(
     return to_numpy(output, int(output.prediction.shape[0])), stages
 
 
+def embed_stage(
+    model: MSAModel, modality: int, inputs: ModelInput, autocast: Callable[[], AbstractContextManager] = nullcontext
+) -> Stage:
+    """One modality's stage (:meth:`MSAModel.embed_modality`) of a batch, compacted."""
+    with torch.inference_mode(), autocast():
+        return compact(model.embed_modality(modality, inputs))
+
+
 def compact(stage: Stage) -> Stage:
     """The stage's tensors in storage of their own size: an embedding stack is the first 8 tokens
     of a longer sequence (a view that would keep the whole sequence alive in a cache)."""
