@@ -438,11 +438,21 @@ def test_a_rate_step_re_embeds_only_the_rows_whose_mask_it_changed(paths, monkey
 
     probe = Probe.open([str(paths["senti-ifusion"]), str(paths["lnln"]), str(paths["dar"])])
     seen = _capture_inputs(probe, monkeypatch)
+    fused: dict[int, int] = {}  # model -> rows through forward_from_embeddings
+    for i, model in enumerate(probe._split_models):
+        original = model.forward_from_embeddings
+
+        def count(stages, i=i, original=original):
+            fused[i] = fused.get(i, 0) + int(stages[0][0].shape[0])
+            return original(stages)
+
+        monkeypatch.setattr(model, "forward_from_embeddings", count)
     before = ProbeSettings(rates=(0.4, 0.3, 0.6), mask_seed=21)
     after = ProbeSettings(rates=(0.47, 0.3, 0.6), mask_seed=21)  # the text slider moved a little
     probe.predict_split(to_mask_setting(before))
     for s in seen:
         s.clear()
+    fused.clear()
     truth, predictions = probe.predict_split(to_mask_setting(after))
     ids = probe._split.sample_ids
     changed = [
@@ -453,6 +463,10 @@ def test_a_rate_step_re_embeds_only_the_rows_whose_mask_it_changed(paths, monkey
     assert 0 < len(changed) <= 16 and len(ids) == 24  # some rows changed, and fewer batches than three
     for s in seen:
         assert [m for m, _ in s] == [0] * -(-len(changed) // 8)  # text only, in packed batches of 8
+    # the rest of the forward pass, too, runs again only on those rows where a row's output is its own
+    independent = [model.rows_independent() for model in probe._split_models]
+    assert independent == [False, True, True]  # the checkpoint's per-batch dominant modality (eq. 15)
+    assert fused == {0: 24, 1: 8 * -(-len(changed) // 8), 2: 8 * -(-len(changed) // 8)}
     plain_truth, plain = _plain_predictions(probe, to_mask_setting(after))
     assert np.array_equal(truth, plain_truth)
     for a, b in zip(predictions, plain):

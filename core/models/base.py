@@ -118,6 +118,12 @@ class MSAModel(nn.Module):
         losses."""
         raise NotImplementedError
 
+    def rows_independent(self) -> bool:
+        """True when a sample's eval-mode output depends on that sample alone, not on the rest
+        of its batch (Senti-iFusion's per-batch dominant modality, eq. 15, is the exception): the
+        probe then re-predicts only the rows a setting changed."""
+        return True
+
     def stage_of_epoch(self, epoch: int) -> int:
         """Training stage (1-based) of a 1-based epoch. Single-stage models are always in stage 1."""
         return 1

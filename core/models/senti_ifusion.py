@@ -411,6 +411,9 @@ class SentiIFusion(MSAModel):
         losses["rec_s_mi"] = -sum(call(t, s_hat, s) for t, s_hat, s in zip(self.mi_semantic, decoded_semantic, target_semantic))
         return losses
 
+    def rows_independent(self) -> bool:
+        return self.config.dominant_selection == "sample"  # per batch (eq. 15): the batch's mean Î decides
+
     def select_dominant(self, integrity: torch.Tensor) -> torch.Tensor:
         """Eq. 15: the modality with the highest batch-mean Î (paper), or each sample's highest Î."""
         if self.config.dominant_selection == "sample":

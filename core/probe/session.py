@@ -69,7 +69,6 @@ from core.probe.stages import (
     PATCH_HISTORY,
     ROW_CACHE_BYTES,
     SPLIT_CACHE_BYTES,
-    changed_rows,
     packed_keep,
     patch_batches,
     patch_stages,
@@ -163,6 +162,7 @@ class Probe:
         self._split_stages = TensorLRU(SPLIT_CACHE_BYTES)  # (model, modality key) -> stage per batch
         self._split_keeps = LRU(_KEEP_CACHE)  # modality key -> packed keep per row (what a patch compares)
         self._stage_history: dict[tuple[int, int], list] = {}  # (model, modality) -> recent modality keys
+        self._row_history: dict[int, list] = {}  # model -> recent whole-split (keeps, predictions)
         self._staged = [supports_stages(o.model) for o in opened]
         self._scheduler = Scheduler()
 
@@ -371,20 +371,54 @@ class Probe:
             for i, staged in enumerate(self._staged)
         ]
         missing = [(i, m) for i, row in enumerate(known) for m, stages in enumerate(row) if self._staged[i] and stages is None]
-        if modality_keys is not None and missing:
-            self._patch_from_recent(draw, modality_keys, known, missing, spans, cancelled, workers)
-        masking = any(not staged or stages is None for staged, row in zip(self._staged, known) for stages in row)
-        autocast = self._precision.autocast
+        # Row-level reuse (core.probe.stages): CPU, and masks whose noise is per modality
+        keeps = self._split_keeps_of(draw, modality_keys) if modality_keys is not None and self._device.type == "cpu" else None
+        if keeps is not None and missing:
+            self._patch_from_recent(draw, modality_keys, keeps, known, missing, spans, cancelled, workers)
+        repredicted = self._repredict_changed_rows(keeps, known, spans, cancelled, workers) if keeps is not None else {}
+        computed, batch_stages = self._forward_batches(
+            draw, spans, known, [i for i in range(len(models)) if i not in repredicted], cancelled, workers
+        )
+        predictions = [repredicted[i] if i in repredicted else computed[i] for i in range(len(models))]
+        result = (1.0 - draw.rates, predictions)
+        if modality_keys is not None:
+            fresh = {(i, modality_keys[m]): known[i][m] if i in repredicted else batch_stages[i][m] for i, m in missing}
+            # room for two settings' worth, so that the next slider move finds this one's stages
+            self._split_stages.max_bytes = max(self._split_stages.max_bytes, 2 * sum(nbytes(v) for v in fresh.values()))
+            for stage_key, stages in fresh.items():
+                self._split_stages.put(stage_key, stages)
+            with self._lock:
+                for i, m in missing:
+                    _remember(self._stage_history.setdefault((i, m), []), modality_keys[m], PATCH_HISTORY)
+        if keeps is not None:
+            with self._lock:
+                for i, p in enumerate(predictions):
+                    if self._staged[i] and models[i].rows_independent():
+                        history = self._row_history.setdefault(i, [])
+                        history.append((keeps, p))
+                        del history[:-PATCH_HISTORY]
+        with self._lock:
+            self._predictions.put(key, result)
+        return result
 
-        # One task per (batch, model), so that the workers share several models' work evenly (11
-        # batches of three models on two workers: 6 rounds of three forward passes, 17 of one).
-        # A batch is masked once for all its models and dropped when the last one has it.
-        n_models = len(models)
-        masked: dict[int, object] = {}
-        waiting = dict.fromkeys(range(len(spans)), n_models)
+    def _forward_batches(
+        self, draw, spans: list[tuple[int, int]], known: list, todo: list[int], cancelled, workers: int
+    ) -> tuple[dict[int, SplitPredictions], dict[int, list[list]]]:
+        """The models ``todo`` over the split in its evaluation batches: (model -> predictions,
+        model -> per modality the stage of every batch), a stage taken from ``known`` where given.
+
+        One task per (batch, model), so that the workers share several models' work evenly (11
+        batches of three models on two workers: 6 rounds of three forward passes, 17 of one). A
+        batch is masked once for all its models, and dropped when the last one has it."""
+        if not todo:
+            return {}, {}
+        models, autocast = self._split_models, self._precision.autocast
+        masking = any(not self._staged[i] or stages is None for i in todo for stages in known[i])
+        masked: dict[int, ModelInput] = {}
+        waiting = dict.fromkeys(range(len(spans)), len(todo))
         held = threading.Lock()
 
-        def inputs_of(s: int):
+        def inputs_of(s: int) -> ModelInput:
             with held:
                 if s in masked:
                     return masked[s]
@@ -410,63 +444,44 @@ class Probe:
             finally:
                 release(s)
 
-        tasks = [(s, i) for s in range(len(spans)) for i in range(n_models)]
-        done = run_batches(one, tasks, workers)
-        parts = [
-            ([done[s * n_models + i][0] for i in range(n_models)], [done[s * n_models + i][1] for i in range(n_models)])
-            for s in range(len(spans))
-        ]
-        result = (1.0 - draw.rates, [concatenate([p[0][i] for p in parts]) for i in range(n_models)])
-        if modality_keys is not None:
-            fresh = {(i, modality_keys[m]): [p[1][i][m] for p in parts] for i, m in missing}
-            # room for two settings' worth, so that the next slider move finds this one's stages
-            self._split_stages.max_bytes = max(self._split_stages.max_bytes, 2 * sum(nbytes(v) for v in fresh.values()))
-            for stage_key, stages in fresh.items():
-                self._split_stages.put(stage_key, stages)
-            with self._lock:
-                for i, m in missing:
-                    history = self._stage_history.setdefault((i, m), [])
-                    if modality_keys[m] in history:
-                        history.remove(modality_keys[m])
-                    history.append(modality_keys[m])
-                    del history[:-PATCH_HISTORY]
-        with self._lock:
-            self._predictions.put(key, result)
-        return result
+        done = run_batches(one, [(s, i) for s in range(len(spans)) for i in todo], workers)
+        per_model = {i: [done[s * len(todo) + j] for s in range(len(spans))] for j, i in enumerate(todo)}
+        predictions = {i: concatenate([out for out, _ in parts]) for i, parts in per_model.items()}
+        stages = {
+            i: [[stages[m] for _, stages in parts] for m in range(3)] if self._staged[i] else [] for i, parts in per_model.items()
+        }
+        return predictions, stages
 
-    def _patch_from_recent(self, draw, modality_keys, known: list, missing: list, spans, cancelled, workers: int) -> None:
+    def _split_keeps_of(self, draw, modality_keys) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Per modality, the packed kept positions of every row under the draw (cached by the
+        modality's key)."""
+        keeps = []
+        for m in range(3):
+            keep = self._split_keeps.get(modality_keys[m])
+            if keep is None:
+                keep = packed_keep(modality_keep(self._split, m, draw.rates[:, m], draw.mask_seed))
+                self._split_keeps.put(modality_keys[m], keep)
+            keeps.append(keep)
+        return keeps[0], keeps[1], keeps[2]
+
+    def _patch_from_recent(self, draw, modality_keys, keeps, known: list, missing: list, spans, cancelled, workers: int) -> None:
         """Fill ``known[i][m]`` for the ``missing`` (model, modality) pairs that a recent whole-
-        split stage of theirs can give by re-embedding fewer rows than the plain batches hold
-        (:func:`core.probe.stages.patch_stages`). CPU only, where the bit-for-bit independence
-        of a row from its batch is measured; a GPU embeds the whole split in milliseconds."""
-        if self._device.type != "cpu":
-            return
-        keeps = {}
-        for m in sorted({m for _, m in missing}):
-            keeps[m] = packed_keep(modality_keep(self._split, m, draw.rates[:, m], draw.mask_seed))
-            self._split_keeps.put(modality_keys[m], keeps[m])
+        split stage of theirs gives by re-embedding fewer rows than the plain batches hold
+        (:func:`core.probe.stages.patch_stages`)."""
         plans: dict[tuple[int, int], tuple[list, list[np.ndarray]]] = {}
         for i, m in missing:
             with self._lock:
                 history = list(self._stage_history.get((i, m), ()))
-            best = None
-            for key in reversed(history):
-                base, base_keep = self._split_stages.get((i, key)), self._split_keeps.get(key)
-                if base is not None and base_keep is not None:
-                    rows = changed_rows(keeps[m], base_keep)
-                    if best is None or len(rows) < len(best[1]):
-                        best = (base, rows)
-            if best is not None:
-                batches = patch_batches(best[1], spans, EVAL_BATCH_SIZE) if len(best[1]) else []
-                if len(batches) < len(spans):
-                    plans[(i, m)] = (best[0], batches)
+            candidates = [(self._split_stages.get((i, key)), self._split_keeps.get(key)) for key in reversed(history)]
+            plan = _cheapest_patch([(base, [base_keep]) for base, base_keep in candidates], [keeps[m]], spans)
+            if plan is not None:
+                plans[(i, m)] = plan
         if not plans:
             return
         inputs: dict[bytes, ModelInput] = {}  # the same rows' masked inputs serve every model
         held = threading.Lock()
-        tasks = [(i, m, b) for (i, m), (_, batches) in plans.items() for b in range(len(batches))]
 
-        def one(task: tuple[int, int, int]):
+        def one(task: tuple[int, int, int]) -> tuple:
             i, m, b = task
             self._scheduler.before_batch(cancelled)
             rows = plans[(i, m)][1][b]
@@ -478,12 +493,48 @@ class Probe:
                     masked = inputs.setdefault(rows.tobytes(), masked)
             return embed_stage(self._split_models[i], m, masked, self._precision.autocast)
 
+        tasks = [(i, m, b) for (i, m), (_, batches) in plans.items() for b in range(len(batches))]
         outputs = run_batches(one, tasks, workers)
         k = 0
         with torch.inference_mode():  # the cached stages are inference tensors
             for (i, m), (base, batches) in plans.items():
                 known[i][m] = patch_stages(base, spans, batches, outputs[k : k + len(batches)])
                 k += len(batches)
+
+    def _repredict_changed_rows(self, keeps, known: list, spans, cancelled, workers: int) -> dict[int, SplitPredictions]:
+        """For each model whose output is per sample and whose three stages are all at hand: a
+        recent whole-split pass's predictions with only the rows whose masks differ from it
+        predicted again (in batches as :func:`core.probe.stages.patch_batches` packs them, bit-
+        identical to the plain pass). A slider step leaves most rows' masks as they were."""
+        plans: dict[int, tuple[SplitPredictions, list[np.ndarray]]] = {}
+        for i, model in enumerate(self._split_models):
+            if self._staged[i] and model.rows_independent() and all(stages is not None for stages in known[i]):
+                with self._lock:
+                    history = list(self._row_history.get(i, ()))
+                plan = _cheapest_patch([(p, list(k)) for k, p in reversed(history)], list(keeps), spans)
+                if plan is not None:
+                    plans[i] = plan
+        if not plans:
+            return {}
+        with torch.inference_mode():  # each modality's stage over the whole split, to gather rows from
+            whole = {i: [tuple(torch.cat(parts) for parts in zip(*known[i][m])) for m in range(3)] for i in plans}
+
+        def one(task: tuple[int, int]) -> SplitPredictions:
+            i, b = task
+            self._scheduler.before_batch(cancelled)
+            rows = torch.as_tensor(plans[i][1][b])
+            stages = [tuple(t[rows] for t in whole[i][m]) for m in range(3)]
+            return forward_stages(self._split_models[i], None, stages, self._precision.autocast)[0]
+
+        outputs = run_batches(one, [(i, b) for i, (_, batches) in plans.items() for b in range(len(batches))], workers)
+        repredicted, k = {}, 0
+        for i, (base, batches) in plans.items():
+            p = SplitPredictions(base.prediction.copy(), base.integrity_est.copy(), base.dominant.copy())
+            for rows, out in zip(batches, outputs[k : k + len(batches)]):
+                p.prediction[rows], p.integrity_est[rows], p.dominant[rows] = out.prediction, out.integrity_est, out.dominant
+            repredicted[i] = p
+            k += len(batches)
+        return repredicted
 
     def _masked_inputs(self, draw, rows: slice | np.ndarray):
         """The ``rows`` (a slice or indices) masked with the setting's draw (the same masks as
@@ -563,6 +614,34 @@ class Probe:
         setting = CalibrationSetting(enabled=tuple(settings.enabled), seed=int(settings.mask_seed))  # type: ignore[arg-type]
         truth, preds = self.predict_split(setting, cancelled)
         return [analysis.calibration(info.key, p, truth, info.estimates_integrity) for info, p in zip(self.models, preds)]
+
+
+def _remember(history: list, item, size: int) -> None:
+    """Append ``item`` as the most recent of at most ``size`` (moved to the end if there)."""
+    if item in history:
+        history.remove(item)
+    history.append(item)
+    del history[:-size]
+
+
+def _cheapest_patch(candidates: list, keeps: list[np.ndarray], spans: list[tuple[int, int]]):
+    """Of ``candidates`` (base, its keeps per modality; None where evicted), the one the fewest
+    rows differ from, as (base, the rows' batches) when those batches are fewer than the plain
+    ones; else None."""
+    best = None
+    for base, base_keeps in candidates:
+        if base is None or any(k is None for k in base_keeps):
+            continue
+        differ = np.zeros(len(keeps[0]), dtype=bool)
+        for new, old in zip(keeps, base_keeps):
+            differ |= (new != old).any(axis=1)
+        rows = np.flatnonzero(differ)
+        if best is None or len(rows) < len(best[1]):
+            best = (base, rows)
+    if best is None:
+        return None
+    batches = patch_batches(best[1], spans, EVAL_BATCH_SIZE) if len(best[1]) else []
+    return (best[0], batches) if len(batches) < len(spans) else None
 
 
 def _integrity_tuple(row: np.ndarray, estimates: tuple[bool, bool, bool]) -> tuple[float | None, float | None, float | None]:

@@ -80,11 +80,6 @@ def packed_keep(keep: np.ndarray) -> np.ndarray:
     return np.packbits(keep, axis=1)
 
 
-def changed_rows(new: np.ndarray, base: np.ndarray) -> np.ndarray:
-    """Rows whose packed keep differs."""
-    return np.flatnonzero((new != base).any(axis=1))
-
-
 def patch_batches(rows: np.ndarray, spans: list[tuple[int, int]], full: int) -> list[np.ndarray]:
     """The changed ``rows`` as batches to embed: those of full evaluation batches (``full`` rows)
     packed by ``full``, the last batch filled up with repeats of its first row; a shorter
