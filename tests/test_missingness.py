@@ -14,6 +14,7 @@ from core.data.synthetic import SyntheticConfig, synthesize
 from core.errors import ConfigError
 from core.missingness import (
     RETENTION_MODES,
+    CalibrationSetting,
     CustomSetting,
     DarProtocol,
     DroprateSetting,
@@ -26,6 +27,7 @@ from core.missingness import (
     default_training_protocol,
     evaluation_sweep,
     mask_split,
+    present_vector,
     setting_from_dict,
 )
 
@@ -353,3 +355,15 @@ def test_mask_split_on_the_synthetic_set():
     np.testing.assert_array_equal(one.text_bert[0], whole.text_bert[7])
     np.testing.assert_array_equal(one.vision[0], whole.vision[7])
     assert whole.text_bert.shape == split.text_bert.shape
+
+
+@pytest.mark.parametrize("setting", [RateSetting(0.35, seed=4), CalibrationSetting(enabled=(True, True, True), seed=9)])
+def test_modality_keep_is_the_mask_apply_missingness_makes(setting):
+    from core.missingness.appliers import modality_keep
+
+    data = synthesize(SyntheticConfig(sizes=(30, 20, 40), videos=(3, 2, 4))).dataset
+    split = data.split("test")
+    whole = mask_split(split, setting, data.present, data.special_ids)
+    draw = setting.draw(split.sample_ids, present_vector(data.present))
+    for m, keep in enumerate((whole.keep_text, whole.keep_audio, whole.keep_vision)):
+        np.testing.assert_array_equal(modality_keep(split, m, draw.rates[:, m], draw.mask_seed), keep)

@@ -40,7 +40,11 @@ complete-input predictions behind polarity flips are one of them), recent :meth:
 results, and each model's per-modality stages (:mod:`core.probe.stages`): per (utterance,
 modality, mask) for :meth:`run`, so that a slider re-embeds only the modality it moves, and per
 (modality, rates over the split, seed) for the whole split, so that a setting which leaves a
-modality alone reuses its embeddings in every batch. A setting's rates are drawn once for the
+modality alone reuses its embeddings in every batch. On CPU the whole split is also reused row by
+row: a rate step changes the masks of only some rows (those with a position whose ``u`` lies
+between the two rates), so a recent pass's stages are patched with just those rows embedded
+again, and a model whose output is per sample predicts again just those rows; both in batches
+of 64, bit-identical to the plain pass (:mod:`core.probe.stages`). A setting's rates are drawn once for the
 whole split; the masks are then made batch by batch (never the whole split at once: MOSEI's
 500-frame features), once for all models, and only while some model lacks a stage.
 """
