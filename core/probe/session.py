@@ -384,26 +384,31 @@ class Probe:
             draw, spans, known, [i for i in range(len(models)) if i not in repredicted], cancelled, workers
         )
         predictions = [repredicted[i] if i in repredicted else computed[i] for i in range(len(models))]
-        result = (1.0 - draw.rates, predictions)
         if modality_keys is not None:
             fresh = {(i, modality_keys[m]): known[i][m] if i in repredicted else batch_stages[i][m] for i, m in missing}
-            # room for two settings' worth, so that the next slider move finds this one's stages
-            self._split_stages.max_bytes = max(self._split_stages.max_bytes, 2 * sum(nbytes(v) for v in fresh.values()))
-            for stage_key, stages in fresh.items():
-                self._split_stages.put(stage_key, stages)
-            with self._lock:
-                for i, m in missing:
-                    _remember(self._stage_history.setdefault((i, m), []), modality_keys[m], PATCH_HISTORY)
-        if keeps is not None:
-            with self._lock:
-                for i, p in enumerate(predictions):
-                    if self._staged[i] and models[i].rows_independent():
-                        history = self._row_history.setdefault(i, [])
-                        history.append((keeps, p))
-                        del history[:-PATCH_HISTORY]
+            self._keep_for_later(fresh, [(i, m, modality_keys[m]) for i, m in missing], keeps, predictions)
+        result = (1.0 - draw.rates, predictions)
         with self._lock:
             self._predictions.put(key, result)
         return result
+
+    def _keep_for_later(self, fresh: dict, keyed: list, keeps, predictions: list[SplitPredictions]) -> None:
+        """Cache a pass's new stages (``fresh``: (model, modality key) -> stage per batch) and note
+        it in the histories a later setting patches from (``keyed``: (model, modality, key))."""
+        # room for two settings' worth, so that the next slider move finds this one's stages
+        self._split_stages.max_bytes = max(self._split_stages.max_bytes, 2 * sum(nbytes(v) for v in fresh.values()))
+        for stage_key, stages in fresh.items():
+            self._split_stages.put(stage_key, stages)
+        with self._lock:
+            for i, m, modality_key in keyed:
+                _remember(self._stage_history.setdefault((i, m), []), modality_key, PATCH_HISTORY)
+            if keeps is None:
+                return
+            for i, p in enumerate(predictions):
+                if self._staged[i] and self._split_models[i].rows_independent():
+                    history = self._row_history.setdefault(i, [])
+                    history.append((keeps, p))
+                    del history[:-PATCH_HISTORY]
 
     def _forward_batches(
         self, draw, spans: list[tuple[int, int]], known: list, todo: list[int], cancelled, workers: int
