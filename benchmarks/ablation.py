@@ -88,6 +88,8 @@ VARIANTS: dict[str, dict[str, dict[str, object]]] = {
         "masked-long": {"model.alignment": "masked", "train.epochs": 12},
         "masked-long-club0": {"model.alignment": "masked", "train.epochs": 12, "model.club_nonnegative": True},
         "masked-club0": {"model.alignment": "masked", "model.club_nonnegative": True},
+        "pooled": {"model.alignment": "pooled", "model.club_nonnegative": True},
+        "pooled-long-club0": {"model.alignment": "pooled", "train.epochs": 12, "model.club_nonnegative": True},
         "club0-20": {"train.epochs": 20, "model.club_nonnegative": True},
         "club0-20-lr1e-3": {"train.epochs": 20, "model.club_nonnegative": True, "train.lr": 1e-3},
         "long-club0-k0.6": {"train.epochs": 12, "model.club_nonnegative": True, "protocol.k": 0.6},

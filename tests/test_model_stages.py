@@ -27,6 +27,7 @@ VARIANTS = [
     ),
     ("dar", {}),
     ("dar", {"alignment": "masked"}),
+    ("dar", {"alignment": "pooled"}),
 ]
 
 

@@ -38,7 +38,7 @@ from core.models.dar_spec import SPEC, TRAIN_RATE_K
 
 MODALITIES = ("text", "audio", "vision")
 
-ALIGNMENTS = ("conv", "masked")
+ALIGNMENTS = ("conv", "masked", "pooled")
 
 
 @dataclass
@@ -49,11 +49,14 @@ class DARConfig:
     text_hidden: int = 768
     d: int = D_MODEL
     tokens: int = 8  # t, the aligned length ([A21]; 50 as an ablation)
-    # [A21] How the alignment treats padding: "masked" (default) zeroes padding positions before
-    # and after the time convolution, so the length-mixing weights see only the utterance;
-    # "conv" mixes every position, [PAD] tokens' BERT outputs and padding frames included (the
-    # spec's first reading, measured to make DAR ignore text: docs/models.md §8).
-    alignment: str = "masked"
+    # [A21] How the alignment brings a modality to t steps: "pooled" (default) zeroes padding,
+    # then averages the utterance's real positions into t segments by relative position;
+    # "masked" zeroes padding before and after the time convolution and mixes lengths with one
+    # weight per absolute position (text-only Corr 0.34 against pooled's 0.42 on the synthetic
+    # set, MOSI valid Corr 0.672 against 0.723); "conv" mixes every position, [PAD] tokens' BERT
+    # outputs and padding frames included (the first reading, which made DAR ignore text).
+    # docs/models.md §4.1, §8.3.
+    alignment: str = "pooled"
     heads: int = 8
     dim_head: int = 64  # as the shared blocks (LNLN/ALMT): 8 x 64
     encoder_depth: int = 2  # E_c and E_s
@@ -102,19 +105,24 @@ class Alignment(nn.Module):
     The length-mixing conv has one weight per input frame, so the input must be padded to the
     configured length exactly (the loaders pad every split to the file's length). With
     ``masked``, positions where ``keep`` is 0 (padding) are zeroed before and after the time
-    convolution.
+    convolution. ``pooled`` zeroes padding the same way and replaces the length-mixing conv by
+    :func:`segment_pool` over the real positions (no per-position weights, any input length).
     """
 
-    def __init__(self, input_dim: int, num_frames: int, tokens: int, dim: int, masked: bool = False) -> None:
+    def __init__(self, input_dim: int, num_frames: int, tokens: int, dim: int, mode: str = "conv") -> None:
         super().__init__()
+        if mode not in ALIGNMENTS:
+            raise ValueError(f"unknown DAR alignment {mode!r}")
         self.num_frames = num_frames
-        self.masked = masked
+        self.tokens = tokens
+        self.mode = mode
+        self.masked = mode in ("masked", "pooled")
         self.feature_conv = nn.Conv1d(input_dim, dim, kernel_size=3, padding=1)
-        self.length_conv = nn.Conv1d(num_frames, tokens, kernel_size=1)
+        self.length_conv = nn.Conv1d(num_frames, tokens, kernel_size=1) if mode != "pooled" else None
         self.norm = nn.LayerNorm(dim)
 
     def forward(self, x: torch.Tensor, keep: torch.Tensor | None = None) -> torch.Tensor:
-        if x.shape[1] != self.num_frames:
+        if self.length_conv is not None and x.shape[1] != self.num_frames:
             raise ValueError(f"DAR alignment expects {self.num_frames} time steps, got {x.shape[1]}")
         mask = keep[..., None].to(x.dtype) if self.masked and keep is not None else None
         if mask is not None:
@@ -122,7 +130,39 @@ class Alignment(nn.Module):
         x = self.feature_conv(x.transpose(1, 2)).transpose(1, 2)  # [B, T_m, d]
         if mask is not None:
             x = x * mask.to(x.dtype)
+        if self.length_conv is None:
+            real = keep if keep is not None else torch.ones(x.shape[:2], dtype=torch.bool, device=x.device)
+            return self.norm(F.gelu(segment_pool(x, real, self.tokens)))
         return self.norm(F.gelu(self.length_conv(x)))  # channels = time: [B, t, d]
+
+
+def segment_weights(keep: torch.Tensor, tokens: int) -> torch.Tensor:
+    """Length-aware pooling weights [B, t, T] for the real positions of ``keep`` [B, T].
+
+    The real positions of a sample, ranked 0..n-1 in order, are placed at relative positions
+    (i + 0.5) / n; segment k averages those in [k/t, (k+1)/t). With n >= t every segment holds at
+    least one; a shorter utterance leaves some segments empty, and each of those takes the real
+    position nearest its centre (k + 0.5) / t, i.e. rank floor((k + 0.5) n / t). A row with no
+    real position (n = 0) gets all-zero weights. Integer arithmetic, so a segment's members
+    depend only on ranks and n, never on where padding starts or on the padded length.
+    """
+    keep = keep.bool()
+    n = keep.sum(dim=1, keepdim=True)  # [B, 1]
+    rank = keep.long().cumsum(dim=1) - 1  # [B, T], rank among the real positions
+    n1 = n.clamp(min=1)
+    segment = ((2 * rank + 1) * tokens).div(2 * n1, rounding_mode="floor").clamp(0, tokens - 1)  # [B, T]
+    k = torch.arange(tokens, device=keep.device)[None, :, None]  # [1, t, 1]
+    member = (segment[:, None, :] == k) & keep[:, None, :]  # [B, t, T]
+    nearest = ((2 * k[..., 0] + 1) * n1).div(2 * tokens, rounding_mode="floor").clamp(max=n1 - 1)  # [B, t]
+    fallback = (rank[:, None, :] == nearest[..., None]) & keep[:, None, :]
+    chosen = torch.where(member.any(dim=-1, keepdim=True), member, fallback).float()
+    return chosen / chosen.sum(dim=-1, keepdim=True).clamp(min=1.0)
+
+
+def segment_pool(x: torch.Tensor, keep: torch.Tensor, tokens: int) -> torch.Tensor:
+    """[B, T, d] -> [B, t, d]: the mean of each segment of real positions (:func:`segment_weights`);
+    zeros for a sample with no real position."""
+    return torch.bmm(segment_weights(keep, tokens).to(x.dtype), x)
 
 
 class CrossModalBlock(nn.Module):
@@ -226,9 +266,8 @@ class DAR(MSAModel):
             return nn.ModuleList(make() for _ in MODALITIES)
 
         # Decouple: alignment (text after the fine-tuned text encoder), E_c, E_s, D^re.
-        masked = config.alignment == "masked"
         self.align = nn.ModuleList(
-            Alignment(d_in, n, t, d, masked)
+            Alignment(d_in, n, t, d, config.alignment)
             for d_in, n in (
                 (config.text_hidden, dims.text_len),
                 (dims.audio_dim, dims.audio_len),
@@ -265,7 +304,8 @@ class DAR(MSAModel):
         lengths: tuple[torch.Tensor, torch.Tensor] | None = None,
     ) -> list[torch.Tensor]:
         """U^1 per modality (text, audio, vision): [B, t, d] each. ``lengths`` (audio, vision)
-        mark their padding for the masked alignment; the text's padding is its attention mask."""
+        mark their padding for the masked and pooled alignments (without them every frame counts as
+        real); the text's padding is its attention mask."""
         keep: list[torch.Tensor | None] = [text[:, 1], None, None]
         if lengths is not None:
             keep[1:] = [
