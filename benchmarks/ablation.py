@@ -66,6 +66,20 @@ VARIANTS: dict[str, dict[str, dict[str, object]]] = {
             "model.stage1_epochs": 6,
             "model.dominant_selection": "sample",
         },
+        "nonverbal-long-sample-no-rec": {
+            "model.stage1_trainable": "nonverbal",
+            "train.epochs": 20,
+            "model.stage1_epochs": 4,
+            "model.dominant_selection": "sample",
+            "model.stage1_reconstruction": False,
+        },
+        "nonverbal-28-sample-s1-6-no-rec": {
+            "model.stage1_trainable": "nonverbal",
+            "train.epochs": 28,
+            "model.stage1_epochs": 6,
+            "model.dominant_selection": "sample",
+            "model.stage1_reconstruction": False,
+        },
         "nonverbal-long-lr2e-3": {
             "model.stage1_trainable": "nonverbal",
             "train.epochs": 20,
