@@ -126,30 +126,35 @@ def timed(step, warmup: int, steps: int) -> tuple[float, float]:
     return (time.perf_counter() - wall) / steps, (time.process_time() - cpu) / steps
 
 
-def train_step(model: MSAModel, inputs: ModelInput, stage: int, autocast=contextlib.nullcontext):
+def train_step(model: MSAModel, inputs: ModelInput, stage: int, autocast=contextlib.nullcontext, compiled: bool = False):
     main = [p for p in model.parameters() if p.requires_grad and id(p) not in {id(a) for a in model.auxiliary_parameters()}]
     enter_stage(model, stage, main)
     optimizer = torch.optim.AdamW([p for p in main if p.requires_grad], lr=1e-4, weight_decay=1e-4)
     auxiliary = model.auxiliary_parameters()
     aux_optimizer = torch.optim.Adam(auxiliary, lr=1e-4) if auxiliary else None
+    forward = torch.compile(model) if compiled else model  # as the trainer's train.compile does
 
     def step() -> None:
         model.train()
-        optimisation_step(model, inputs, stage, optimizer, aux_optimizer, autocast=autocast)
+        optimisation_step(forward, inputs, stage, optimizer, aux_optimizer, raw_model=model, autocast=autocast)
 
     return step
 
 
-def infer_step(model: MSAModel, inputs: ModelInput, autocast=contextlib.nullcontext):
+def infer_step(model: MSAModel, inputs: ModelInput, autocast=contextlib.nullcontext, compiled: bool = False):
+    forward = torch.compile(model) if compiled else model
+
     def step() -> None:
         model.eval()
         with torch.no_grad(), autocast():
-            model(inputs)
+            forward(inputs)
 
     return step
 
 
-def measure(size: str, names: list[str], batch: int, steps: int, warmup: int, precisions: list[str]) -> list[Speed]:
+def measure(
+    size: str, names: list[str], batch: int, steps: int, warmup: int, precisions: list[str], compiled: bool = False
+) -> list[Speed]:
     (audio_len, vision_len), encoder_name, family = SIZES[size]
     dataset = synthesize(SyntheticConfig(seed=0, audio_len=audio_len, vision_len=vision_len)).dataset
     tensors = SplitTensors.from_split(dataset.split("train"))
@@ -164,12 +169,19 @@ def measure(size: str, names: list[str], batch: int, steps: int, warmup: int, pr
         inputs = training_batch(name, tensors, dataset, batch, family)
         for precision in precisions:
             autocast = resolve_device("cpu", precision=precision).autocast
-            train_s, train_cpu = timed(train_step(model, inputs, model.num_stages, autocast), warmup, steps)
-            infer_s, infer_cpu = timed(infer_step(model, without_complete(inputs), autocast), warmup, steps)
-            speed = Speed(size, label, precision, batch / train_s, batch / infer_s, batch / train_cpu, batch / infer_cpu)
+            began = time.perf_counter()
+            train_s, train_cpu = timed(train_step(model, inputs, model.num_stages, autocast, compiled), warmup, steps)
+            infer_s, infer_cpu = timed(infer_step(model, without_complete(inputs), autocast, compiled), warmup, steps)
+            if compiled:  # what the warm-up (compilation included) cost before the timed steps
+                rest = steps * (train_s + infer_s)
+                print(
+                    f"  {size:5s} {label:16s} {precision} compiled: warm-up and compilation {time.perf_counter() - began - rest:.1f} s"
+                )
+            label_shown = f"{label}+compile" if compiled else label
+            speed = Speed(size, label_shown, precision, batch / train_s, batch / infer_s, batch / train_cpu, batch / infer_cpu)
             results.append(speed)
             print(
-                f"  {size:5s} {label:16s} {precision} train {speed.train:8.2f}  infer {speed.infer:8.2f} samples/s "
+                f"  {size:5s} {label_shown:16s} {precision} train {speed.train:8.2f}  infer {speed.infer:8.2f} samples/s "
                 f"(per CPU-second: {speed.train_cpu:.2f}, {speed.infer_cpu:.2f}); load {os.getloadavg()[0]:.2f}",
                 flush=True,
             )
@@ -186,6 +198,7 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--batch", type=int, default=64)
     parser.add_argument("--threads", type=int, default=None, help="torch threads (default: torch's choice)")
     parser.add_argument("--precision", default="fp32", help="comma-separated: fp32, bf16 (autocast)")
+    parser.add_argument("--compile", action="store_true", help="also measure each model under torch.compile (train.compile)")
     args = parser.parse_args(argv)
     precisions = [p.strip() for p in args.precision.split(",") if p.strip()]
     if args.threads:
@@ -198,7 +211,12 @@ def main(argv: list[str] | None = None) -> None:
         f"matmul {matmul_gflops():.0f} GFLOPS; native bf16: {cpu_bf16_support()}",
         flush=True,
     )
-    results = [speed for size in sizes for speed in measure(size, names, args.batch, args.steps, args.warmup, precisions)]
+    results = [
+        speed
+        for size in sizes
+        for compiled in ((False, True) if args.compile else (False,))
+        for speed in measure(size, names, args.batch, args.steps, args.warmup, precisions, compiled)
+    ]
     print(f"\nload average at the end {os.getloadavg()[0]:.2f}; matmul {matmul_gflops():.0f} GFLOPS")
     print(
         f"{'size':6s} {'model':16s} {'prec':5s} {'train samples/s':>16s} {'infer samples/s':>16s} {'train /CPU-s':>13s} {'infer /CPU-s':>13s}"
@@ -214,6 +232,13 @@ def main(argv: list[str] | None = None) -> None:
             print(
                 f"{size} {model}: {precision}/fp32 training x{r.train / base.train:.2f} (per CPU-second x{r.train_cpu / base.train_cpu:.2f}), "
                 f"inference x{r.infer / base.infer:.2f} (x{r.infer_cpu / base.infer_cpu:.2f})"
+            )
+    for (size, model, precision), r in by_key.items():
+        eager = by_key.get((size, model.removesuffix("+compile"), precision))
+        if model.endswith("+compile") and eager is not None:
+            print(
+                f"{size} {model} {precision}: compiled/eager training x{r.train / eager.train:.2f}, "
+                f"inference x{r.infer / eager.infer:.2f} (after compilation)"
             )
     for r in results:
         if r.size == "mosi" and r.model.startswith("lnln"):

@@ -352,3 +352,20 @@ def test_selector_paper_keeps_one_best_per_metric_on_test():
     assert second.improved_paper_keys == ["Corr"] and not second.is_best  # <dataset>_best.pt follows test MAE
     assert selector.summary()["split"] == "test" and selector.summary()["test_selected"]
     assert selector.paper_best["Corr"] == {"value": 0.6, "epoch": 2} and selector.paper_best["MAE"]["epoch"] == 1
+
+
+def test_train_compile_compiles_the_training_forward_once_per_stage(tmp_path, monkeypatch):
+    compiled = []
+
+    def record(module, *args, **kwargs):  # torch.compile's own cost is measured in benchmarks/model_speed.py
+        compiled.append(module)
+        return module
+
+    monkeypatch.setattr("core.training.trainer.torch.compile", record)
+    out = tmp_path / "run"
+    session, result, _, _ = run(
+        TrainOptions(model="senti-ifusion", preset="tiny", out=str(out), overrides={"train.compile": True})
+    )
+    assert isinstance(result, Finished)
+    assert compiled == [session.model, session.model]  # stage 1, then stage 2 with its own trainable set
+    assert load_checkpoint(out / "last.pt").training["compile"] is True

@@ -53,6 +53,9 @@ class TrainConfig:
     protocol: dict = field(default_factory=dict)  # training missingness options, e.g. {"droprate": 0.5}
     max_samples: int | None = None  # keep only the first N samples of each split (tiny)
     allow_incomplete_stages: bool = False  # train even when a stage gets no epoch (e.g. stage 1 only)
+    # torch.compile the training forward pass (``--set train.compile=true``); off by default: on
+    # this CPU it compiles for minutes and steps no faster (benchmarks/model_speed.py --compile)
+    compile: bool = False
     family: str = ""  # mosi | mosei | sims | custom | synthetic (core/data/family.py); "" in older runs
     notes: list[str] = field(default_factory=list)  # what the resolution changed, said at start
 

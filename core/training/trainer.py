@@ -22,6 +22,7 @@ import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import cast
 
 import torch
 from torch import nn
@@ -209,6 +210,8 @@ def train(run: TrainingRun, emit: Callable[[Event], None], stop_requested: Calla
             stage = raw_model.stage_of_epoch(epoch)
             enter_stage(raw_model, stage, main_params)
             model = distributed.wrap_model(raw_model, ctx, dev.device, ignore=aux_names)
+            if cfg.compile:  # compiled afresh per stage: the trainable set is part of the graph
+                model = cast(nn.Module, torch.compile(model))
             if raw_model.num_stages > 1:
                 emit(StageChange(epoch=epoch, stage=stage, description=describe_stage(raw_model, stage)))
         lr = schedule.apply(optimizer, epoch)
