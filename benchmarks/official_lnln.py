@@ -27,13 +27,15 @@ The official code is not shipped. Get it once (no network at run time):
 It needs ``einops`` and ``pyyaml`` (the official code's imports); without ``einops`` a shim with
 the same reshapes is used, and the output says so.
 
-Measured on this 2-core machine (1 thread, load 1-3; official snapshot 80a052c): official 37.3 s
-per training step (1.72 samples/s, 1.74 per CPU-second); ours fp32 22.5 s (2.84 samples/s: x1.66,
-x1.64 per CPU-second), bf16 9.6 s (x3.89); inference x2.24 fp32, x6.9 bf16. Where our fp32 step
-goes (torch.profiler): matrix products 64 % -- nearly all BERT-base forward and backward over the
-incomplete and the complete copy of 64 texts, the same work in both codes (~3.3 TFLOP: >= 19 s at
-this core's 160-170 GFLOPS) -- flash attention 11 %, dropout masks 4 %, copies 4 %. So with the
-faithful default (BERT on both copies) no implementation passes ~1.9x the official step here;
+Measured on this 2-core machine, quiet (1 thread, load 0.7-1.2; official snapshot 80a052c): official
+37.5 s per training step (1.71 samples/s); ours fp32 22.1 s (2.90 samples/s: x1.70), bf16 9.5 s
+(x3.95); inference x1.41 fp32, x4.43 bf16. Where our fp32 step goes (torch.profiler, quiet):
+matrix products 16.6 s -- nearly all BERT-base forward and backward over the incomplete and the
+complete copy of 64 texts, the same work in both codes (~3.3 TFLOP; one core reaches 210-230
+GFLOPS on these shapes when quiet, 160-170 under load) -- flash attention over the 375/500
+audio/vision frames 2.4 s, dropout masks 0.9 s, copies and fills 1.1 s, AdamW 0.5 s, norms and
+GELU 0.8 s. The matrix products alone bound the faithful default (BERT on both copies) at about
+2.3x the official step here; 2x needs the rest cut from 5.5 s to about 2.5 s.
 ``reuse_unchanged_text`` (model_speed.py's ``lnln+reuse-text``) or bf16 go further.
 """
 
