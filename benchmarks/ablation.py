@@ -80,6 +80,20 @@ VARIANTS: dict[str, dict[str, dict[str, object]]] = {
             "model.dominant_selection": "sample",
             "model.stage1_reconstruction": False,
         },
+        "nonverbal-28-sample-s1-6-lr5e-4": {
+            "model.stage1_trainable": "nonverbal",
+            "train.epochs": 28,
+            "model.stage1_epochs": 6,
+            "model.dominant_selection": "sample",
+            "train.lr": 0.0005,
+        },
+        "nonverbal-28-sample-s1-6-batch64": {
+            "model.stage1_trainable": "nonverbal",
+            "train.epochs": 28,
+            "model.stage1_epochs": 6,
+            "model.dominant_selection": "sample",
+            "train.batch_size": 64,
+        },
         "nonverbal-long-lr2e-3": {
             "model.stage1_trainable": "nonverbal",
             "train.epochs": 20,
