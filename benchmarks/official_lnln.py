@@ -29,7 +29,8 @@ the same reshapes is used, and the output says so.
 
 Measured on this 2-core machine, quiet (1 thread, load 0.7-1.2; official snapshot 80a052c): official
 37.5 s per training step (1.71 samples/s); ours fp32 22.1 s (2.90 samples/s: x1.70), bf16 9.5 s
-(x3.95); inference x1.41 fp32, x4.43 bf16. Where our fp32 step goes (torch.profiler, quiet):
+(x3.95); inference x1.41 fp32, x4.43 bf16. With ``--threads 2``: official 21.9 s, ours fp32 11.9 s
+(x1.83). Where our fp32 step goes (torch.profiler, quiet):
 matrix products 16.6 s -- nearly all BERT-base forward and backward over the incomplete and the
 complete copy of 64 texts, the same work in both codes (~3.3 TFLOP; one core reaches 210-230
 GFLOPS on these shapes when quiet, 160-170 under load) -- flash attention over the 375/500
