@@ -92,7 +92,8 @@ class UtterancePane(Vertical):
     # --- data -----------------------------------------------------------------------------------
     def set_utterances(self, utterances: list[Utterance]) -> None:
         self.utterances = utterances
-        self.rebuild()
+        if self.content_size.width:  # not yet laid out: the first resize builds the table at its width
+            self.rebuild()
 
     def set_predictions(self, predictions: list[float] | None, model_key: str) -> None:
         self.predictions = predictions
