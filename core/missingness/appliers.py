@@ -63,33 +63,50 @@ def _ratio(kept: np.ndarray, total: np.ndarray, fallback: np.ndarray) -> np.ndar
         return np.where(total > 0, kept / np.maximum(total, 1), fallback)
 
 
+def _frame_keep(lengths: np.ndarray, ids: np.ndarray, rate: np.ndarray, mask_seed: int, modality: int, steps: int) -> np.ndarray:
+    """keep [N, steps] bool for audio/vision frames (:func:`frame_rule`); ``lengths`` clipped to
+    ``steps``. Positions beyond every length are padding: no noise is drawn for them."""
+    keep = np.zeros((len(ids), steps), dtype=bool)
+    span = int(lengths.max()) if len(ids) else 0
+    if span > 0:
+        u = position_uniforms(mask_seed, ids, modality, span)
+        keep[:, :span] = frame_rule(np.arange(span)[None, :], lengths, u, rate)
+    return keep
+
+
 def _mask_frames(
     frames: np.ndarray, lengths: np.ndarray, ids: np.ndarray, rate: np.ndarray, mask_seed: int, modality: int
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Zero dropped and padding frames. Returns (masked frames, keep [N,T], realised [N])."""
-    n, steps = frames.shape[0], frames.shape[1]
+    steps = frames.shape[1]
     lengths = np.minimum(np.asarray(lengths, dtype=np.int64), steps)
-    span = int(lengths.max()) if n else 0  # positions beyond every length are padding anyway
-    keep = np.zeros((n, steps), dtype=bool)
+    keep = _frame_keep(lengths, ids, rate, mask_seed, modality, steps)
+    span = int(lengths.max()) if len(ids) else 0
     masked = np.zeros_like(frames)  # padding beyond every length costs nothing to zero
     if span > 0:
-        u = position_uniforms(mask_seed, ids, modality, span)
-        keep[:, :span] = frame_rule(np.arange(span)[None, :], lengths, u, rate)
         # a float mask multiplies ~2x faster than a bool one (no per-element cast)
         np.multiply(frames[:, :span], keep[:, :span, None].astype(frames.dtype), out=masked[:, :span])
     realised = _ratio(keep.sum(axis=1), lengths, 1.0 - rate)
     return masked, keep, realised
 
 
+def _text_erasure(
+    attention: np.ndarray, ids: np.ndarray, rate: np.ndarray, mask_seed: int, noise_key: int = 0
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(real, erasable, dropped) [N,L] bool for text under :func:`text_rule`."""
+    width = attention.shape[1]
+    real = attention != 0
+    u = position_uniforms(mask_seed, ids, noise_key, width)
+    erasable, dropped = text_rule(real, np.arange(width)[None, :], text_lengths(attention), u, rate)
+    return real, erasable, dropped
+
+
 def _mask_text(
     text_bert: np.ndarray, ids: np.ndarray, rate: np.ndarray, mask_seed: int, special: SpecialIds, noise_key: int = 0
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Replace dropped real tokens with [UNK]. Returns (text_bert, keep [N,L], realised [N])."""
-    tokens, attention = text_bert[:, 0], text_bert[:, 1]
-    width = tokens.shape[1]
-    real = attention != 0
-    u = position_uniforms(mask_seed, ids, noise_key, width)
-    erasable, dropped = text_rule(real, np.arange(width)[None, :], text_lengths(attention), u, rate)
+    tokens = text_bert[:, 0]
+    real, erasable, dropped = _text_erasure(text_bert[:, 1], ids, rate, mask_seed, noise_key)
     out = text_bert.copy()
     out[:, 0] = np.where(dropped, np.asarray(special.unk, dtype=tokens.dtype), tokens)
     keep = real & ~dropped
@@ -142,21 +159,11 @@ def modality_keep(split: Split, modality: int, rates: np.ndarray, mask_seed: int
     rate = np.asarray(rates, dtype=np.float64)
     ids = np.asarray(split.sample_ids)
     if modality == 0:
-        tokens, attention = split.text_bert[:, 0], split.text_bert[:, 1]
-        width = tokens.shape[1]
-        real = attention != 0
-        u = position_uniforms(mask_seed, ids, 0, width)
-        _, dropped = text_rule(real, np.arange(width)[None, :], text_lengths(attention), u, rate)
+        real, _, dropped = _text_erasure(split.text_bert[:, 1], ids, rate, mask_seed)
         return real & ~dropped
     frames, lengths = (split.audio, split.audio_lengths) if modality == 1 else (split.vision, split.vision_lengths)
     steps = frames.shape[1]
-    lengths = np.minimum(np.asarray(lengths, dtype=np.int64), steps)
-    keep = np.zeros((len(ids), steps), dtype=bool)
-    span = int(lengths.max()) if len(ids) else 0
-    if span > 0:
-        u = position_uniforms(mask_seed, ids, modality, span)
-        keep[:, :span] = frame_rule(np.arange(span)[None, :], lengths, u, rate)
-    return keep
+    return _frame_keep(np.minimum(np.asarray(lengths, dtype=np.int64), steps), ids, rate, mask_seed, modality, steps)
 
 
 def mask_split(
