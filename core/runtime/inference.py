@@ -108,7 +108,7 @@ def forward_stages(
         for m, stage in enumerate(known):
             if stage is None:
                 assert inputs is not None  # the caller passes inputs whenever a stage is missing
-                stage = compact(model.embed_modality(m, inputs))
+                stage = embed_stage(model, m, inputs, autocast)
             stages.append(stage)
         output = model.forward_from_embeddings(stages)
     return to_numpy(output, int(output.prediction.shape[0])), stages
