@@ -57,8 +57,10 @@ from core.missingness import default_training_protocol
 from core.models.base import ModelInput, MSAModel
 from core.models.registry import build_model, model_names
 from core.runtime.device import cpu_bf16_support, resolve_device
+from core.runtime.dropout import dropout_masks
 from core.text.encoders import build_text_encoder, parse_text_encoder
 from core.training.batches import SplitTensors, draw_rates, make_batch
+from core.training.presets import TrainConfig
 from core.training.stages import enter_stage
 from core.training.step import optimisation_step
 
@@ -129,14 +131,17 @@ def timed(step, warmup: int, steps: int) -> tuple[float, float]:
 def train_step(model: MSAModel, inputs: ModelInput, stage: int, autocast=contextlib.nullcontext, compiled: bool = False):
     main = [p for p in model.parameters() if p.requires_grad and id(p) not in {id(a) for a in model.auxiliary_parameters()}]
     enter_stage(model, stage, main)
-    optimizer = torch.optim.AdamW([p for p in main if p.requires_grad], lr=1e-4, weight_decay=1e-4)
+    defaults = TrainConfig.__dataclass_fields__  # the trainer's defaults: fused AdamW, packed dropout masks
+    fused = defaults["fused_optimizer"].default or None
+    optimizer = torch.optim.AdamW([p for p in main if p.requires_grad], lr=1e-4, weight_decay=1e-4, fused=fused)
     auxiliary = model.auxiliary_parameters()
     aux_optimizer = torch.optim.Adam(auxiliary, lr=1e-4) if auxiliary else None
     forward = torch.compile(model) if compiled else model  # as the trainer's train.compile does
+    dropout = dropout_masks("torch" if compiled else defaults["dropout_masks"].default, torch.device("cpu"))
 
     def step() -> None:
         model.train()
-        optimisation_step(forward, inputs, stage, optimizer, aux_optimizer, raw_model=model, autocast=autocast)
+        optimisation_step(forward, inputs, stage, optimizer, aux_optimizer, raw_model=model, autocast=autocast, dropout=dropout)
 
     return step
 

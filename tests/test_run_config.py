@@ -7,7 +7,7 @@ import pytest
 from core.errors import ConfigError
 from core.training.config_file import parse_set
 from core.training.options import TrainOptions
-from core.training.presets import resolve_config
+from core.training.presets import TrainConfig, resolve_config
 
 
 def test_set_values_are_typed_scalars():
@@ -33,6 +33,7 @@ def test_set_reaches_model_protocol_and_training():
         (["train.lr=abc"], "train.lr: Value 'abc' of type 'str' could not be converted to Float"),
         (["model.stage1_epochs=x"], "model.stage1_epochs: Value 'x' of type 'str' could not be converted to Integer"),
         (["bogus=1"], "--set bogus=1: expected section.name=value"),
+        (["train.dropout_masks=fast"], "unknown train.dropout_masks 'fast': choose packed or torch"),
     ],
 )
 def test_bad_settings_are_one_line_errors(items, message):
@@ -120,3 +121,15 @@ def test_a_run_folders_config_yaml_repeats_the_run_bit_for_bit(run_cli, tmp_path
     a = torch.load(first / "last.pt", weights_only=True)["state_dict"]
     b = torch.load(second / "last.pt", weights_only=True)["state_dict"]
     assert a.keys() == b.keys() and all(torch.equal(a[k], b[k]) for k in a)
+
+
+def test_dropout_masks_and_fused_adamw_are_on_for_new_runs_and_off_for_older_ones():
+    config = resolve_config(TrainOptions(preset="demo"))
+    assert config.dropout_masks == "packed" and config.fused_optimizer
+    assert (
+        resolve_config(TrainOptions(preset="demo", overrides=parse_set(["train.dropout_masks=torch"]))).dropout_masks == "torch"
+    )
+    older = {k: v for k, v in config.to_dict().items() if k not in ("dropout_masks", "fused_optimizer")}
+    again = TrainConfig.from_dict(older)  # a run saved before the options: its masks and optimiser
+    assert again.dropout_masks == "torch" and not again.fused_optimizer
+    assert TrainConfig.from_dict(config.to_dict()) == config

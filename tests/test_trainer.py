@@ -150,7 +150,12 @@ def test_checkpoint_round_trip(ifusion):
     draw = draw_rates(setting_from_dict(best.protocol["eval"]), tensors, dataset.present, 0)
     predictions = predict_split(model, tensors, draw, dataset.special_ids, resolve_device("cpu"), 64, DistContext(), None)
     reported = next(e for e in ifusion["events"] if isinstance(e, EpochEnd) and e.epoch == 2)
-    assert predictions.metrics("synthetic") == reported.metrics["valid"]
+    # to the metrics' 4 printed decimals: the checkpoint's model runs the eval-mode encoder
+    # (core/text/bert_inference.py), whose predictions differ from the training module's by
+    # a few ulps (3.6e-7 here), enough to move a last decimal that sits on a rounding edge
+    rebuilt, during = predictions.metrics("synthetic"), reported.metrics["valid"]
+    assert rebuilt.keys() == during.keys()
+    assert all(abs(rebuilt[name] - during[name]) <= 1e-4 + 1e-9 for name in rebuilt), (rebuilt, during)
     assert best.best["metrics"]["MAE"] == reported.metrics["valid"]["MAE"]
 
 

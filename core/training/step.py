@@ -27,19 +27,21 @@ def optimisation_step(
     *,
     raw_model: MSAModel | None = None,
     autocast: Callable[[], AbstractContextManager] = nullcontext,
+    dropout: Callable[[], AbstractContextManager] = nullcontext,
     sync_auxiliary: Callable[[], None] | None = None,
 ) -> tuple[ModelOutput, torch.Tensor | None]:
     """Returns the model's output and DAR's auxiliary loss (None without an auxiliary optimiser).
 
     ``model`` may be a DistributedDataParallel wrapper; ``raw_model`` is then the model inside it
     (the auxiliary loss is not a forward pass). ``sync_auxiliary`` averages the auxiliary
-    gradients across processes before their step.
+    gradients across processes before their step. ``dropout`` is where the forward passes draw
+    their dropout masks (core/runtime/dropout.py; the backward pass reuses the saved masks).
     """
     keep_freed_memory(large_buffers=True)  # once per process: no page faults on every step's buffers
     aux_loss = None
     if aux_optimizer is not None:
         aux_optimizer.zero_grad(set_to_none=True)
-        with autocast():
+        with autocast(), dropout():
             aux_loss = (raw_model or cast(MSAModel, model)).auxiliary_loss(batch)  # model is the MSAModel when not wrapped
         assert aux_loss is not None  # a model with auxiliary parameters has an auxiliary loss
         aux_loss.backward()
@@ -47,7 +49,7 @@ def optimisation_step(
             sync_auxiliary()
         aux_optimizer.step()
 
-    with autocast():
+    with autocast(), dropout():
         output = model(batch, stage=stage)
     output.loss.backward()
     optimizer.step()

@@ -35,6 +35,7 @@ from core.models.base import MSAModel
 from core.models.registry import config_to_dict
 from core.runtime.checkpoint import FORMAT_VERSION, Checkpoint, save_checkpoint
 from core.runtime.device import DeviceChoice
+from core.runtime.dropout import dropout_masks
 from core.training import distributed
 from core.training.batches import SplitTensors, draw_rates, epoch_batches, make_batch
 from core.training.distributed import DistContext
@@ -97,10 +98,12 @@ def train(run: TrainingRun, emit: Callable[[Event], None], stop_requested: Calla
     aux_params = list(raw_model.auxiliary_parameters())
     aux_ids = {id(p) for p in aux_params}
     main_params = [p for p in raw_model.parameters() if p.requires_grad and id(p) not in aux_ids]
-    optimizer = torch.optim.AdamW(main_params, lr=cfg.lr, weight_decay=cfg.weight_decay)
+    optimizer = torch.optim.AdamW(main_params, lr=cfg.lr, weight_decay=cfg.weight_decay, fused=cfg.fused_optimizer or None)
     aux_optimizer = _auxiliary_optimizer(raw_model, aux_params)
     aux_names = [name for name, p in raw_model.named_parameters() if id(p) in aux_ids]
     schedule = WarmupCosine(cfg.lr, cfg.epochs, cfg.warmup_epochs)
+    # compiled graphs draw their own masks; the packed ones are a torch-function mode dynamo need not trace
+    dropout = dropout_masks("torch" if cfg.compile else cfg.dropout_masks, dev.device)
     selector = Selector(cfg.selection, cfg.select_on, cfg.patience, cfg.patience_stage, dataset.metric_family)
     history: list[dict] = []
     start_epoch, start_step, sums, global_step, elapsed_before = 1, 0, {}, 0, 0.0
@@ -238,6 +241,7 @@ def train(run: TrainingRun, emit: Callable[[Event], None], stop_requested: Calla
                 aux_optimizer,
                 raw_model=raw_model,
                 autocast=dev.autocast,
+                dropout=dropout,
                 sync_auxiliary=lambda: distributed.average_gradients(aux_params, ctx),
             )
 
