@@ -63,20 +63,27 @@ def packed_attention(
     is_causal: bool,
     scale: float | None,
 ) -> torch.Tensor:
-    """``F.scaled_dot_product_attention``'s math path, its weights dropped with the packed mask."""
+    """``F.scaled_dot_product_attention``'s math path, its weights dropped with the packed mask.
+
+    The scale and the mask ride in one ``baddbmm`` (scores = mask + scale · Q Kᵀ): no pass of
+    their own over Q or the scores, forward or backward."""
     scale = query.shape[-1] ** -0.5 if scale is None else scale
-    scores = (query * scale) @ key.transpose(-2, -1)
+    *batch, n, e = query.shape
+    m = key.shape[-2]
     if is_causal:
-        n, m = scores.shape[-2:]
-        attn_mask = torch.ones(n, m, dtype=torch.bool, device=scores.device).tril()
+        attn_mask = torch.ones(n, m, dtype=torch.bool, device=query.device).tril()
     masked_rows = None
     if attn_mask is not None and attn_mask.dtype == torch.bool:
-        scores = scores.masked_fill(~attn_mask, float("-inf"))
         empty = ~attn_mask.any(dim=-1, keepdim=True)  # a row with no key: zeros, as torch's math path gives
         masked_rows = empty if bool(empty.any()) else None
-    elif attn_mask is not None:
-        scores = scores + attn_mask
-    weights = torch.softmax(scores, dim=-1)
+        attn_mask = torch.where(attn_mask, torch.zeros((), dtype=query.dtype, device=query.device), float("-inf"))
+    q3, k3 = query.reshape(-1, n, e), key.reshape(-1, m, e)
+    if attn_mask is None:
+        scores = torch.baddbmm(q3.new_zeros(()), q3, k3.transpose(1, 2), beta=0.0, alpha=scale)
+    else:
+        bias = attn_mask.to(query.dtype).expand(*batch, n, m).reshape(-1, n, m)
+        scores = torch.baddbmm(bias, q3, k3.transpose(1, 2), alpha=scale)
+    weights = torch.softmax(scores.view(*batch, n, m), dim=-1)
     if masked_rows is not None:
         weights = weights.masked_fill(masked_rows, 0.0)
     return packed_dropout(weights, dropout_p) @ value
