@@ -34,6 +34,14 @@ import numpy as np
 ROOT = Path(__file__).resolve().parents[1]
 SENTI_TUI = Path(sys.executable).with_name("senti-tui")
 
+# The demo preset's budget and stage 1, which ablation rows compare against (senti_ifusion_spec.py).
+DEMO_SI: dict[str, object] = {
+    "model.stage1_trainable": "nonverbal",
+    "train.epochs": 20,
+    "model.stage1_epochs": 4,
+    "model.dominant_selection": "sample",
+}
+
 # variant name -> --set overrides, per model.
 VARIANTS: dict[str, dict[str, dict[str, object]]] = {
     "senti-ifusion": {
@@ -99,6 +107,77 @@ VARIANTS: dict[str, dict[str, dict[str, object]]] = {
             "train.epochs": 20,
             "model.stage1_epochs": 4,
             "train.lr": 0.002,
+        },
+        # Claim C8 (integrity R² >= 0.8 with no drops): the demo preset plus one change each.
+        "demo-alpha3": {**DEMO_SI, "model.alpha": 3.0},
+        "demo-alpha9": {**DEMO_SI, "model.alpha": 9.0},
+        "demo-droprate0.3": {**DEMO_SI, "protocol.droprate": 0.3},
+        "demo-mask-padding": {**DEMO_SI, "model.attend_padding": False},
+        "demo-ie-lr3": {**DEMO_SI, "model.integrity_lr_scale": 3.0},
+        "demo-expected": {**DEMO_SI, "model.integrity_target": "expected"},
+        "demo-integrity-token": {**DEMO_SI, "model.integrity_token": True},
+        "demo-linear-head": {**DEMO_SI, "model.integrity_head": "linear"},
+        "demo-linear-head-expected": {**DEMO_SI, "model.integrity_head": "linear", "model.integrity_target": "expected"},
+        "demo-expected-integrity-token": {**DEMO_SI, "model.integrity_target": "expected", "model.integrity_token": True},
+        "28-6-expected-mask-padding-ie-lr3": {
+            **DEMO_SI,
+            "train.epochs": 28,
+            "model.stage1_epochs": 6,
+            "model.integrity_target": "expected",
+            "model.attend_padding": False,
+            "model.integrity_lr_scale": 3.0,
+        },
+        "28-6-no-rec-expected-mask-padding-ie-lr3": {
+            **DEMO_SI,
+            "train.epochs": 28,
+            "model.stage1_epochs": 6,
+            "model.stage1_reconstruction": False,
+            "model.integrity_target": "expected",
+            "model.attend_padding": False,
+            "model.integrity_lr_scale": 3.0,
+        },
+        "28-6-no-rec-expected-mask-padding-ie-lr3-alpha2": {
+            **DEMO_SI,
+            "train.epochs": 28,
+            "model.stage1_epochs": 6,
+            "model.stage1_reconstruction": False,
+            "model.integrity_target": "expected",
+            "model.attend_padding": False,
+            "model.integrity_lr_scale": 3.0,
+            "model.alpha": 2.0,
+        },
+        "28-6-no-rec-expected-mask-padding-ie-lr3-alpha1.5": {
+            **DEMO_SI,
+            "train.epochs": 28,
+            "model.stage1_epochs": 6,
+            "model.stage1_reconstruction": False,
+            "model.integrity_target": "expected",
+            "model.attend_padding": False,
+            "model.integrity_lr_scale": 3.0,
+            "model.alpha": 1.5,
+        },
+        "28-6-no-rec-expected-mask-padding-ie-lr3-av2.2": {
+            **DEMO_SI,
+            "train.epochs": 28,
+            "model.stage1_epochs": 6,
+            "model.stage1_reconstruction": False,
+            "model.integrity_target": "expected",
+            "model.attend_padding": False,
+            "model.integrity_lr_scale": 3.0,
+            "model.nonverbal_ie_weight": 2.2,
+        },
+        "demo-expected-mask-padding-ie-lr3-integrity-token": {
+            **DEMO_SI,
+            "model.integrity_target": "expected",
+            "model.attend_padding": False,
+            "model.integrity_lr_scale": 3.0,
+            "model.integrity_token": True,
+        },
+        "demo-expected-mask-padding-ie-lr3": {
+            **DEMO_SI,
+            "model.integrity_target": "expected",
+            "model.attend_padding": False,
+            "model.integrity_lr_scale": 3.0,
         },
         "nonverbal-detach": {"model.stage1_trainable": "nonverbal", "model.detach_targets": True},
         "embeddings": {"model.stage1_trainable": "embeddings"},

@@ -25,6 +25,16 @@ VARIANTS = [
             "prediction_readout": "target_mean",
         },
     ),
+    (
+        "senti-ifusion",
+        {
+            "dominant_selection": "sample",
+            "mark_padding": True,
+            "attend_padding": False,
+            "integrity_token": True,
+            "integrity_head": "linear",
+        },
+    ),
     ("dar", {}),
     ("dar", {"alignment": "masked"}),
     ("dar", {"alignment": "pooled"}),

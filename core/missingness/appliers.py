@@ -217,6 +217,9 @@ class MaskedBatch:
     keep_text: Any
     keep_audio: Any
     keep_vision: Any
+    # kept and erasable positions per modality [B,3] (text: [CLS]/[SEP] excluded), float32
+    kept: Any = None
+    erasable: Any = None
 
 
 def apply_missingness_torch(
@@ -264,11 +267,12 @@ def apply_missingness_torch(
         u = torch_position_uniforms(mask_seed, ids, modality, steps)
         keep = frame_rule(torch.arange(steps, device=device)[None, :], lens, u, rate)
         realised = torch.where(lens > 0, keep.sum(1) / lens.clamp(min=1), 1.0 - rate)
-        return x * keep.unsqueeze(-1).to(x.dtype), keep, realised
+        return x * keep.unsqueeze(-1).to(x.dtype), keep, realised, keep.sum(1), lens
 
-    audio_out, keep_audio, real_audio = frames(audio, audio_lengths, keys[1], rates_t[:, 1])
-    vision_out, keep_vision, real_vision = frames(vision, vision_lengths, keys[2], rates_t[:, 2])
+    audio_out, keep_audio, real_audio, kept_audio, n_audio = frames(audio, audio_lengths, keys[1], rates_t[:, 1])
+    vision_out, keep_vision, real_vision, kept_vision, n_vision = frames(vision, vision_lengths, keys[2], rates_t[:, 2])
     n_erasable = erasable.sum(1)
+    kept_text = (erasable & ~dropped).sum(1)
     real_text = torch.where(n_erasable > 0, (erasable & ~dropped).sum(1) / n_erasable.clamp(min=1), 1.0 - rates_t[:, 0])
     return MaskedBatch(
         text_bert=text_out,
@@ -279,4 +283,6 @@ def apply_missingness_torch(
         keep_text=keep_text,
         keep_audio=keep_audio,
         keep_vision=keep_vision,
+        kept=torch.stack([kept_text, kept_audio, kept_vision], dim=1).to(torch.float32),
+        erasable=torch.stack([n_erasable, n_audio, n_vision], dim=1).to(torch.float32),
     )

@@ -21,7 +21,10 @@ class ModelInput:
 
     ``text`` is long [B,3,L] (ids, attention mask, segment ids); ``audio``/``vision`` float
     [B,T,d]. ``integrity`` is the ground truth [B,3] (nominal 1 - r, order text/audio/vision) and
-    ``labels`` the sentiment [B]; both are optional so that pure inference works. The
+    ``labels`` the sentiment [B]; both are optional so that pure inference works.
+    ``integrity_expected`` [B,3] (training only) is E[1 - r | k of n erasable positions kept] under
+    r ~ U(0,1), (k + 1) / (n + 2), and 0 for a dropped modality: the same minimiser as the nominal
+    integrity for an MSE, without the coin's noise (an option of Senti-iFusion's L_ie). The
     ``complete_*`` tensors are the unmasked inputs, needed only for the training losses; evaluation
     runs without them.
     """
@@ -33,6 +36,7 @@ class ModelInput:
     vision_lengths: torch.Tensor
     integrity: torch.Tensor | None = None
     labels: torch.Tensor | None = None
+    integrity_expected: torch.Tensor | None = None
     complete_text: torch.Tensor | None = None
     complete_audio: torch.Tensor | None = None
     complete_vision: torch.Tensor | None = None
@@ -136,6 +140,11 @@ class MSAModel(nn.Module):
     def describe_stage(self, stage: int) -> str:
         """What trains in ``stage``, for the training panes and ``config.json``."""
         return "single stage: all parameters" if self.num_stages == 1 else f"stage {stage}"
+
+    def lr_scales(self) -> dict[int, float]:
+        """Learning-rate multipliers by parameter id (``id(p)``); a parameter not listed trains at
+        the base rate. None by default."""
+        return {}
 
     def auxiliary_parameters(self) -> list[nn.Parameter]:
         return []

@@ -42,10 +42,12 @@ class Attention(nn.Module):
         self.to_v = nn.Linear(dim, inner, bias=False)
         self.to_out = nn.Linear(inner, dim)
 
-    def forward(self, q: torch.Tensor, k: torch.Tensor, v: torch.Tensor) -> torch.Tensor:
+    def forward(self, q: torch.Tensor, k: torch.Tensor, v: torch.Tensor, key_mask: torch.Tensor | None = None) -> torch.Tensor:
+        """``key_mask`` [B, N_k] bool: False keys are not attended to (None: all are)."""
         q, k, v = (split_heads(proj(x), self.heads) for proj, x in ((self.to_q, q), (self.to_k, k), (self.to_v, v)))
+        mask = None if key_mask is None else key_mask[:, None, None, :]
         # SDPA's default scale is 1/sqrt(dim_head): 1/8 for 64-dim heads, as in the official code.
-        return self.to_out(merge_heads(F.scaled_dot_product_attention(q, k, v)))
+        return self.to_out(merge_heads(F.scaled_dot_product_attention(q, k, v, attn_mask=mask)))
 
 
 class PreNormAttention(nn.Module):
@@ -58,8 +60,8 @@ class PreNormAttention(nn.Module):
         self.norm_v = nn.LayerNorm(dim)
         self.attn = Attention(dim, heads, dim_head)
 
-    def forward(self, q: torch.Tensor, k: torch.Tensor, v: torch.Tensor) -> torch.Tensor:
-        return self.attn(self.norm_q(q), self.norm_k(k), self.norm_v(v))
+    def forward(self, q: torch.Tensor, k: torch.Tensor, v: torch.Tensor, key_mask: torch.Tensor | None = None) -> torch.Tensor:
+        return self.attn(self.norm_q(q), self.norm_k(k), self.norm_v(v), key_mask)
 
 
 class FeedForward(nn.Module):
@@ -81,11 +83,12 @@ class EncoderLayer(nn.Module):
         self.attn = PreNormAttention(dim, heads, dim_head)
         self.ff = FeedForward(dim, mlp_dim)
 
-    def forward(self, x: torch.Tensor, keep: int | None = None) -> torch.Tensor:
+    def forward(self, x: torch.Tensor, keep: int | None = None, key_mask: torch.Tensor | None = None) -> torch.Tensor:
         """``keep``: only the first ``keep`` positions' outputs are wanted (they still attend to
-        every position): the same values for those rows, without computing the others."""
+        every position): the same values for those rows, without computing the others.
+        ``key_mask`` [B, N] bool: positions that may be attended to (None: all)."""
         query = x if keep is None else x[:, :keep]
-        query = query + self.attn(query, x, x)
+        query = query + self.attn(query, x, x, key_mask)
         return query + self.ff(query)
 
 
@@ -119,14 +122,25 @@ class Transformer(nn.Module):
             x = torch.cat([self.extra_token.expand(x.shape[0], -1, -1), x], dim=1)
         return x + self.pos_embedding[:, : x.shape[1]]
 
-    def forward(self, x: torch.Tensor, save_hidden: bool = False, keep: int | None = None) -> torch.Tensor | list[torch.Tensor]:
+    def forward(
+        self,
+        x: torch.Tensor,
+        save_hidden: bool = False,
+        keep: int | None = None,
+        frame_mask: torch.Tensor | None = None,
+    ) -> torch.Tensor | list[torch.Tensor]:
         """``keep``: the caller reads only the first ``keep`` positions of the output, so the last
         layer computes only those (the extra tokens read over 375-500 frames: most of its cost).
-        Not with ``save_hidden``, whose every level is read whole."""
+        Not with ``save_hidden``, whose every level is read whole. ``frame_mask`` [B, n] bool:
+        the input positions that may be attended to (the extra tokens always may); None: all."""
+        key_mask = None
+        if frame_mask is not None:
+            extra = torch.ones(x.shape[0], self.extra_tokens, dtype=torch.bool, device=x.device)
+            key_mask = torch.cat([extra, frame_mask.to(torch.bool)], dim=1)
         x = self.embed(x)
         hidden = [x]
         for i, layer in enumerate(self.layers):
-            x = layer(x, keep if keep is not None and not save_hidden and i == len(self.layers) - 1 else None)
+            x = layer(x, keep if keep is not None and not save_hidden and i == len(self.layers) - 1 else None, key_mask)
             hidden.append(x)
         return hidden if save_hidden else x
 
@@ -252,6 +266,18 @@ class CompletenessHead(nn.Module):
         return self.head(self.encoder(tokens)[:, 0]).squeeze(-1)
 
 
+class LinearIntegrityHead(nn.Module):
+    """Senti-iFusion's E^ie as the paper words it, a "linear projection" ([A8]): the modality's
+    tokens flattened, Linear(tokens·dim -> 1), Sigmoid: one value in (0, 1) per sample."""
+
+    def __init__(self, tokens: int = 8, dim: int = D_MODEL) -> None:
+        super().__init__()
+        self.proj = nn.Linear(tokens * dim, 1)
+
+    def forward(self, tokens: torch.Tensor) -> torch.Tensor:
+        return torch.sigmoid(self.proj(tokens.flatten(1))).squeeze(-1)
+
+
 class ModalityEmbedding(nn.Module):
     """LNLN's per-modality projection: Linear(d_in -> dim), then Transformer(n=T, t=tokens, D=2),
     keeping the outputs of the ``tokens`` extra tokens: [B, tokens, dim].
@@ -259,6 +285,10 @@ class ModalityEmbedding(nn.Module):
     ``mark_padding`` (off in the papers' models) replaces the projection of every frame past the
     sequence's length with one learned vector. Erased frames and padding are both zero vectors,
     so without it nothing in the input tells a short complete sequence from a long erased one.
+    ``attend_padding=False`` (also off in the papers' models, which attend to every frame) keeps
+    every frame past the length out of attention's keys: the extra tokens then average over the
+    sequence's own frames, so the share of erased frames is a plain mean rather than a ratio of
+    two counts that padding dilutes.
     """
 
     def __init__(
@@ -271,6 +301,7 @@ class ModalityEmbedding(nn.Module):
         heads: int = 8,
         dim_head: int = 64,
         mark_padding: bool = False,
+        attend_padding: bool = True,
     ) -> None:
         super().__init__()
         self.tokens = tokens
@@ -279,13 +310,17 @@ class ModalityEmbedding(nn.Module):
             num_frames=num_frames, extra_tokens=tokens, depth=depth, dim=dim, heads=heads, dim_head=dim_head
         )
         self.padding = nn.Parameter(torch.zeros(dim)) if mark_padding else None
+        self.attend_padding = attend_padding
 
     def forward(self, x: torch.Tensor, lengths: torch.Tensor | None = None) -> torch.Tensor:
         projected = self.proj(x)
+        if self.padding is None and self.attend_padding:
+            return self.encoder(projected, keep=self.tokens)[:, : self.tokens]
+        if lengths is None:
+            raise ValueError("this embedding marks padding frames or keeps them out of attention and needs the sequence lengths")
+        steps = torch.arange(x.shape[1], device=x.device)
+        is_padding = steps[None, :] >= lengths.to(x.device)[:, None]
         if self.padding is not None:
-            if lengths is None:
-                raise ValueError("this embedding marks padding frames and needs the sequence lengths")
-            steps = torch.arange(x.shape[1], device=x.device)
-            is_padding = steps[None, :] >= lengths.to(x.device)[:, None]
             projected = torch.where(is_padding[..., None], self.padding.to(projected.dtype), projected)
-        return self.encoder(projected, keep=self.tokens)[:, : self.tokens]
+        frame_mask = None if self.attend_padding else ~is_padding
+        return self.encoder(projected, keep=self.tokens, frame_mask=frame_mask)[:, : self.tokens]

@@ -46,6 +46,7 @@ from core.models.blocks import (
     CompletenessHead,
     CrossTransformer,
     HyperLearningLayer,
+    LinearIntegrityHead,
     ModalityEmbedding,
     Transformer,
     merge_heads,
@@ -72,6 +73,8 @@ STAGE1_TRAINABLE = {
     "text_encoder": ("text_encoder", "projection", "text_embedding_encoder", "nonverbal_encoder", "integrity"),
 }
 PREDICTION_READOUTS = ("extra_token", "target_mean")
+INTEGRITY_TARGETS = ("nominal", "expected")
+INTEGRITY_HEADS = ("completeness", "linear")
 DECODER_TERMS = {
     "rec_f_mse": "weight_f_mse",
     "rec_f_mi": "weight_f_mi",
@@ -110,6 +113,20 @@ class SentiIFusionConfig:
     # padding, so Î_m cannot tell a short complete clip from a long erased one; the CPU demo's
     # short synthetic clips need it to reach R² >= 0.8 (see checkpoints/README.md).
     mark_padding: bool = False
+    # Audio/vision padding frames as attention keys in E^emb (True: the paper, like LNLN, attends
+    # to every frame). False keeps them out, so Î_m reads the share of erased frames among the
+    # clip's own frames as a mean instead of a ratio diluted by a varying amount of padding
+    # (an extension for the demo's short clips; docs/models.md §3.2, §8.1).
+    attend_padding: bool = True
+    # One more extra token in each E^emb_m whose output only E^ie reads (False: the paper, Î_m
+    # from the T tokens h_m that also carry the prediction). It still takes part in E^emb's
+    # attention; its own state lets counting erased positions not compete with what L_pred asks
+    # of the T tokens (measured not to help: docs/models.md §8.1).
+    integrity_token: bool = False
+    # E^ie's form ([A8]; the paper says only "linear projection"): "completeness" = LNLN's
+    # completeness check (Transformer(n=T, t=1, D=2), MLP, sigmoid), "linear" = Linear(T·d -> 1),
+    # sigmoid, over the flattened tokens.
+    integrity_head: str = "completeness"
     stage1_epochs: int = 40
     # Stage 1 ([A18], revised): which part of the model trains besides E^ie (STAGE1_TRAINABLE),
     # whether β L_rec is in the stage-1 loss, and whether the completion modules (E^s, E^p, D_m,
@@ -122,6 +139,16 @@ class SentiIFusionConfig:
     detach_targets: bool = False
     # Objective, eq. 22.
     alpha: float = 0.9  # L_ie
+    # Weight of the audio and vision terms inside L_ie, relative to the text term (1.0: the paper's
+    # plain sum). A larger α alone also makes the text embedding serve the estimator and costs
+    # text-only prediction (docs/models.md §8.1); this weighs only the audio/vision estimators up.
+    nonverbal_ie_weight: float = 1.0
+    # L_ie's target (eq. 3): "nominal" = 1 - r, the drawn rate (the paper's I_m); "expected" =
+    # E[1 - r | the kept share] under r ~ U(0,1) (ModelInput.integrity_expected): the same
+    # minimiser without the drawn rate's noise, which the input cannot show (docs/models.md §3.2).
+    integrity_target: str = "nominal"
+    # Learning-rate multiplier of the IE heads (1.0: one rate for the whole model, as the paper).
+    integrity_lr_scale: float = 1.0
     beta: float = 0.1  # L_rec
     gamma: float = 1.0  # L_pred
     # Inside L_rec: Table IV's "cce" on L_sim, "corr" on L_diff [A11]; cross = feature level,
@@ -148,6 +175,14 @@ class SentiIFusionConfig:
         if self.stage1_trainable not in STAGE1_TRAINABLE:
             raise ConfigError(
                 f"senti-ifusion option stage1_trainable={self.stage1_trainable!r} is unknown: use one of {', '.join(STAGE1_TRAINABLE)}"
+            )
+        if self.integrity_head not in INTEGRITY_HEADS:
+            raise ConfigError(
+                f"senti-ifusion option integrity_head={self.integrity_head!r} is unknown: use one of {', '.join(INTEGRITY_HEADS)}"
+            )
+        if self.integrity_target not in INTEGRITY_TARGETS:
+            raise ConfigError(
+                f"senti-ifusion option integrity_target={self.integrity_target!r} is unknown: use one of {', '.join(INTEGRITY_TARGETS)}"
             )
         if self.stage1_epochs < 0:
             raise ConfigError(f"senti-ifusion option stage1_epochs={self.stage1_epochs} is negative: use 0 (no stage 1) or more")
@@ -234,17 +269,25 @@ class SentiIFusion(MSAModel):
         self.config = config
         dims, t, d = config.dims, config.tokens, config.d
         width: dict[str, Any] = {"dim": d, "heads": config.heads, "dim_head": config.dim_head}
+        e = t + 1 if config.integrity_token else t  # tokens out of E^emb (E^ie reads them all)
         # Embeddings, eq. 1 (BERT, then Linear + Transformer(t=8) as LNLN).
         self.text_encoder = text_encoder
         self.embeddings = nn.ModuleList(
             [
-                ModalityEmbedding(config.text_hidden, dims.text_len, tokens=t, **width),
-                ModalityEmbedding(dims.audio_dim, dims.audio_len, tokens=t, mark_padding=config.mark_padding, **width),
-                ModalityEmbedding(dims.vision_dim, dims.vision_len, tokens=t, mark_padding=config.mark_padding, **width),
+                ModalityEmbedding(config.text_hidden, dims.text_len, tokens=e, **width),
+                *(
+                    ModalityEmbedding(
+                        dim_in, length, tokens=e, mark_padding=config.mark_padding, attend_padding=config.attend_padding, **width
+                    )
+                    for dim_in, length in ((dims.audio_dim, dims.audio_len), (dims.vision_dim, dims.vision_len))
+                ),
             ]
         )
         # IE, eq. 2.
-        self.integrity_heads = nn.ModuleList(CompletenessHead(tokens=t, **width) for _ in range(3))
+        self.integrity_heads = nn.ModuleList(
+            CompletenessHead(tokens=e, **width) if config.integrity_head == "completeness" else LinearIntegrityHead(e, d)
+            for _ in range(3)
+        )
         # IC, eqs. 4-14.
         n_semantic = 1 if config.share_semantic_encoder else 3
         depth = config.completion_depth
@@ -279,6 +322,10 @@ class SentiIFusion(MSAModel):
         groups["fusion"].insert(0, self.hyper)
         groups["projection"] += [e.padding for e in self.embeddings if e.padding is not None]
         return groups
+
+    def lr_scales(self) -> dict[int, float]:
+        scale = self.config.integrity_lr_scale
+        return {} if scale == 1.0 else {id(p): scale for p in self.parameter_groups()["integrity"]}
 
     def stage_of_epoch(self, epoch: int) -> int:
         return 1 if epoch <= self.config.stage1_epochs else 2
@@ -330,13 +377,20 @@ class SentiIFusion(MSAModel):
         call = frozen_call if stage == 1 and not cfg.stage1_completion else plain_call
 
         embedded, targets = self.embed(inputs)
+        # E^ie reads every token E^emb gives (the integrity token too, when there is one); the
+        # rest of the model reads h_m, the first T
+        integrity = torch.stack([head(h) for head, h in zip(self.integrity_heads, embedded)], dim=1)
+        embedded = [h[:, : cfg.tokens] for h in embedded]
+        if targets is not None:
+            targets = [u[:, : cfg.tokens] for u in targets]
         if targets is not None and cfg.detach_targets:
             targets = [u.detach() for u in targets]
-        integrity = torch.stack([head(h) for head, h in zip(self.integrity_heads, embedded)], dim=1)
         losses: dict[str, torch.Tensor] = {}
         if inputs.integrity is not None:
-            truth = inputs.integrity.to(integrity.dtype)
-            losses["ie"] = cast(torch.Tensor, sum(F.mse_loss(integrity[:, m], truth[:, m]) for m in range(3)))
+            target = inputs.integrity_expected if cfg.integrity_target == "expected" else None
+            truth = (inputs.integrity if target is None else target).to(integrity.dtype)
+            weights = (1.0, cfg.nonverbal_ie_weight, cfg.nonverbal_ie_weight)
+            losses["ie"] = cast(torch.Tensor, sum(w * F.mse_loss(integrity[:, m], truth[:, m]) for m, w in enumerate(weights)))
 
         shared = self.semantic(embedded, call)
         weight = integrity.detach() if cfg.detach_integrity else integrity
@@ -462,7 +516,9 @@ class SentiIFusion(MSAModel):
             x, n = (inputs.audio, inputs.audio_lengths) if m == 1 else (inputs.vision, inputs.vision_lengths)
             h = self.embeddings[m](x.float(), n)
         encoder = self.semantic_encoders[0 if len(self.semantic_encoders) == 1 else m]
-        return h, self.integrity_heads[m](h), encoder(h)
+        integrity = self.integrity_heads[m](h)
+        h = h[:, : self.config.tokens]
+        return h, integrity, encoder(h)
 
     def forward_from_embeddings(self, stages) -> ModelOutput:
         """Eqs. 8 and 15-21 from the three modalities' (h_m, Î_m, h^s_m)."""

@@ -98,6 +98,15 @@ def draw_rates(setting: MaskSetting, tensors: SplitTensors, present: dict, epoch
     return setting.draw(tensors.sample_ids, present, epoch)
 
 
+def expected_integrity(integrity: torch.Tensor, kept: torch.Tensor, erasable: torch.Tensor) -> torch.Tensor:
+    """E[1 - r | k of n erasable positions kept] [B,3] for r ~ U(0,1): each position survives with
+    probability 1 - r, so the posterior of 1 - r is Beta(k + 1, n - k + 1), mean (k + 1) / (n + 2).
+    A dropped modality (r = 1, nominal integrity 0) keeps its exact 0. Under an MSE it has the
+    same minimiser as the nominal 1 - r (the input determines k and n), without the noise of the
+    drawn rate that the input cannot show (docs/models.md §3.2)."""
+    return torch.where(integrity == 0, torch.zeros_like(integrity), (kept + 1) / (erasable + 2))
+
+
 def make_batch(
     tensors: SplitTensors,
     rows: torch.Tensor,
@@ -138,6 +147,7 @@ def make_batch(
         vision_lengths=vision_lengths,
         integrity=masked.integrity.to(device),
         labels=labels,
+        integrity_expected=expected_integrity(masked.integrity, masked.kept, masked.erasable).to(device),
         complete_text=text if with_complete else None,
         complete_audio=audio if with_complete else None,
         complete_vision=vision if with_complete else None,

@@ -38,10 +38,11 @@ class WarmupCosine:
         return self.base_lr * 0.5 * (1.0 + math.cos(math.pi * (i - self.warmup_epochs - offset) / span))
 
     def apply(self, optimizer: torch.optim.Optimizer, epoch: int) -> float:
-        """Set every param group of ``optimizer`` to the rate of ``epoch``; return it."""
+        """Set every param group of ``optimizer`` to the rate of ``epoch`` (times the group's
+        ``lr_scale``, when it has one: a model's per-part multiplier); return the base rate."""
         lr = self.lr_at(epoch)
         for group in optimizer.param_groups:
-            group["lr"] = lr
+            group["lr"] = lr * group.get("lr_scale", 1.0)
         return lr
 
     def state_dict(self) -> dict:

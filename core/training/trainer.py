@@ -81,6 +81,16 @@ def _auxiliary_optimizer(model: MSAModel, parameters: list) -> torch.optim.Optim
     return torch.optim.Adam(parameters, lr=model.auxiliary_lr)
 
 
+def _param_groups(model: MSAModel, parameters: list[nn.Parameter]) -> list[dict]:
+    """The main optimiser's groups: one at the base rate, plus one per learning-rate multiplier
+    the model asks for (:meth:`MSAModel.lr_scales`; none by default, so one group)."""
+    scales = model.lr_scales()
+    by_scale: dict[float, list[nn.Parameter]] = {}
+    for p in parameters:
+        by_scale.setdefault(scales.get(id(p), 1.0), []).append(p)
+    return [{"params": ps, "lr_scale": scale} for scale, ps in sorted(by_scale.items())]
+
+
 def train(run: TrainingRun, emit: Callable[[Event], None], stop_requested: Callable[[], bool]) -> Finished:
     cfg, dataset, raw_model, dev, ctx = run.config, run.dataset, run.model, run.device, run.dist
     started = time.perf_counter()
@@ -98,7 +108,9 @@ def train(run: TrainingRun, emit: Callable[[Event], None], stop_requested: Calla
     aux_params = list(raw_model.auxiliary_parameters())
     aux_ids = {id(p) for p in aux_params}
     main_params = [p for p in raw_model.parameters() if p.requires_grad and id(p) not in aux_ids]
-    optimizer = torch.optim.AdamW(main_params, lr=cfg.lr, weight_decay=cfg.weight_decay, fused=cfg.fused_optimizer or None)
+    optimizer = torch.optim.AdamW(
+        _param_groups(raw_model, main_params), lr=cfg.lr, weight_decay=cfg.weight_decay, fused=cfg.fused_optimizer or None
+    )
     aux_optimizer = _auxiliary_optimizer(raw_model, aux_params)
     aux_names = [name for name, p in raw_model.named_parameters() if id(p) in aux_ids]
     schedule = WarmupCosine(cfg.lr, cfg.epochs, cfg.warmup_epochs)
