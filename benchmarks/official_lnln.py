@@ -27,16 +27,18 @@ The official code is not shipped. Get it once (no network at run time):
 It needs ``einops`` and ``pyyaml`` (the official code's imports); without ``einops`` a shim with
 the same reshapes is used, and the output says so.
 
-Measured on this 2-core machine, quiet (1 thread, load 0.7-1.2; official snapshot 80a052c): official
-37.5 s per training step (1.71 samples/s); ours fp32 22.1 s (2.90 samples/s: x1.70), bf16 9.5 s
-(x3.95); inference x1.41 fp32, x4.43 bf16. With ``--threads 2``: official 21.9 s, ours fp32 11.9 s
-(x1.83). Where our fp32 step goes (torch.profiler, quiet):
-matrix products 16.6 s -- nearly all BERT-base forward and backward over the incomplete and the
-complete copy of 64 texts, the same work in both codes (~3.3 TFLOP; one core reaches 210-230
-GFLOPS on these shapes when quiet, 160-170 under load) -- flash attention over the 375/500
-audio/vision frames 2.4 s, dropout masks 0.9 s, copies and fills 1.1 s, AdamW 0.5 s, norms and
-GELU 0.8 s. The matrix products alone bound the faithful default (BERT on both copies) at about
-2.3x the official step here; 2x needs the rest cut from 5.5 s to about 2.5 s.
+Measured on this 2-core machine, quiet (official snapshot 80a052c), with the trainer's defaults
+(packed dropout masks, fused AdamW): 1 thread, official 39.4 s per training step (1.62
+samples/s), ours fp32 21.1 s (x1.86), bf16 8.1 s (x4.87); inference x1.77 fp32, x5.47 bf16.
+``--threads 2``: official 20.3-21.8 s, ours fp32 11.0-11.1 s over three runs (x1.84-1.97), bf16
+4.4 s (x4.83). Where our fp32 step goes (torch.profiler, 1 thread, quiet): matrix products
+16.6 s -- nearly all BERT-base forward and backward over the incomplete and the complete copy of
+64 texts, the same work in both codes (~3.3 TFLOP; one core reaches 210-230 GFLOPS on these
+shapes when quiet) -- flash attention over the 375/500 audio/vision frames 2.2 s, and 2.3 s of
+norms, GELU, softmax, dropout multiplications, residual adds, copies and AdamW. Those two alone
+(18.8 s) are the official step / 2.0-2.1 before any norm or activation, so fp32 at 2x with one
+thread is out of reach on this CPU without changing the computation (AMX and avx512_bf16 speed
+up bf16 only).
 ``reuse_unchanged_text`` (model_speed.py's ``lnln+reuse-text``) or bf16 go further.
 """
 
