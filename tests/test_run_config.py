@@ -43,10 +43,10 @@ def test_bad_settings_are_one_line_errors(items, message):
 
 
 def test_epochs_alone_scale_stage_one_and_say_so():
-    config = resolve_config(TrainOptions(preset="demo", epochs=10))  # demo: stage 1 is 4 of 20
+    config = resolve_config(TrainOptions(preset="demo", epochs=10))  # demo: stage 1 is 6 of 28
     assert config.model_overrides["stage1_epochs"] == 2
     assert config.notes == [
-        "stage 1 scaled with --epochs: 2 of 10 epochs (the preset's 4 of 20); set it with --set model.stage1_epochs=N"
+        "stage 1 scaled with --epochs: 2 of 10 epochs (the preset's 6 of 28); set it with --set model.stage1_epochs=N"
     ]
     paper = resolve_config(TrainOptions(data="synthetic", preset="mosi-paper", epochs=3))  # the paper's 40 of 150
     assert paper.model_overrides["stage1_epochs"] == 1
