@@ -41,6 +41,17 @@ DEMO_SI: dict[str, object] = {
     "model.stage1_epochs": 4,
     "model.dominant_selection": "sample",
 }
+# The claim-C8 combination (docs/models.md §8.1): 28 epochs, stage 1 = 6, the expected target,
+# padding out of attention, IE heads at 3x; then without L_rec in stage 1.
+C8_COMBO: dict[str, object] = {
+    **DEMO_SI,
+    "train.epochs": 28,
+    "model.stage1_epochs": 6,
+    "model.integrity_target": "expected",
+    "model.attend_padding": False,
+    "model.integrity_lr_scale": 3.0,
+}
+C8_COMBO_NO_REC: dict[str, object] = {**C8_COMBO, "model.stage1_reconstruction": False}
 
 # variant name -> --set overrides, per model.
 VARIANTS: dict[str, dict[str, dict[str, object]]] = {
@@ -119,53 +130,14 @@ VARIANTS: dict[str, dict[str, dict[str, object]]] = {
         "demo-linear-head": {**DEMO_SI, "model.integrity_head": "linear"},
         "demo-linear-head-expected": {**DEMO_SI, "model.integrity_head": "linear", "model.integrity_target": "expected"},
         "demo-expected-integrity-token": {**DEMO_SI, "model.integrity_target": "expected", "model.integrity_token": True},
-        "28-6-expected-mask-padding-ie-lr3": {
-            **DEMO_SI,
-            "train.epochs": 28,
-            "model.stage1_epochs": 6,
-            "model.integrity_target": "expected",
-            "model.attend_padding": False,
-            "model.integrity_lr_scale": 3.0,
-        },
-        "28-6-no-rec-expected-mask-padding-ie-lr3": {
-            **DEMO_SI,
-            "train.epochs": 28,
-            "model.stage1_epochs": 6,
-            "model.stage1_reconstruction": False,
-            "model.integrity_target": "expected",
-            "model.attend_padding": False,
-            "model.integrity_lr_scale": 3.0,
-        },
-        "28-6-no-rec-expected-mask-padding-ie-lr3-alpha2": {
-            **DEMO_SI,
-            "train.epochs": 28,
-            "model.stage1_epochs": 6,
-            "model.stage1_reconstruction": False,
-            "model.integrity_target": "expected",
-            "model.attend_padding": False,
-            "model.integrity_lr_scale": 3.0,
-            "model.alpha": 2.0,
-        },
-        "28-6-no-rec-expected-mask-padding-ie-lr3-alpha1.5": {
-            **DEMO_SI,
-            "train.epochs": 28,
-            "model.stage1_epochs": 6,
-            "model.stage1_reconstruction": False,
-            "model.integrity_target": "expected",
-            "model.attend_padding": False,
-            "model.integrity_lr_scale": 3.0,
-            "model.alpha": 1.5,
-        },
+        "28-6-expected-mask-padding-ie-lr3": C8_COMBO,
+        "28-6-no-rec-expected-mask-padding-ie-lr3": C8_COMBO_NO_REC,
+        "28-6-no-rec-expected-mask-padding-ie-lr3-alpha2": {**C8_COMBO_NO_REC, "model.alpha": 2.0},
+        "28-6-no-rec-expected-mask-padding-ie-lr3-alpha1.5": {**C8_COMBO_NO_REC, "model.alpha": 1.5},
         "28-6-no-rec-expected-mask-padding-ie-lr3-av2.2": {
-            **DEMO_SI,
-            "train.epochs": 28,
-            "model.stage1_epochs": 6,
-            "model.stage1_reconstruction": False,
-            "model.integrity_target": "expected",
-            "model.attend_padding": False,
-            "model.integrity_lr_scale": 3.0,
+            **C8_COMBO_NO_REC,
             "model.nonverbal_ie_weight": 2.2,
-        },
+        },  # = the demo preset
         "demo-expected-mask-padding-ie-lr3-integrity-token": {
             **DEMO_SI,
             "model.integrity_target": "expected",

@@ -164,26 +164,16 @@ class SentiIFusionConfig:
         # A checkpoint stores the config as plain dicts (weights_only=True loading).
         if isinstance(self.dims, dict):
             self.dims = FeatureDims(**self.dims)
-        if self.dominant_selection not in DOMINANT_SELECTIONS:
-            raise ConfigError(
-                f"senti-ifusion option dominant_selection={self.dominant_selection!r} is unknown: use one of {', '.join(DOMINANT_SELECTIONS)}"
-            )
-        if self.prediction_readout not in PREDICTION_READOUTS:
-            raise ConfigError(
-                f"senti-ifusion option prediction_readout={self.prediction_readout!r} is unknown: use one of {', '.join(PREDICTION_READOUTS)}"
-            )
-        if self.stage1_trainable not in STAGE1_TRAINABLE:
-            raise ConfigError(
-                f"senti-ifusion option stage1_trainable={self.stage1_trainable!r} is unknown: use one of {', '.join(STAGE1_TRAINABLE)}"
-            )
-        if self.integrity_head not in INTEGRITY_HEADS:
-            raise ConfigError(
-                f"senti-ifusion option integrity_head={self.integrity_head!r} is unknown: use one of {', '.join(INTEGRITY_HEADS)}"
-            )
-        if self.integrity_target not in INTEGRITY_TARGETS:
-            raise ConfigError(
-                f"senti-ifusion option integrity_target={self.integrity_target!r} is unknown: use one of {', '.join(INTEGRITY_TARGETS)}"
-            )
+        for option, choices in (
+            ("dominant_selection", DOMINANT_SELECTIONS),
+            ("prediction_readout", PREDICTION_READOUTS),
+            ("stage1_trainable", STAGE1_TRAINABLE),
+            ("integrity_head", INTEGRITY_HEADS),
+            ("integrity_target", INTEGRITY_TARGETS),
+        ):
+            value = getattr(self, option)
+            if value not in choices:
+                raise ConfigError(f"senti-ifusion option {option}={value!r} is unknown: use one of {', '.join(choices)}")
         if self.stage1_epochs < 0:
             raise ConfigError(f"senti-ifusion option stage1_epochs={self.stage1_epochs} is negative: use 0 (no stage 1) or more")
 
