@@ -131,13 +131,14 @@ def timed(step, warmup: int, steps: int) -> tuple[float, float]:
 def train_step(model: MSAModel, inputs: ModelInput, stage: int, autocast=contextlib.nullcontext, compiled: bool = False):
     main = [p for p in model.parameters() if p.requires_grad and id(p) not in {id(a) for a in model.auxiliary_parameters()}]
     enter_stage(model, stage, main)
-    defaults = TrainConfig.__dataclass_fields__  # the trainer's defaults: fused AdamW, packed dropout masks
-    fused = defaults["fused_optimizer"].default or None
-    optimizer = torch.optim.AdamW([p for p in main if p.requires_grad], lr=1e-4, weight_decay=1e-4, fused=fused)
+    # the trainer's defaults (TrainConfig's class attributes): fused AdamW, packed dropout masks
+    optimizer = torch.optim.AdamW(
+        [p for p in main if p.requires_grad], lr=1e-4, weight_decay=1e-4, fused=TrainConfig.fused_optimizer or None
+    )
     auxiliary = model.auxiliary_parameters()
     aux_optimizer = torch.optim.Adam(auxiliary, lr=1e-4) if auxiliary else None
     forward = torch.compile(model) if compiled else model  # as the trainer's train.compile does
-    dropout = dropout_masks("torch" if compiled else defaults["dropout_masks"].default, torch.device("cpu"))
+    dropout = dropout_masks("torch" if compiled else TrainConfig.dropout_masks, torch.device("cpu"))
 
     def step() -> None:
         model.train()

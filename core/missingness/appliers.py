@@ -261,28 +261,28 @@ def apply_missingness_torch(
     text_out[:, 0] = torch.where(dropped, torch.full_like(tokens, special_ids.unk), tokens)
     keep_text = real & ~dropped
 
-    def frames(x, lens, modality, rate):
+    def frames(x, lens, noise_key, rate):
         steps = x.shape[1]
         lens = lens.to(device=device, dtype=torch.int64).clamp(max=steps)
-        u = torch_position_uniforms(mask_seed, ids, modality, steps)
+        u = torch_position_uniforms(mask_seed, ids, noise_key, steps)
         keep = frame_rule(torch.arange(steps, device=device)[None, :], lens, u, rate)
-        realised = torch.where(lens > 0, keep.sum(1) / lens.clamp(min=1), 1.0 - rate)
-        return x * keep.unsqueeze(-1).to(x.dtype), keep, realised, keep.sum(1), lens
+        return x * keep.unsqueeze(-1).to(x.dtype), keep, lens
 
-    audio_out, keep_audio, real_audio, kept_audio, n_audio = frames(audio, audio_lengths, keys[1], rates_t[:, 1])
-    vision_out, keep_vision, real_vision, kept_vision, n_vision = frames(vision, vision_lengths, keys[2], rates_t[:, 2])
-    n_erasable = erasable.sum(1)
-    kept_text = (erasable & ~dropped).sum(1)
-    real_text = torch.where(n_erasable > 0, (erasable & ~dropped).sum(1) / n_erasable.clamp(min=1), 1.0 - rates_t[:, 0])
+    audio_out, keep_audio, n_audio = frames(audio, audio_lengths, keys[1], rates_t[:, 1])
+    vision_out, keep_vision, n_vision = frames(vision, vision_lengths, keys[2], rates_t[:, 2])
+    # kept and erasable positions per modality, once: the realised integrity and the counts
+    kept = torch.stack([(erasable & ~dropped).sum(1), keep_audio.sum(1), keep_vision.sum(1)], dim=1)
+    erasable_n = torch.stack([erasable.sum(1), n_audio, n_vision], dim=1)
+    realised = torch.where(erasable_n > 0, kept / erasable_n.clamp(min=1), 1.0 - rates_t)
     return MaskedBatch(
         text_bert=text_out,
         audio=audio_out,
         vision=vision_out,
         integrity=(1.0 - rates_t).to(torch.float32),
-        realised=torch.stack([real_text, real_audio, real_vision], dim=1).to(torch.float32),
+        realised=realised.to(torch.float32),
         keep_text=keep_text,
         keep_audio=keep_audio,
         keep_vision=keep_vision,
-        kept=torch.stack([kept_text, kept_audio, kept_vision], dim=1).to(torch.float32),
-        erasable=torch.stack([n_erasable, n_audio, n_vision], dim=1).to(torch.float32),
+        kept=kept.to(torch.float32),
+        erasable=erasable_n.to(torch.float32),
     )

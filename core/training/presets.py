@@ -225,7 +225,7 @@ def resolve_config(options: TrainOptions) -> TrainConfig:
     values["freeze_text"] = bool(options.freeze_text or values.get("freeze_text", False))
     apply_overrides(values, from_set)
     check_types(TrainConfig, values, "train")
-    if values.get("dropout_masks", "packed") not in DROPOUT_MASKS:
+    if values.get("dropout_masks", TrainConfig.dropout_masks) not in DROPOUT_MASKS:
         raise ConfigError(f"unknown train.dropout_masks {values['dropout_masks']!r}: choose {' or '.join(DROPOUT_MASKS)}")
     model_config = config_class(model)
     check_types(model_config, values.get("model_overrides", {}), "model")
