@@ -124,12 +124,21 @@ def test_a_run_folders_config_yaml_repeats_the_run_bit_for_bit(run_cli, tmp_path
 
 
 def test_dropout_masks_and_fused_adamw_are_on_for_new_runs_and_off_for_older_ones():
-    config = resolve_config(TrainOptions(preset="demo"))
+    config = resolve_config(TrainOptions(preset="tiny"))
     assert config.dropout_masks == "packed" and config.fused_optimizer
     assert (
-        resolve_config(TrainOptions(preset="demo", overrides=parse_set(["train.dropout_masks=torch"]))).dropout_masks == "torch"
+        resolve_config(TrainOptions(preset="tiny", overrides=parse_set(["train.dropout_masks=torch"]))).dropout_masks == "torch"
     )
     older = {k: v for k, v in config.to_dict().items() if k not in ("dropout_masks", "fused_optimizer")}
     again = TrainConfig.from_dict(older)  # a run saved before the options: its masks and optimiser
     assert again.dropout_masks == "torch" and not again.fused_optimizer
     assert TrainConfig.from_dict(config.to_dict()) == config
+
+
+def test_the_demo_preset_keeps_the_masks_and_optimiser_the_shipped_demos_were_trained_with():
+    demo = resolve_config(TrainOptions(preset="demo"))
+    assert demo.dropout_masks == "torch" and not demo.fused_optimizer
+    chosen = resolve_config(
+        TrainOptions(preset="demo", overrides=parse_set(["train.dropout_masks=packed", "train.fused_optimizer=true"]))
+    )
+    assert chosen.dropout_masks == "packed" and chosen.fused_optimizer
