@@ -26,7 +26,13 @@ from core.metrics import metric_family_of_keys
 if TYPE_CHECKING:
     from core.evaluation import EvaluationReport
 
-FORMATS = (".pdf", ".png", ".svg")
+# the formats --figure writes, each with its metadata (no creation date: a report gives the same bytes)
+FIGURE_METADATA = {
+    ".png": {"Software": "senti-tui"},
+    ".svg": {"Creator": "senti-tui", "Date": None},
+    ".pdf": {"Creator": "senti-tui", "CreationDate": None},
+}
+FORMATS = tuple(FIGURE_METADATA)
 KEY_METRICS = {
     "mosi": ("MAE", "Corr", "Mult_acc_7", "Non0_acc_2", "Non0_F1_score"),
     "sims": ("MAE", "Corr", "Mult_acc_5", "Mult_acc_2", "F1_score"),
@@ -162,8 +168,11 @@ def save_figure(report: EvaluationReport, path: str | Path) -> Path:
     path = check_path(path)
     figure = build_figure(report)
     buffer = io.BytesIO()
-    metadata = {"Creator": "senti-tui"} if path.suffix.lower() != ".png" else {"Software": "senti-tui"}
-    figure.savefig(buffer, format=path.suffix.lower().lstrip("."), metadata=metadata)
+    import matplotlib
+
+    # no creation date and a fixed SVG id salt: the same report gives the same bytes
+    with matplotlib.rc_context({"svg.hashsalt": "senti-tui"}):
+        figure.savefig(buffer, format=path.suffix.lower().lstrip("."), metadata=FIGURE_METADATA[path.suffix.lower()])
     write_atomic(path, buffer.getvalue(), error=SentiError, remedy="choose another --figure path, or free some space")
     return path
 

@@ -51,6 +51,10 @@ def test_png_pdf_and_svg_from_the_command(run_cli, paths, tmp_path):
     assert pdf.read_bytes().startswith(b"%PDF")
     text = svg.read_text()
     assert text.lstrip().startswith("<?xml") and "<svg" in text and "SYNTHETIC" in text
+    # no creation date, fixed ids: a figure kept under version control changes only with its data
+    for first in (pdf, svg):
+        again = save_figure(report, tmp_path / f"again{first.suffix}")
+        assert again.read_bytes() == first.read_bytes()
 
 
 def test_curves_have_std_bands_and_modes_are_grouped_bars(paths):
