@@ -115,8 +115,9 @@ def demo_preset(model: str) -> dict:
         "patience_stage": 1,
         "model_overrides": {},
         # The shipped demo checkpoints were trained with F.dropout's masks and the per-parameter
-        # AdamW, before packed masks and the fused kernel became the CPU default; at the demo's
-        # widths neither is faster, so the preset keeps them and reproduces the shipped runs.
+        # AdamW, before packed masks and the fused kernel became the CPU default. The preset keeps
+        # them, so that it reproduces the shipped runs bit for bit; it costs Senti-iFusion 19 s of
+        # its 2.6 minutes (checkpoints/README.md).
         "dropout_masks": "torch",
         "fused_optimizer": False,
         **copy.deepcopy(dict(model_spec(model).demo)),
