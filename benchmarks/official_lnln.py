@@ -30,8 +30,8 @@ the same reshapes is used, and the output says so.
 Measured on this 2-core machine, quiet (official snapshot 80a052c), with the trainer's defaults
 (packed dropout masks, fused AdamW): 1 thread, official 39.4 s per training step (1.62
 samples/s), ours fp32 21.1 s (x1.86), bf16 8.1 s (x4.87); inference x1.77 fp32, x5.47 bf16.
-``--threads 2``: official 20.3-21.8 s, ours fp32 11.0-11.1 s over three runs (x1.84-1.97), bf16
-4.4 s (x4.83). Where our fp32 step goes (torch.profiler, 1 thread, quiet): matrix products
+``--threads 2``, five runs: official 20.85-22.43 s, ours fp32 11.02-11.11 s (x1.88-2.02, median
+x1.98); bf16 4.4 s (x4.83). Where our fp32 step goes (torch.profiler, 1 thread, quiet): matrix products
 16.6 s -- nearly all BERT-base forward and backward over the incomplete and the complete copy of
 64 texts, the same work in both codes (~3.3 TFLOP; one core reaches 210-230 GFLOPS on these
 shapes when quiet) -- flash attention over the 375/500 audio/vision frames 2.2 s, and 2.3 s of
