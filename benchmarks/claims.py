@@ -9,6 +9,7 @@ each kept subset carries in this data (a rough guide, not a bound: models beat i
 
     python benchmarks/claims.py
     python benchmarks/claims.py --senti-ifusion runs/si/synthetic_best.pt --lnln ... --dar ...
+    python benchmarks/claims.py --senti-ifusion runs/si-demo    # train --seeds: the mean over seed-*/
 
 Claims (docs/models.md §6 has the papers' tables):
   C1  removing text hurts each model most: MAE({a,v}) above MAE({l,v}) and MAE({l,a})
@@ -55,7 +56,45 @@ class Verdicts:
         print(f"{name:<4} {verdict:<9} {claim}\n{'':14}{figures}" + (f"\n{'':14}{reason}" if reason else ""))
 
 
-def measure(paths: dict[str, Path]) -> dict[str, dict]:
+def checkpoints_of(path: Path) -> list[Path]:
+    """A checkpoint file, or a run folder: its best checkpoint, or one per ``seed-*`` run of
+    ``train --seeds`` (the model is then the mean over its training seeds, as the papers report)."""
+    if path.is_file():
+        return [path]
+    found = sorted(path.glob("seed-*/*_best.pt")) or sorted(path.glob("*_best.pt"))
+    if not found:
+        sys.exit(f"{path}: no checkpoint (a .pt file, or a run folder with *_best.pt or seed-*/*_best.pt)")
+    return found
+
+
+def measure(groups: dict[str, list[Path]]) -> dict[str, dict]:
+    """Each model's figures, the mean over its checkpoints (training seeds) where it has several."""
+    entries = [(name, path) for name, paths in groups.items() for path in paths]
+    per_checkpoint = measure_checkpoints(entries)
+    labels = per_checkpoint.pop("_synthetic")["labels"]
+    figures: dict[str, dict] = {"_synthetic": {"labels": labels}}
+    for name in groups:
+        runs = [per_checkpoint[i] for i, (n, _) in enumerate(entries) if n == name]
+        merged: dict = {}
+        for key, value in runs[0].items():
+            if isinstance(value, dict):  # MAE and Corr at a setting
+                merged[key] = {m: float(np.mean([r[key][m] for r in runs])) for m in value}
+            elif key == "drop0.5_abs_error":  # per mask seed: |error| per utterance, mean over training seeds
+                merged[key] = [np.mean([r[key][i] for r in runs], axis=0) for i in range(len(value))]
+            elif key == "collapse":  # (prediction std, majority polarity share), mean over training seeds
+                merged[key] = tuple(float(np.mean([r[key][j] for r in runs])) for j in range(2))
+            elif key.startswith("r2"):
+                merged[key] = value if key == "r2_ceiling" else mean_r2([r[key] for r in runs])
+        merged["checkpoints"] = len(runs)
+        figures[name] = merged
+    return figures
+
+
+def mean_r2(per_run: list[tuple]) -> tuple:
+    return tuple(None if any(r[m] is None for r in per_run) else float(np.mean([r[m] for r in per_run])) for m in range(3))
+
+
+def measure_checkpoints(entries: list[tuple[str, Path]]) -> dict:
     """Per model: metrics per mode, r = 0, text off, droprate 0.5, r = 0.9 predictions, integrity."""
     import dataclasses
 
@@ -65,19 +104,19 @@ def measure(paths: dict[str, Path]) -> dict[str, dict]:
     from core.probe.types import ProbeSettings
     from core.runtime.checkpoint import load_checkpoint
 
-    probe = Probe.open([str(p) for p in paths.values()], split="test")
-    valid = Probe.open([str(p) for p in paths.values()], split="valid")
-    figures: dict[str, dict] = {name: {} for name in paths}
-    keys = dict(zip(paths, (m.key for m in probe.models)))
+    paths = [path for _, path in entries]
+    probe = Probe.open([str(p) for p in paths], split="test")
+    valid = Probe.open([str(p) for p in paths], split="valid")
+    figures: dict = {i: {} for i in range(len(entries))}
+    keys = [m.key for m in probe.models]
+    labels = np.array([u.label for u in probe.utterances], dtype=np.float64)
 
     def record(label: str, setting) -> None:
         """MAE and Corr at ``setting``, the mean over eval's mask seeds (one draw's modes figures
         move by 0.02-0.04 from seed to seed; the verdicts should not rest on one draw)."""
         runs = [probe.evaluate_setting(dataclasses.replace(setting, seed=seed)) for seed in MASK_SEEDS]
-        for name in paths:
-            figures[name][label] = {
-                metric: float(np.mean([run[keys[name]][metric] for run in runs])) for metric in ("MAE", "Corr")
-            }
+        for i in figures:
+            figures[i][label] = {metric: float(np.mean([run[keys[i]][metric] for run in runs])) for metric in ("MAE", "Corr")}
 
     for mode in MODES:
         record(f"mode{mode}", ModeSetting(mode=mode))
@@ -87,24 +126,27 @@ def measure(paths: dict[str, Path]) -> dict[str, dict]:
     record("drop0.5", DroprateSetting(droprate=0.5))
     for seed in MASK_SEEDS:  # per-utterance errors at droprate 0.5, for C5's paired comparison
         _, dropped = probe.predict_split(DroprateSetting(droprate=0.5, seed=seed))
-        for name, predictions in zip(paths, dropped):
-            figures[name].setdefault("drop0.5_rows", []).append(np.asarray(predictions.prediction, dtype=np.float64))
+        for i, predictions in enumerate(dropped):
+            error = np.abs(np.asarray(predictions.prediction, dtype=np.float64) - labels)
+            figures[i].setdefault("drop0.5_abs_error", []).append(error)
     _, high = probe.predict_split(RateSetting(rate=0.9))
-    for name, predictions in zip(paths, high):
-        figures[name]["r0.9"] = np.asarray(predictions.prediction, dtype=np.float64)
-    for info, (name, path) in zip(valid.models, paths.items()):
+    for i, predictions in enumerate(high):
+        p = np.asarray(predictions.prediction, dtype=np.float64)
+        positive = float(np.mean(p >= 0))
+        figures[i]["collapse"] = (float(p.std()), max(positive, 1 - positive))
+    uniform = valid.calibration(ProbeSettings())
+    for i, (info, path) in enumerate(zip(valid.models, paths)):
         if not any(info.estimates_integrity):
             continue
         own = setting_from_dict(load_checkpoint(path).protocol["eval"])
         truth, preds = valid.predict_split(own)
-        index = [m.key for m in valid.models].index(info.key)
-        figures[name]["r2_own"] = analysis.calibration(info.key, preds[index], truth, info.estimates_integrity).r2
-        figures[name]["r2_uniform"] = valid.calibration(ProbeSettings())[index].r2
-        figures[name]["r2_ceiling"] = (
+        figures[i]["r2_own"] = analysis.calibration(info.key, preds[i], truth, info.estimates_integrity).r2
+        figures[i]["r2_uniform"] = uniform[i].r2
+        figures[i]["r2_ceiling"] = (
             integrity_ceiling(own),
             integrity_ceiling(CalibrationSetting(enabled=(True, True, True), seed=1111)),
         )
-    figures["_synthetic"] = {"synthetic": probe.synthetic, "labels": np.array([u.label for u in probe.utterances])}
+    figures["_synthetic"] = {"synthetic": probe.synthetic, "labels": labels}
     return figures
 
 
@@ -196,17 +238,23 @@ def main() -> None:
         help="seeds of the text-only reference learner for C2 (about 1 min each); none to skip it",
     )
     args = parser.parse_args()
-    paths = {"Senti-iFusion": args.senti_ifusion, "LNLN": args.lnln, "DAR": args.dar}
-    missing = [str(p) for p in paths.values() if not p.is_file()]
+    given = {"Senti-iFusion": args.senti_ifusion, "LNLN": args.lnln, "DAR": args.dar}
+    missing = [str(p) for p in given.values() if not p.exists()]
     if missing:
         sys.exit(f"missing {', '.join(missing)}: train them as checkpoints/README.md says")
+    paths = {name: checkpoints_of(path) for name, path in given.items()}
 
     f = measure(paths)
     ceiling, ceiling_masked = data_ceiling(masked=False), data_ceiling(masked=True)
     labels = f.pop("_synthetic")["labels"]
     print(
         f"SYNTHETIC test split (686 utterances), mean over mask seeds {', '.join(map(str, MASK_SEEDS))}; "
-        "modes keep r ~ U(0,1) on the kept modalities\n"
+        "modes keep r ~ U(0,1) on the kept modalities"
+    )
+    print(
+        "checkpoints: "
+        + " · ".join(f"{n} {len(p)}" + (" (mean over training seeds)" if len(p) > 1 else "") for n, p in paths.items())
+        + "\n"
     )
     print("linear probe: ridge R² from the kept modalities' simple features, intact / masked as the mode masks them\n")
     print(f"{'mode':<8}{'linear probe':>16}" + "".join(f"{name:>26}" for name in paths))
@@ -284,9 +332,8 @@ def main() -> None:
     d_si, d_ln = f["Senti-iFusion"]["drop0.5"]["MAE"], f["LNLN"]["drop0.5"]["MAE"]
     # Paired over the same utterances and masks: |error| of Senti-iFusion minus LNLN's. A mean
     # difference within two standard errors of 0 is a tie this test split cannot break.
-    paired = np.concatenate(
-        [np.abs(a - labels) - np.abs(b - labels) for a, b in zip(f["Senti-iFusion"]["drop0.5_rows"], f["LNLN"]["drop0.5_rows"])]
-    )
+    # (with several training seeds, each |error| is the mean over them)
+    paired = np.concatenate([a - b for a, b in zip(f["Senti-iFusion"]["drop0.5_abs_error"], f["LNLN"]["drop0.5_abs_error"])])
     mean, error = float(paired.mean()), float(paired.std(ddof=1) / np.sqrt(len(paired)))
     tie = d_si > d_ln and mean <= 2 * error
     v.say(
@@ -306,11 +353,7 @@ def main() -> None:
         f"Senti-iFusion {r_si:.3f} · LNLN {r_ln:.3f} (x1.1 = {1.1 * r_ln:.3f})",
     )
 
-    collapse = {}
-    for n in paths:
-        p = f[n]["r0.9"]
-        positive = float(np.mean(p >= 0))
-        collapse[n] = (float(p.std()), max(positive, 1 - positive))
+    collapse = {n: f[n]["collapse"] for n in paths}
     v.say(
         "C7",
         "no collapse onto one class at r = 0.9 (std >= 0.1, majority polarity <= 90 %)",
