@@ -31,7 +31,8 @@ Measured on this 2-core machine, quiet (official snapshot 80a052c), with the tra
 (packed dropout masks, fused AdamW): 1 thread, official 39.4 s per training step (1.62
 samples/s), ours fp32 21.1 s (x1.86), bf16 8.1 s (x4.87); inference x1.77 fp32, x5.47 bf16.
 ``--threads 2``, five runs: official 20.85-22.43 s, ours fp32 11.02-11.11 s (x1.88-2.02, median
-x1.98); bf16 4.4 s (x4.83). Where our fp32 step goes (torch.profiler, 1 thread, quiet): matrix products
+x1.98); bf16 4.4 s (x4.83). ``--threads 1``, five runs: official 37.60-40.08 s, ours fp32
+21.22-21.32 s (x1.77-1.89, median x1.82). Where our fp32 step goes (torch.profiler, 1 thread, quiet): matrix products
 16.6 s -- nearly all BERT-base forward and backward over the incomplete and the complete copy of
 64 texts, the same work in both codes (~3.3 TFLOP; one core reaches 210-230 GFLOPS on these
 shapes when quiet) -- flash attention over the 375/500 audio/vision frames 2.2 s, and 2.3 s of
