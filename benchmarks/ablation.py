@@ -34,7 +34,8 @@ import numpy as np
 ROOT = Path(__file__).resolve().parents[1]
 SENTI_TUI = Path(sys.executable).with_name("senti-tui")
 
-# The demo preset's budget and stage 1, which ablation rows compare against (senti_ifusion_spec.py).
+# The demo preset as it was when the claim-C8 rows were run (20 epochs, stage 1 = 4), which those
+# rows start from; today's preset is the row marked "= the demo preset" (senti_ifusion_spec.py).
 DEMO_SI: dict[str, object] = {
     "model.stage1_trainable": "nonverbal",
     "train.epochs": 20,

@@ -85,7 +85,6 @@ def measure(groups: dict[str, list[Path]]) -> dict[str, dict]:
                 merged[key] = tuple(float(np.mean([r[key][j] for r in runs])) for j in range(2))
             elif key.startswith("r2"):
                 merged[key] = value if key == "r2_ceiling" else mean_r2([r[key] for r in runs])
-        merged["checkpoints"] = len(runs)
         figures[name] = merged
     return figures
 
