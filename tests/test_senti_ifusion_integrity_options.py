@@ -15,6 +15,7 @@ import torch
 from core.data.sources import load_dataset
 from core.errors import ConfigError
 from core.missingness import DroprateSetting, mask_split
+from core.missingness.protocols import DarProtocol, IFusionProtocol, LnlnProtocol
 from core.models.blocks import ModalityEmbedding
 from core.models.senti_ifusion import SentiIFusion, SentiIFusionConfig
 from core.training.batches import SplitTensors, draw_rates, expected_integrity, make_batch
@@ -81,6 +82,22 @@ def test_l_ie_reads_the_chosen_target(target):
     truth = x.integrity_expected if target == "expected" else x.integrity
     want = sum(torch.nn.functional.mse_loss(output.integrity[:, m], truth[:, m]) for m in range(3))
     assert torch.allclose(output.losses["ie"], want)
+
+
+@pytest.mark.parametrize(
+    "protocol, refused",
+    [
+        (IFusionProtocol(), False),
+        (IFusionProtocol(intra_high=0.6), True),
+        (LnlnProtocol(), True),  # half of the rates reset to 0: not U(0,1)
+        (DarProtocol(variant="uniform", k=1.0), False),
+        (DarProtocol(), True),  # a fixed rate
+    ],
+)
+def test_the_expected_target_needs_uniform_intra_rates(protocol, refused):
+    problem = make_model(integrity_target="expected").training_protocol_problem(protocol.intra_uniform_range())
+    assert (problem is not None) is refused
+    assert make_model().training_protocol_problem(protocol.intra_uniform_range()) is None  # nominal: any law
 
 
 def test_nonverbal_ie_weight_weighs_the_audio_and_vision_terms():

@@ -89,6 +89,12 @@ class TrainingProtocol(MaskSetting):
     def validation_setting(self) -> MaskSetting:
         raise NotImplementedError
 
+    def intra_uniform_range(self) -> tuple[float, float] | None:
+        """(low, high) when every modality's intra rate is drawn r ~ U(low, high), independently
+        per sample and modality; None when the rates follow any other law (a fixed rate,
+        LNLN's half-zero reset). A model whose targets assume a law checks it against this."""
+        return None
+
 
 @dataclass(frozen=True)
 class LnlnProtocol(TrainingProtocol):
@@ -170,6 +176,9 @@ class IFusionProtocol(TrainingProtocol):
         # fixed seed.
         return DroprateSetting(self.droprate, DEFAULT_EVAL_SEED, self.intra_low, self.intra_high)
 
+    def intra_uniform_range(self) -> tuple[float, float] | None:
+        return (float(self.intra_low), float(self.intra_high))
+
 
 @dataclass(frozen=True)
 class DarProtocol(TrainingProtocol):
@@ -195,6 +204,9 @@ class DarProtocol(TrainingProtocol):
         else:
             rates = _intra_uniform(epoch_seed, ids, 0.0, float(self.k))
         return MaskDraw(_finish(rates, present_vector(present)), epoch_seed)
+
+    def intra_uniform_range(self) -> tuple[float, float] | None:
+        return (0.0, float(self.k)) if self.variant == "uniform" else None
 
     def validation_setting(self) -> MaskSetting:
         # [A32]: DAR keeps the checkpoint with the smallest overall loss on the validation split

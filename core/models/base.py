@@ -128,6 +128,11 @@ class MSAModel(nn.Module):
         probe then re-predicts only the rows a setting changed."""
         return True
 
+    def training_protocol_problem(self, intra_uniform_range: tuple[float, float] | None) -> str | None:
+        """Why this model cannot train under a protocol whose intra rates are drawn
+        r ~ U(``intra_uniform_range``) (None: by another law), or None when it can."""
+        return None
+
     def stage_of_epoch(self, epoch: int) -> int:
         """Training stage (1-based) of a 1-based epoch. Single-stage models are always in stage 1."""
         return 1

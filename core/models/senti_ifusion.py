@@ -317,6 +317,16 @@ class SentiIFusion(MSAModel):
         scale = self.config.integrity_lr_scale
         return {} if scale == 1.0 else {id(p): scale for p in self.parameter_groups()["integrity"]}
 
+    def training_protocol_problem(self, intra_uniform_range: tuple[float, float] | None) -> str | None:
+        # ModelInput.integrity_expected is the posterior mean under r ~ U(0,1); under another law
+        # of the intra rates it is the wrong target
+        if self.config.integrity_target == "expected" and intra_uniform_range != (0.0, 1.0):
+            return (
+                "model.integrity_target=expected assumes intra rates r ~ U(0,1) (protocol ifusion with "
+                "intra_low=0, intra_high=1); use model.integrity_target=nominal with this protocol"
+            )
+        return None
+
     def stage_of_epoch(self, epoch: int) -> int:
         return 1 if epoch <= self.config.stage1_epochs else 2
 

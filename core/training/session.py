@@ -287,16 +287,9 @@ def _load_data(config: TrainConfig) -> tuple[MSADataset, TextEncoderSpec]:
 def _training_protocol(config: TrainConfig, dataset: MSADataset, model: MSAModel) -> TrainingProtocol:
     """The model's own protocol (its spec's), keyed by the run's seed, with ``--set protocol.*``."""
     protocol = training_protocol(config.model, dataset.name, config.seed, model.config, config.protocol)
-    # ModelInput.integrity_expected is the posterior mean under r ~ U(0,1); another intra range
-    # would make it the wrong target
-    if getattr(model.config, "integrity_target", "nominal") == "expected" and (
-        getattr(protocol, "intra_low", None),
-        getattr(protocol, "intra_high", None),
-    ) != (0.0, 1.0):
-        raise ConfigError(
-            "model.integrity_target=expected assumes intra rates r ~ U(0,1) (protocol ifusion with "
-            "intra_low=0, intra_high=1); use model.integrity_target=nominal with this protocol"
-        )
+    problem = model.training_protocol_problem(protocol.intra_uniform_range())
+    if problem is not None:
+        raise ConfigError(problem)
     return protocol
 
 
