@@ -23,6 +23,7 @@ The official code is not shipped. Get it once (no network at run time):
     git clone https://github.com/Haoyu-ha/LNLN /tmp/lnln-official     # or a snapshot: git archive HEAD
     python benchmarks/official_lnln.py --official /tmp/lnln-official
     python benchmarks/official_lnln.py --official /tmp/lnln-official --precision fp32,bf16 --steps 5 --threads 1
+    python benchmarks/official_lnln.py --official /tmp/lnln-official --models lnln --precision fp32 --steps 3 --threads 2 --runs 5
 
 It needs ``einops`` and ``pyyaml`` (the official code's imports); without ``einops`` a shim with
 the same reshapes is used, and the output says so.
@@ -31,7 +32,8 @@ Measured on this 2-core machine, quiet (official snapshot 80a052c), with the tra
 (packed dropout masks, fused AdamW): 1 thread, official 39.4 s per training step (1.62
 samples/s), ours fp32 21.1 s (x1.86), bf16 8.1 s (x4.87); inference x1.77 fp32, x5.47 bf16.
 ``--threads 2``, five runs: official 20.85-22.43 s, ours fp32 11.02-11.11 s (x1.88-2.02, median
-x1.98); bf16 4.4 s (x4.83). ``--threads 1``, five runs: official 37.60-40.08 s, ours fp32
+x1.98); bf16 4.4 s (x4.83); ``--runs 5`` later the same day: official 20.37-21.19 s, ours
+10.95-11.08 s (x1.84-1.93, median x1.88); x1.90 over all ten runs. ``--threads 1``, five runs: official 37.60-40.08 s, ours fp32
 21.22-21.32 s (x1.77-1.89, median x1.82). Where our fp32 step goes (torch.profiler, 1 thread, quiet): matrix products
 16.6 s -- nearly all BERT-base forward and backward over the incomplete and the complete copy of
 64 texts, the same work in both codes (~3.3 TFLOP; one core reaches 210-230 GFLOPS on these
@@ -275,6 +277,9 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--warmup", type=int, default=1)
     parser.add_argument("--batch", type=int, default=64)
     parser.add_argument("--threads", type=int, default=1, help="torch intra-op threads on both sides (0: torch's default)")
+    parser.add_argument(
+        "--runs", type=int, default=1, help="side-by-side runs (official, then ours) and the median of their ratios"
+    )
     parser.add_argument("--side", choices=("official", "senti-tui"), help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     if args.side == "official":
@@ -288,24 +293,48 @@ def main(argv: list[str] | None = None) -> None:
     with tempfile.TemporaryDirectory() as folder:
         if not args.data:
             args.data = str(write_pickle(Path(folder)))
-        print(
-            f"data {args.data}; batch {args.batch}; {args.steps} timed steps after {args.warmup} warm-up; "
-            f"threads {args.threads or 'default'}; load average {' '.join(f'{x:.2f}' for x in os.getloadavg())} on "
-            f"{os.cpu_count()} cores",
-            flush=True,
-        )
-        official = run_side("official", args)[0]
-        print(
-            f"official LNLN done (einops {'shim' if official['einops_shim'] else 'installed'}); load {os.getloadavg()[0]:.2f}",
-            flush=True,
-        )
-        ours = run_side("senti-tui", args)
+        ratios: dict[str, list[float]] = {}
+        for run in range(1, args.runs + 1):
+            if args.runs > 1:
+                print(f"\n=== run {run} of {args.runs} ===", flush=True)
+            official, ours = one_run(args)
+            for precision, ratio in print_table(official, ours).items():
+                ratios.setdefault(precision, []).append(ratio)
+    if args.runs > 1:
+        print(f"\nLNLN training, x the official code per run ({args.runs} runs, each the median of {args.steps} steps):")
+        for precision, values in ratios.items():
+            listed = " ".join(f"{v:.2f}" for v in values)
+            print(
+                f"  {precision}: {listed}; median x{statistics.median(values):.2f} (min {min(values):.2f}, max {max(values):.2f})"
+            )
+    print("targets: LNLN training >= 2x the official code in fp32, >= 3x in bf16 (same machine, same run)")
+
+
+def one_run(args) -> tuple[dict, list[dict]]:
+    """The official side, then ours, each in its own subprocess, back to back."""
+    print(
+        f"data {args.data}; batch {args.batch}; {args.steps} timed steps after {args.warmup} warm-up; "
+        f"threads {args.threads or 'default'}; load average {' '.join(f'{x:.2f}' for x in os.getloadavg())} on "
+        f"{os.cpu_count()} cores",
+        flush=True,
+    )
+    official = run_side("official", args)[0]
+    print(
+        f"official LNLN done (einops {'shim' if official['einops_shim'] else 'installed'}); load {os.getloadavg()[0]:.2f}",
+        flush=True,
+    )
+    return official, run_side("senti-tui", args)
+
+
+def print_table(official: dict, ours: list[dict]) -> dict[str, float]:
+    """Prints one run's table; returns our LNLN training ratio to the official code per precision."""
     base = {kind: summary(official, kind) for kind in ("train", "infer")}
     print(f"\nload average at the end {' '.join(f'{x:.2f}' for x in os.getloadavg())}")
     print(
         f"{'code':10s} {'model':14s} {'prec':5s} {'train s/step med':>16s} {'p95':>7s} {'samples/s':>9s} {'/CPU-s':>7s} "
         f"{'x official':>10s} {'(CPU)':>6s} | {'infer samples/s':>15s} {'/CPU-s':>7s} {'x official':>10s}"
     )
+    ratios = {}
     for row in [official, *ours]:
         t, i = summary(row, "train"), summary(row, "infer")
         ratio = (
@@ -313,12 +342,14 @@ def main(argv: list[str] | None = None) -> None:
             if row["model"] == "lnln"
             else f"{'':10s} {'':6s}"
         )
+        if row["model"] == "lnln" and row["side"] == "senti-tui":
+            ratios[row["precision"]] = t["per_s"] / base["train"]["per_s"]
         iratio = f"{i['per_s'] / base['infer']['per_s']:10.2f}" if row["model"] == "lnln" else ""
         print(
             f"{row['side']:10s} {row['model']:14s} {row['precision']:5s} {t['median']:16.2f} {t['p95']:7.2f} {t['per_s']:9.2f} "
             f"{t['per_cpu_s']:7.2f} {ratio} | {i['per_s']:15.2f} {i['per_cpu_s']:7.2f} {iratio}"
         )
-    print("targets: LNLN training >= 2x the official code in fp32, >= 3x in bf16 (same machine, same run)")
+    return ratios
 
 
 if __name__ == "__main__":
