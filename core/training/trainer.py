@@ -26,6 +26,7 @@ from typing import cast
 
 import torch
 from torch import nn
+from torch.optim.swa_utils import AveragedModel, get_ema_multi_avg_fn
 
 from core.data.dataset import MSADataset
 from core.data.family import best_checkpoint_name
@@ -114,6 +115,11 @@ def train(run: TrainingRun, emit: Callable[[Event], None], stop_requested: Calla
     aux_optimizer = _auxiliary_optimizer(raw_model, aux_params)
     aux_names = [name for name, p in raw_model.named_parameters() if id(p) in aux_ids]
     schedule = WarmupCosine(cfg.lr, cfg.epochs, cfg.warmup_epochs)
+    # the weights' moving average (train.ema_decay): what is validated, selected and saved as best
+    averaged = (
+        AveragedModel(raw_model, multi_avg_fn=get_ema_multi_avg_fn(cfg.ema_decay), use_buffers=True) if cfg.ema_decay else None
+    )
+    eval_model = cast(MSAModel, averaged.module) if averaged is not None else raw_model
     # compiled graphs draw their own masks; the packed ones are a torch-function mode dynamo need not trace
     dropout = dropout_masks("torch" if cfg.compile else cfg.dropout_masks, dev.device)
     selector = Selector(cfg.selection, cfg.select_on, cfg.patience, cfg.patience_stage, dataset.metric_family)
@@ -134,6 +140,8 @@ def train(run: TrainingRun, emit: Callable[[Event], None], stop_requested: Calla
         start_epoch, start_step = state["next_epoch"], state["next_step"]
         sums, global_step, elapsed_before = dict(state["epoch_sums"]), state["global_step"], state["elapsed_s"]
         restore_rng(state["rng"])
+        if averaged is not None and state.get("ema") is not None:
+            averaged.load_state_dict(state["ema"])
     # a run that stopped early is over: resuming it only reports the end
     last_epoch = start_epoch - 1 if run.resume is not None and (run.resume.training_state or {}).get("early_stop") else cfg.epochs
 
@@ -141,6 +149,9 @@ def train(run: TrainingRun, emit: Callable[[Event], None], stop_requested: Calla
         return elapsed_before + time.perf_counter() - started
 
     def checkpoint(kind: str, epoch: int, best: dict, training_state: dict | None = None) -> Checkpoint:
+        # last.pt carries the trained weights (a resume continues from them, the average rides in its
+        # training state); a best checkpoint carries the weights that were validated
+        weights = raw_model if kind == "last" else eval_model
         return Checkpoint(
             path=run.run_dir,
             format_version=FORMAT_VERSION,
@@ -155,7 +166,7 @@ def train(run: TrainingRun, emit: Callable[[Event], None], stop_requested: Calla
             history=history,
             best=best,
             epoch=epoch,
-            state_dict={k: v.detach().cpu() for k, v in raw_model.state_dict().items()},
+            state_dict={k: v.detach().cpu() for k, v in weights.state_dict().items()},
             training_state=training_state,
             versions={"torch": str(torch.__version__), "senti_tui": _version()},
             provenance=dict(run.resolved.get("provenance") or {}),
@@ -187,6 +198,7 @@ def train(run: TrainingRun, emit: Callable[[Event], None], stop_requested: Calla
             "elapsed_s": elapsed(),
             "pending_saves": list(pending),
             "early_stop": early_stop,
+            "ema": averaged.state_dict() if averaged is not None else None,
         }
         if not ctx.is_main:
             return None
@@ -256,6 +268,8 @@ def train(run: TrainingRun, emit: Callable[[Event], None], stop_requested: Calla
                 dropout=dropout,
                 sync_auxiliary=lambda: distributed.average_gradients(aux_params, ctx),
             )
+            if averaged is not None:
+                averaged.update_parameters(raw_model)
 
             losses = {name: float(value.detach()) for name, value in output.losses.items()}
             assert output.loss is not None  # training batches have labels
@@ -284,12 +298,12 @@ def train(run: TrainingRun, emit: Callable[[Event], None], stop_requested: Calla
             )
 
         # -- validate on the whole split at the protocol's evaluation setting
-        valid = predict_split(raw_model, valid_set, valid_draw, special, dev, cfg.eval_batch_size, ctx, stage)
+        valid = predict_split(eval_model, valid_set, valid_draw, special, dev, cfg.eval_batch_size, ctx, stage)
         metrics = {"valid": valid.metrics(dataset.name)}
         if test_set is not None and test_draw is not None:  # LNLN's paper protocol selects on test; labelled test-selected
-            test = predict_split(raw_model, test_set, test_draw, special, dev, cfg.eval_batch_size, ctx, stage, with_loss=False)
+            test = predict_split(eval_model, test_set, test_draw, special, dev, cfg.eval_batch_size, ctx, stage, with_loss=False)
             metrics["test"] = test.metrics(dataset.name)
-        scatter, r2 = integrity_report(valid, raw_model.estimates_integrity)
+        scatter, r2 = integrity_report(valid, eval_model.estimates_integrity)
         decision = selector.update(epoch, stage, valid.loss, metrics)
         train_losses = {k: v / sums["_batches"] for k, v in sums.items() if k != "_batches"}
         history.append(
