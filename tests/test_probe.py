@@ -317,8 +317,9 @@ def test_checkpoints_of_different_data_are_not_probed_together(paths, tmp_path):
     recorded = first_samples(synthetic_dataset(0, 50, 50), SAMPLES).fingerprint
     other = first_samples(synthetic_dataset(0, 50, 50), 16).fingerprint
     assert str(error.value) == (
-        f"{shorter}: trained on other data than {paths['lnln']} (synthetic:seed=0 (first 16 per split), fingerprint {other} "
-        f"vs synthetic:seed=0 (first {SAMPLES} per split), fingerprint {recorded}): open checkpoints of the same data "
+        f"{shorter}: trained on other data than {paths['lnln']} (synthetic:seed=0 (first 16 per split) in its own word tokens, "
+        f"fingerprint {other} vs synthetic:seed=0 (first {SAMPLES} per split) in its own word tokens, fingerprint {recorded}): "
+        "open checkpoints of the same data "
         "together, or evaluate them separately"
     )
 

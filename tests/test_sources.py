@@ -96,3 +96,32 @@ def test_load_with_encoder_completes_the_spec_from_the_data(tmp_path):
     assert spec.vocab_size == len(dataset.vocab) and spec.max_len == dataset.dims.text_len
     synthetic, spec = load_with_encoder("synthetic", "bert-base-config", seed=0)
     assert spec.kind == "bert-base-config" and synthetic.synthetic
+
+
+def test_a_pretrained_encoder_reads_the_synthetic_sentences_in_its_own_tokens(tmp_path):
+    """The generator's ids index its own word list; MiniLM must get its tokenizer's ids for the
+    same sentences (it used to get the word-list ids, rows of its embedding for other tokens)."""
+    from core.data.mmsa import write_mmsa_pickle
+    from core.errors import EncoderUnavailable
+    from core.text.encoders import build_tokenizer
+
+    try:
+        spec = parse_text_encoder("minilm")
+        tokenizer = build_tokenizer(spec)
+    except EncoderUnavailable:
+        pytest.skip("senti-tui[minilm] is not installed")
+    words = load_dataset("synthetic")
+    tokens = load_dataset("synthetic", spec)
+    assert tokens.vocab is None and tokens.fingerprint != words.fingerprint
+    for name, split in tokens.splits.items():
+        assert np.array_equal(split.labels, words.split(name).labels)
+        assert split.text_bert.shape == words.split(name).text_bert.shape
+        first = split.text_bert[0]
+        pieces = tokenizer.tokens(first[0][first[1] > 0])
+        assert pieces[0] == "[CLS]" and pieces[-1] == "[SEP]" and "[UNK]" not in pieces
+        assert "".join(pieces[1:-1]).replace("##", "") == "".join(split.raw_text[0].lower().split())
+    # a written copy of the set carries the word list too, and reads the same way
+    written = write_mmsa_pickle(words, tmp_path / "synthetic.pkl")
+    assert load_dataset(str(written), spec).fingerprint == tokens.fingerprint
+    # the scratch encoder keeps the word ids
+    assert load_dataset("synthetic", parse_text_encoder("scratch", words)).fingerprint == words.fingerprint

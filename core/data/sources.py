@@ -33,14 +33,14 @@ def load_dataset(
     if source == SYNTHETIC:
         from core.data.synthetic import generate_synthetic
 
-        return generate_synthetic(seed)
+        return in_encoder_tokens(generate_synthetic(seed), text_encoder)
     path = Path(source).expanduser()
     suffix = path.suffix.lower()
     if suffix == ".pkl":
         from core.data.family import loader_name
         from core.data.mmsa import load_mmsa_pickle
 
-        return load_mmsa_pickle(path, loader_name(family))
+        return in_encoder_tokens(load_mmsa_pickle(path, loader_name(family)), text_encoder)
     if suffix == ".csv":
         return _load_csv(path, text_encoder, family)
     if not path.exists():
@@ -64,6 +64,29 @@ def load_with_encoder(
         return dataset, parse_text_encoder("scratch", dataset, freeze=freeze)
     spec = parse_text_encoder(text_encoder, None, freeze=freeze)
     return load_dataset(source, spec, seed=seed, family=family), spec
+
+
+def in_encoder_tokens(dataset: MSADataset, spec: TextEncoderSpec | None) -> MSADataset:
+    """The data set with its text in a pretrained encoder's tokens.
+
+    Data that carries its own word vocabulary (the synthetic set, generated or written to a
+    pickle) holds ids into that vocabulary; a pretrained encoder's embedding rows belong to its
+    tokenizer's ids, so it reads the same sentences re-tokenized by its tokenizer, as a label.csv
+    is read. Real MMSA pickles (BERT ids, no vocabulary of their own) and scratch or
+    bert-base-config encoders (their embedding rows are the data's ids) are left as they are. The
+    length stays the data's (synthetic: 50 tokens; its longest utterance is 32 MiniLM tokens)."""
+    if spec is None or spec.kind != "pretrained" or dataset.vocab is None:
+        return dataset
+    from core.text.encoders import build_tokenizer
+
+    tokenizer = build_tokenizer(spec)
+    splits = {
+        name: dataclasses.replace(split, text_bert=tokenizer.encode(split.raw_text, dataset.dims.text_len))
+        for name, split in dataset.splits.items()
+    }
+    return dataclasses.replace(
+        dataset, splits=splits, special_ids=tokenizer.special_ids, vocab=None, fingerprint=fingerprint_splits(splits)
+    )
 
 
 def _load_csv(path: Path, spec: TextEncoderSpec | None, family: str | None = None) -> MSADataset:

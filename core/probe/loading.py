@@ -22,7 +22,7 @@ import torch
 
 from core.data.dataset import MSADataset, Split
 from core.data.fingerprint import fingerprint_matches, fingerprint_of, recorded_version
-from core.data.sources import SYNTHETIC, check_token_ids, first_samples, load_dataset
+from core.data.sources import SYNTHETIC, check_token_ids, first_samples, in_encoder_tokens, load_dataset
 from core.errors import CheckpointError, DataError
 from core.models.base import MSAModel
 from core.probe.types import ModelInfo
@@ -58,31 +58,40 @@ def synthetic_seed(checkpoint: Checkpoint) -> int:
     return int(found.group(1)) if found else 0
 
 
+def synthetic_tokens(checkpoint: Checkpoint) -> str:
+    """Whose token ids the synthetic set was read in: "" for its own words (scratch and
+    bert-base-config encoders), else the pretrained encoder's name (core.data.sources.in_encoder_tokens)."""
+    encoder = checkpoint.text_encoder
+    return str(encoder.get("name_or_path", "")) if encoder.get("kind") == "pretrained" else ""
+
+
 def data_key(checkpoint: Checkpoint, override: str | None = None) -> tuple:
     """What identifies the rebuilt data: two checkpoints with the same key share one data set."""
     source = data_source(checkpoint, override)
     max_samples = checkpoint.training.get("max_samples")
     if source == SYNTHETIC:
         dims = checkpoint.dims
-        return (SYNTHETIC, synthetic_seed(checkpoint), dims.audio_len, dims.vision_len, max_samples)
+        return (SYNTHETIC, synthetic_seed(checkpoint), dims.audio_len, dims.vision_len, max_samples, synthetic_tokens(checkpoint))
     return (str(Path(source).expanduser().resolve()), max_samples)
 
 
 def rebuild_dataset(checkpoint: Checkpoint, override: str | None = None) -> MSADataset:
     """The checkpoint's data set, rebuilt as it was for training (not yet checked)."""
+    from core.text.encoders import TextEncoderSpec
+
     source = data_source(checkpoint, override)
+    encoder = TextEncoderSpec.from_dict(checkpoint.text_encoder)
     if source == SYNTHETIC:
         dims = checkpoint.dims
-        dataset = synthetic_dataset(synthetic_seed(checkpoint), dims.audio_len, dims.vision_len)
+        # in the pretrained encoder's tokens when it was trained with one, as training read it
+        dataset = in_encoder_tokens(synthetic_dataset(synthetic_seed(checkpoint), dims.audio_len, dims.vision_len), encoder)
     else:
         if not Path(source).expanduser().exists():
             remedy = "pass --data with the file" if override is None else "check the --data path"
             raise DataError(f"{source}: no such data file (the data of {checkpoint.path.name}): {remedy}")
-        from core.text.encoders import TextEncoderSpec
-
         # A label.csv is tokenized with the checkpoint's own text encoder (a scratch vocabulary is
         # rebuilt from the same file, so the ids agree).
-        dataset = load_dataset(source, TextEncoderSpec.from_dict(checkpoint.text_encoder), family=recorded_family(checkpoint))
+        dataset = load_dataset(source, encoder, family=recorded_family(checkpoint))
     max_samples = checkpoint.training.get("max_samples")
     return first_samples(dataset, int(max_samples)) if max_samples else dataset
 
@@ -170,7 +179,10 @@ def load_shared_dataset(checkpoints: list[Checkpoint], override: str | None = No
 
 
 def _describe(checkpoint: Checkpoint) -> str:
-    return f"{checkpoint.data.get('source', '?')}, fingerprint {checkpoint.data.get('fingerprint', '?')}"
+    source = str(checkpoint.data.get("source", "?"))
+    if source.startswith(SYNTHETIC):
+        source += f" in {synthetic_tokens(checkpoint) or 'its own word'} tokens"
+    return f"{source}, fingerprint {checkpoint.data.get('fingerprint', '?')}"
 
 
 def model_keys(checkpoints: list[Checkpoint]) -> list[str]:
