@@ -99,6 +99,7 @@ class MSAModel(nn.Module):
     has_dominant: ClassVar[bool] = False
     num_stages: ClassVar[int] = 1
     config: Any  # the subclass's config dataclass
+    text_encoder: nn.Module  # every model reads text through one (train.text_lr gives it its own rate)
 
     def __init_subclass__(cls, **kwargs) -> None:
         super().__init_subclass__(**kwargs)

@@ -67,6 +67,10 @@ class TrainConfig:
     # optimiser step: validation, selection and the best checkpoints use the averaged weights.
     # 0 = off (the papers train without one); e.g. 0.99 averages over the last ~100 steps.
     ema_decay: float = 0.0
+    # The text encoder's own learning rate (MMSA's ``learning_rate_bert``: a pretrained encoder is
+    # fine-tuned at a small rate while the rest trains at ``lr``); None = ``lr`` for every parameter.
+    # It follows the same warm-up and cosine schedule, scaled by text_lr / lr.
+    text_lr: float | None = None
     family: str = ""  # mosi | mosei | sims | custom | synthetic (core/data/family.py); "" in older runs
     notes: list[str] = field(default_factory=list)  # what the resolution changed, said at start
 
@@ -237,6 +241,8 @@ def resolve_config(options: TrainOptions) -> TrainConfig:
     check_types(TrainConfig, values, "train")
     if not 0.0 <= float(values.get("ema_decay", TrainConfig.ema_decay)) < 1.0:
         raise ConfigError(f"train.ema_decay must be in [0, 1) (0 = no averaging), not {values['ema_decay']}")
+    if values.get("text_lr") is not None and not float(values["text_lr"]) > 0:
+        raise ConfigError(f"train.text_lr must be positive (or null for train.lr), not {values['text_lr']}")
     if values.get("dropout_masks", TrainConfig.dropout_masks) not in DROPOUT_MASKS:
         raise ConfigError(f"unknown train.dropout_masks {values['dropout_masks']!r}: choose {' or '.join(DROPOUT_MASKS)}")
     model_config = config_class(model)
