@@ -9,7 +9,7 @@ from core.errors import ConfigError
 from core.runtime.checkpoint import build_model_from_checkpoint, load_checkpoint
 from core.training.config_file import parse_set
 from core.training.options import TrainOptions
-from core.training.presets import resolve_config
+from core.training.presets import DEMO_PRETRAINED_TEXT_LR, resolve_config
 from core.training.session import prepare_training
 
 
@@ -18,6 +18,17 @@ def test_a_rate_that_is_not_positive_is_refused():
         with pytest.raises(ConfigError, match="text_lr"):
             resolve_config(TrainOptions(preset="tiny", overrides=parse_set([f"train.text_lr={bad}"])))
     assert resolve_config(TrainOptions(preset="tiny")).text_lr is None
+
+
+def test_the_demo_preset_fine_tunes_a_pretrained_encoder_at_its_own_rate():
+    """The demo's lr 1e-3 fits its scratch encoder; a pretrained one gets 5e-5 unless set, and
+    the run says so at start. The papers' presets train everything at their one rate."""
+    demo = resolve_config(TrainOptions(preset="demo", text_encoder="minilm"))
+    assert demo.text_lr == DEMO_PRETRAINED_TEXT_LR and any("train.text_lr=5e-05" in note for note in demo.notes)
+    chosen = resolve_config(TrainOptions(preset="demo", text_encoder="minilm", overrides=parse_set(["train.text_lr=1e-4"])))
+    assert chosen.text_lr == 1e-4 and not any("text_lr" in note for note in chosen.notes)
+    assert resolve_config(TrainOptions(preset="demo")).text_lr is None
+    assert resolve_config(TrainOptions(preset="demo", text_encoder="bert-base-config")).text_lr is None
 
 
 @pytest.mark.slow  # a tiny training run

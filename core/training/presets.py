@@ -248,8 +248,10 @@ def resolve_config(options: TrainOptions) -> TrainConfig:
     model_config = config_class(model)
     check_types(model_config, values.get("model_overrides", {}), "model")
     stage1_given = any(key == "model.stage1_epochs" for key in (*from_file, *from_set))
+    text_lr_given = any(key == "train.text_lr" for key in (*from_file, *from_set))
     values["notes"] = [
         *family_notes(family, how, str(data), preset, options.preset is None),
+        *demo_text_rate(values, preset, text_lr_given),
         *schedule_stages(values, model_config, preset_epochs, scale=options.epochs is not None and not stage1_given),
     ]
     return TrainConfig(
@@ -275,6 +277,23 @@ def family_notes(family: str, how: str, data: str, preset: str, preset_inferred:
     chosen = f", preset {preset}" if preset_inferred else ""
     named = f"{family}_best.pt" if family != "custom" else f"the best checkpoint named after {Path(data).name}"
     return [f"data family {family} ({how}): {rules}{chosen}, {named}; state it with --dataset mosi|mosei|sims|custom"]
+
+
+# The demo's lr (1e-3) fits a scratch encoder; a pretrained one trained at it loses what it knows.
+# 5e-5 is the usual BERT fine-tuning rate, and what docs/models.md §8.4 measured with MiniLM.
+DEMO_PRETRAINED_TEXT_LR = 5e-5
+
+
+def demo_text_rate(values: dict, preset: str, given: bool) -> list[str]:
+    """The demo preset with a pretrained text encoder fine-tunes it at its own, smaller rate
+    (``train.text_lr``) unless the user set one; the papers' presets train everything at 1e-4."""
+    if preset != "demo" or given or values["text_encoder"] in ("scratch", "bert-base-config"):
+        return []
+    values["text_lr"] = DEMO_PRETRAINED_TEXT_LR
+    return [
+        f"demo preset with the pretrained text encoder {values['text_encoder']}: it fine-tunes at "
+        f"train.text_lr={DEMO_PRETRAINED_TEXT_LR:g}, the rest at train.lr={values['lr']:g}; set train.text_lr to change it"
+    ]
 
 
 def schedule_stages(values: dict, model_config: type, preset_epochs: int, scale: bool) -> list[str]:
