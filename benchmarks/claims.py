@@ -292,9 +292,10 @@ def main() -> None:
             reason = (
                 f"{', '.join(short)} under the target but within the text-only reference learner's seed range, whose "
                 f"best seed reaches {reference.max():.3f} on this masked text: the target lies at the top of what "
-                "training seeds give here with this MOSI-sized training set (trained on more utterances of the same "
-                "generator, the reference passes it: docs/models.md §8.4), so one checkpoint cannot show it either way "
-                "(intact text: see the {l} intact row)"
+                "training seeds give a from-scratch text encoder with this MOSI-sized training set (trained on more "
+                "utterances of the same generator, the reference passes it; with a pretrained encoder fine-tuned on the "
+                "same utterances, as the papers' models are, the reference and Senti-iFusion pass it: docs/models.md §8.4), "
+                "so one checkpoint cannot show it either way (intact text: see the {l} intact row)"
             )
     v.say("C2", "text alone carries the sentiment (mode {l} Corr >= 0.45 Senti-iFusion, >= 0.40 DAR)", verdict, figures, reason)
 
