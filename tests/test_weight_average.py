@@ -81,3 +81,20 @@ def test_a_stopped_run_resumes_its_average_exactly(tmp_path):
         torch.set_num_threads(threads)
     for name in ("synthetic_best.pt", "last.pt"):
         assert same_weights(load_checkpoint(stopped / name).state_dict, load_checkpoint(reference / name).state_dict)
+
+
+def test_a_best_checkpoint_completed_on_resume_holds_the_average(tmp_path):
+    """A run killed between last.pt and its best checkpoint writes the best on resume from last.pt:
+    with averaging it must be the average (what was validated), not last.pt's trained weights."""
+    out = tmp_path / "run"
+    run(options(out, 1, 0.5))
+    best = out / "synthetic_best.pt"
+    written = load_checkpoint(best).state_dict
+    best.unlink()  # as if killed right after last.pt
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    try:
+        prepare_training(TrainOptions(model="lnln", resume=str(out))).run([])
+    finally:
+        torch.set_num_threads(threads)
+    assert same_weights(load_checkpoint(best).state_dict, written)
