@@ -320,7 +320,8 @@ def main() -> None:
         reason = (
             f"masked as the modes protocol masks them, the synthetic data's linear probe does not put {{l}} above {{a,v}} "
             f"(linear R² {ceiling_masked[5]:.3f} vs {ceiling_masked[0]:.3f}; intact {ceiling[5]:.3f} vs {ceiling[0]:.3f}): "
-            "LNLN shows the same order, so this part is NOT SHOWN by this data"
+            "LNLN shows the same order, so this part is NOT SHOWN by this data with a from-scratch text encoder "
+            "(with a pretrained one, fine-tuned, all three models keep the order: docs/models.md §8.4)"
         )
     v.say(
         "C4",
