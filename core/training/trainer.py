@@ -82,13 +82,13 @@ def _auxiliary_optimizer(model: MSAModel, parameters: list) -> torch.optim.Optim
     return torch.optim.Adam(parameters, lr=model.auxiliary_lr)
 
 
-def _param_groups(model: MSAModel, parameters: list[nn.Parameter], cfg: TrainConfig) -> list[dict]:
+def _param_groups(model: MSAModel, parameters: list[nn.Parameter], text_scale: float | None = None) -> list[dict]:
     """The main optimiser's groups: one at the base rate, plus one per learning-rate multiplier
     the model asks for (:meth:`MSAModel.lr_scales`; none by default, so one group) and one for
-    the text encoder when ``train.text_lr`` gives it its own rate."""
+    the text encoder when ``train.text_lr`` gives it its own rate (``text_scale`` = text_lr / lr)."""
     scales = model.lr_scales()
-    if cfg.text_lr is not None:
-        scales.update({id(p): cfg.text_lr / cfg.lr for p in model.text_encoder.parameters()})
+    if text_scale is not None:
+        scales.update({id(p): text_scale for p in model.text_encoder.parameters()})
     by_scale: dict[float, list[nn.Parameter]] = {}
     for p in parameters:
         by_scale.setdefault(scales.get(id(p), 1.0), []).append(p)
@@ -113,7 +113,10 @@ def train(run: TrainingRun, emit: Callable[[Event], None], stop_requested: Calla
     aux_ids = {id(p) for p in aux_params}
     main_params = [p for p in raw_model.parameters() if p.requires_grad and id(p) not in aux_ids]
     optimizer = torch.optim.AdamW(
-        _param_groups(raw_model, main_params, cfg), lr=cfg.lr, weight_decay=cfg.weight_decay, fused=cfg.fused_optimizer or None
+        _param_groups(raw_model, main_params, cfg.text_lr / cfg.lr if cfg.text_lr is not None else None),
+        lr=cfg.lr,
+        weight_decay=cfg.weight_decay,
+        fused=cfg.fused_optimizer or None,
     )
     aux_optimizer = _auxiliary_optimizer(raw_model, aux_params)
     aux_names = [name for name, p in raw_model.named_parameters() if id(p) in aux_ids]
