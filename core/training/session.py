@@ -50,7 +50,7 @@ from core.training.run_folder import (
     run_is_active,
 )
 from core.training.selection import Selector
-from core.training.trainer import TrainingRun, train
+from core.training.trainer import TrainingRun, train, validated_weights
 
 log = logging.getLogger("senti_tui.training")
 
@@ -381,21 +381,12 @@ def _complete_epoch_end(run: TrainingRun) -> list[Event]:
             continue
         best = resume.best if kind == "best" else selector.paper_summary(kind[len("best_") :], entry["metrics"]["test"])  # type: ignore[index]  # entry: last.pt's epoch, in its history
         save_checkpoint(
-            dataclasses.replace(resume, kind=kind, best=best, training_state=None, state_dict=_validated_weights(resume)), path
+            dataclasses.replace(resume, kind=kind, best=best, training_state=None, state_dict=validated_weights(resume)), path
         )
         events.append(CheckpointSaved(epoch=resume.epoch, path=str(path), kind=kind))
     if folder is not None:
         folder.write_metrics(list(resume.history))
     return events
-
-
-def _validated_weights(last: Checkpoint) -> dict:
-    """The weights a best checkpoint holds: last.pt's own, or with ``train.ema_decay`` their average
-    (``AveragedModel``'s state, the model's under ``module.``), which is what was validated."""
-    average = (last.training_state or {}).get("ema")
-    if average is None:
-        return last.state_dict
-    return {name[len("module.") :]: value for name, value in average.items() if name.startswith("module.")}
 
 
 def run_best_name(config: TrainConfig, dataset: MSADataset) -> str:

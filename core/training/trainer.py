@@ -82,6 +82,16 @@ def _auxiliary_optimizer(model: MSAModel, parameters: list) -> torch.optim.Optim
     return torch.optim.Adam(parameters, lr=model.auxiliary_lr)
 
 
+def validated_weights(last: Checkpoint) -> dict:
+    """The weights a best checkpoint holds, read from ``last.pt``: its own, or with
+    ``train.ema_decay`` the average its training state carries (``AveragedModel``'s state, the
+    model's under ``module.``), which is what was validated."""
+    average = (last.training_state or {}).get("ema")
+    if average is None:
+        return last.state_dict
+    return {name[len("module.") :]: value for name, value in average.items() if name.startswith("module.")}
+
+
 def _param_groups(model: MSAModel, parameters: list[nn.Parameter], text_scale: float | None = None) -> list[dict]:
     """The main optimiser's groups: one at the base rate, plus one per learning-rate multiplier
     the model asks for (:meth:`MSAModel.lr_scales`; none by default, so one group) and one for
