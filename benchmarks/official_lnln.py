@@ -34,7 +34,9 @@ samples/s), ours fp32 21.1 s (x1.86), bf16 8.1 s (x4.87); inference x1.77 fp32, 
 ``--threads 2``, five runs: official 20.85-22.43 s, ours fp32 11.02-11.11 s (x1.88-2.02, median
 x1.98); ``--runs 5`` twice later the same day: official 20.37-21.19 s, ours 10.95-11.08 s
 (x1.84-1.93, median x1.88); official 21.05-22.31 s, ours fp32 10.99-11.06 s (median x1.97) and
-bf16 4.28-4.31 s (x4.92-5.17, median x5.10); x1.91 over all fifteen fp32 runs. ``--threads 1``, five runs: official 37.60-40.08 s, ours fp32
+bf16 4.28-4.31 s (x4.92-5.17, median x5.10); x1.91 over all fifteen fp32 runs; ten more
+later (official 20.97-22.40 s, ours 10.99-11.80 s): median x1.99 with 3 steps after 1 warm-up, x1.91 with
+``--warmup 2 --steps 5``. ``--threads 1``, five runs: official 37.60-40.08 s, ours fp32
 21.22-21.32 s (x1.77-1.89, median x1.82). Where our fp32 step goes (torch.profiler, 1 thread, quiet): matrix products
 16.6 s -- nearly all BERT-base forward and backward over the incomplete and the complete copy of
 64 texts, the same work in both codes (~3.3 TFLOP; one core reaches 210-230 GFLOPS on these
