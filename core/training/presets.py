@@ -22,6 +22,7 @@ from pathlib import Path
 from core.errors import ConfigError
 from core.models.registry import config_class, model_spec
 from core.runtime.dropout import DROPOUT_MASKS
+from core.text.encoders import CONFIG_KINDS
 from core.training.options import DEFAULT_MODEL, TrainOptions
 from core.training.schedule import scaled_warmup
 
@@ -287,7 +288,7 @@ DEMO_PRETRAINED_TEXT_LR = 5e-5
 def demo_text_rate(values: dict, preset: str, given: bool) -> list[str]:
     """The demo preset with a pretrained text encoder fine-tunes it at its own, smaller rate
     (``train.text_lr``) unless the user set one; the papers' presets train everything at 1e-4."""
-    if preset != "demo" or given or values["text_encoder"] in ("scratch", "bert-base-config"):
+    if preset != "demo" or given or values["text_encoder"] in CONFIG_KINDS:
         return []
     values["text_lr"] = DEMO_PRETRAINED_TEXT_LR
     return [
